@@ -1,0 +1,254 @@
+import {
+  HandlerError,
+  Mailbox,
+  SnapshotCorruptError,
+  UnknownEventError,
+  findDefinition,
+  upcastEventData,
+  validateEventData,
+  type AnyEventCatalog,
+  type AppliedEvent,
+  type Container,
+  type EventData,
+  type EventEnvelope,
+  type EventInput,
+  type EventName,
+  type NewEvent,
+} from '../lib/index.js'
+
+/** The statics an actor class may declare; all optional but `events`. */
+export interface ActorStatics {
+  /** The events this class fires and understands, from `defineEvents`. */
+  readonly events?: AnyEventCatalog
+  /** Take a snapshot every this many events (0 or absent: never). */
+  readonly snapshotEvery?: number
+  /** Bump when handlers change meaning: older snapshots are then ignored and the stream replayed. */
+  readonly snapshotVersion?: number
+  /** The name stored in snapshots and event meta; defaults to the class name. */
+  readonly actorType?: string
+}
+
+/** The constructor of an actor class, as Given/When and registries take it. */
+export type ActorClass<A extends Actor = Actor> = (new (id: string, container: Container) => A) & ActorStatics
+
+/** `Fire`'s data argument: optional when the schema accepts `undefined`. */
+export type FireArgs<C extends AnyEventCatalog, K extends EventName<C>> =
+  undefined extends EventInput<C, K> ? [data?: EventInput<C, K>] : [data: EventInput<C, K>]
+
+type Handler = (data: unknown, event: AppliedEvent) => void
+const handlerCache = new WeakMap<object, Map<string, Handler | null>>()
+
+/**
+ * An event-sourced actor: its state is what its handlers make of its stream's events.
+ * Serial and optimistic; a `Fire` that loses a race rejects with `ConcurrencyError` and the
+ * actor reloads, so it always ends equal to the store.
+ *
+ * @example
+ * const CounterEvents = defineEvents({ added: z.object({ by: z.number() }) })
+ * class Counter extends Actor<typeof CounterEvents, { total: number }> {
+ *   static events = CounterEvents
+ *   constructor(id: string, c: Container) { super(id, c); this._state.total = 0 }
+ *   Add(by: number) { return this.Fire('added', { by }) }
+ *   added(data: { by: number }) { this._state.total += data.by }
+ * }
+ * const counter = await new Counter('c1', container).Load()
+ * await counter.Add(2)
+ */
+export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S extends object = Record<string, unknown>> {
+  /** The stream this actor reads and writes. */
+  readonly id: string
+  /** The actor's state, changed only by its handlers. An empty object until the class sets it. */
+  _state: S
+  protected readonly container: Container
+  protected readonly mailbox = new Mailbox()
+  private currentVersion = 0
+  private initialState: S | undefined
+  private snapshotAt = 0
+  // Set when a rebuild after a failed Fire failed too: the next command rebuilds first.
+  private stale = false
+
+  constructor(id: string, container: Container) {
+    if (typeof id !== 'string' || id.length === 0) throw new TypeError('an actor id must be a non-empty string')
+    this.id = id
+    this.container = container
+    this._state = {} as S
+    if (!this.statics.events) throw new TypeError(`${this.actorType} declares no static events (static events = defineEvents({...}))`)
+  }
+
+  /** The version of the last event applied: the stream's version as this actor knows it. */
+  get version(): number {
+    return this.currentVersion
+  }
+
+  /** The class name stored in snapshots and event meta. */
+  get actorType(): string {
+    return this.statics.actorType ?? this.constructor.name
+  }
+
+  /**
+   * Rebuilds the state: the newest snapshot whose stamp matches this class, then the rest of
+   * the stream, page by page. Resolves with the actor itself.
+   */
+  Load(): Promise<this> {
+    return this.mailbox.post(async () => {
+      await this.rebuild()
+      return this
+    })
+  }
+
+  /**
+   * Validates, applies and durably appends an event; resolves with the stored envelope.
+   * Invalid data throws `EventValidationError` and nothing is applied or stored.
+   */
+  async Fire<K extends EventName<C>>(name: K, ...args: FireArgs<C, K>): Promise<EventEnvelope<K, EventData<C, K>>> {
+    // Validation happens here, before the mailbox: bad input never waits behind other work.
+    const event = this.prepare(name, args[0])
+    return (await this.mailbox.post(() => this.commit(event))) as EventEnvelope<K, EventData<C, K>>
+  }
+
+  /** Resolves when every Fire and Load posted so far has finished. */
+  async Idle(): Promise<void> {
+    await this.mailbox.idle()
+  }
+
+  /** Builds the event to store: validated data (as JSON will give it back), id, time, meta. */
+  protected prepare(name: string, data: unknown): NewEvent {
+    const definition = findDefinition(this.catalog, name)
+    if (!definition) throw new UnknownEventError(name, this.actorType, Object.keys(this.catalog))
+    const valid = validateEventData(definition, data)
+    return {
+      id: this.container.ids(),
+      name,
+      // The round trip makes the state built now equal to the state a replay builds.
+      data: valid === undefined ? undefined : JSON.parse(JSON.stringify(valid)),
+      schemaVersion: definition.version,
+      at: this.container.clock.now(),
+      meta: { actorType: this.actorType },
+    }
+  }
+
+  /**
+   * Applies the event, then appends it expecting the version before it. On any failure the
+   * actor is rebuilt from the store, so it never keeps state the store does not have.
+   */
+  protected async commit(event: NewEvent): Promise<EventEnvelope> {
+    if (this.stale) await this.rebuild()
+    const expectedVersion = this.currentVersion
+    try {
+      this.apply({ ...event, streamId: this.id, version: expectedVersion + 1 })
+      const result = await this.container.store.append(this.id, [event], { expectedVersion })
+      if (!result.alreadyStored) for (const stored of result.events) this.container.bus.publish(stored)
+      await this.maybeSnapshot()
+      return result.events[0]!
+    } catch (err) {
+      await this.rebuildAfterFailure()
+      throw err
+    }
+  }
+
+  private async rebuildAfterFailure(): Promise<void> {
+    try {
+      await this.rebuild()
+    } catch (err) {
+      this.stale = true
+      this.container.report(err, { where: `reload of ${this.actorType} "${this.id}" after a failed Fire` })
+    }
+  }
+
+  /** Hands one event to the handler named after it, lifting older schema versions first. */
+  protected apply(event: AppliedEvent): void {
+    const handler = this.handlerFor(event.name)
+    if (handler) {
+      try {
+        const definition = findDefinition(this.catalog, event.name)
+        const data = definition ? upcastEventData(definition, event.data, event.schemaVersion) : event.data
+        handler.call(this, data, event)
+      } catch (err) {
+        throw new HandlerError(this.actorType, this.id, event.name, event.version, err)
+      }
+    }
+    this.currentVersion = event.version
+  }
+
+  /** Resets to the initial state and replays from the newest valid snapshot. */
+  protected async rebuild(): Promise<void> {
+    this.stale = true
+    this.initialState ??= structuredClone(this._state)
+    this._state = structuredClone(this.initialState)
+    this.currentVersion = 0
+    await this.restoreSnapshot()
+    this.snapshotAt = this.currentVersion
+    for await (const event of this.container.store.readStream(this.id, { fromVersion: this.currentVersion + 1 })) {
+      this.apply(event)
+    }
+    this.stale = false
+    await this.maybeSnapshot()
+  }
+
+  private async restoreSnapshot(): Promise<void> {
+    if (!this.snapshotEvery) return
+    try {
+      const snapshot = await this.container.store.loadSnapshot(this.actorType, this.id)
+      if (snapshot && snapshot.snapshotVersion === this.snapshotVersion && isPlainObject(snapshot.state)) {
+        this._state = snapshot.state as S
+        this.currentVersion = snapshot.version
+      }
+    } catch (err) {
+      if (!(err instanceof SnapshotCorruptError)) throw err
+      this.container.report(err, { where: `Load of ${this.actorType} "${this.id}"` })
+    }
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const every = this.snapshotEvery
+    if (!every || this.currentVersion - this.snapshotAt < every) return
+    this.snapshotAt = this.currentVersion
+    try {
+      await this.container.store.saveSnapshot({
+        actorType: this.actorType,
+        streamId: this.id,
+        snapshotVersion: this.snapshotVersion,
+        version: this.currentVersion,
+        state: this._state,
+        at: this.container.clock.now(),
+      })
+    } catch (err) {
+      // The events are stored; a missing snapshot only costs a longer replay.
+      this.container.report(err, { where: `snapshot of ${this.actorType} "${this.id}"` })
+    }
+  }
+
+  private handlerFor(name: string): Handler | undefined {
+    const ctor = this.constructor
+    let cache = handlerCache.get(ctor)
+    if (!cache) handlerCache.set(ctor, (cache = new Map<string, Handler | null>()))
+    let handler = cache.get(name)
+    if (handler === undefined) {
+      const candidate = (this as unknown as Record<string, unknown>)[name]
+      // Names of the framework's own members (Load, Fire, ...) are never handlers.
+      handler = typeof candidate === 'function' && !(name in Actor.prototype) ? (candidate as Handler) : null
+      cache.set(name, handler)
+    }
+    return handler ?? undefined
+  }
+
+  private get statics(): ActorStatics {
+    return this.constructor as ActorStatics
+  }
+
+  private get catalog(): AnyEventCatalog {
+    return this.statics.events ?? {}
+  }
+
+  private get snapshotEvery(): number {
+    return this.statics.snapshotEvery ?? 0
+  }
+
+  private get snapshotVersion(): number {
+    return this.statics.snapshotVersion ?? 1
+  }
+}
+
+function isPlainObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

@@ -1,0 +1,1 @@
+export { Actor, type ActorClass, type ActorStatics, type FireArgs } from './Actor.js'

@@ -1,0 +1,193 @@
+import type { z } from 'zod'
+
+/**
+ * Every error the framework throws is an `OmniscientError` with a stable string `code`,
+ * so callers can branch on `err.code` without parsing messages.
+ *
+ * @example
+ * try { await user.Fire('signup', data) }
+ * catch (err) { if (isOmniscientError(err) && err.code === 'CONCURRENCY') retry() }
+ */
+export class OmniscientError extends Error {
+  readonly code: string
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** @example if (isOmniscientError(err)) console.log(err.code) */
+export function isOmniscientError(err: unknown): err is OmniscientError {
+  return err instanceof OmniscientError
+}
+
+/**
+ * An append expected the stream at one version and found it at another. Nothing was stored.
+ *
+ * @example
+ * catch (err) { if (isConcurrencyError(err)) console.log(err.expectedVersion, err.actualVersion) }
+ */
+export class ConcurrencyError extends OmniscientError {
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super(
+      'CONCURRENCY',
+      `stream "${streamId}": expected version ${expectedVersion}, but the store is at version ${actualVersion}; nothing was stored`,
+    )
+  }
+}
+
+/** @example if (isConcurrencyError(err)) await actor.Load() */
+export function isConcurrencyError(err: unknown): err is ConcurrencyError {
+  return err instanceof ConcurrencyError
+}
+
+/** One problem with an event's data, in zod's words, with the path of the field. */
+export interface EventIssue {
+  readonly path: readonly PropertyKey[]
+  readonly message: string
+  readonly code: string
+}
+
+/**
+ * An event was refused before anything was applied or stored: its name is unknown to the
+ * actor class, or its data does not match the schema. `issues` keeps zod's findings.
+ *
+ * @example
+ * catch (err) { if (err instanceof EventValidationError) console.log(err.eventName, err.issues[0]?.path) }
+ */
+export class EventValidationError extends OmniscientError {
+  constructor(
+    readonly eventName: string,
+    readonly issues: readonly EventIssue[],
+    detail?: string,
+  ) {
+    super(
+      'EVENT_VALIDATION',
+      `event "${eventName}" is invalid: ${detail ?? issues.map(formatIssue).join('; ')}`,
+    )
+  }
+
+  /** Wraps a zod error, keeping each issue's path, code and message. */
+  static fromZod(eventName: string, error: z.ZodError): EventValidationError {
+    return new EventValidationError(
+      eventName,
+      error.issues.map((issue) => ({ path: issue.path, message: issue.message, code: issue.code })),
+    )
+  }
+}
+
+function formatIssue(issue: EventIssue): string {
+  const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(the data itself)'
+  return `${field}: ${issue.message}`
+}
+
+/**
+ * The actor class has no definition for the event name it was asked to fire.
+ *
+ * @example
+ * catch (err) { if (err instanceof UnknownEventError) console.log(err.known) }
+ */
+export class UnknownEventError extends EventValidationError {
+  constructor(
+    eventName: string,
+    readonly actorType: string,
+    readonly known: readonly string[],
+  ) {
+    super(eventName, [], `${actorType} defines no event of that name (it defines: ${known.join(', ') || 'none'})`)
+    Object.defineProperty(this, 'code', { value: 'UNKNOWN_EVENT' })
+  }
+}
+
+/**
+ * The storage engine failed or returned something it should not have. The engine's own error
+ * is kept as `cause`.
+ *
+ * @example
+ * catch (err) { if (err instanceof StorageError) console.error(err.code, err.cause) }
+ */
+export class StorageError extends OmniscientError {
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? 'STORAGE', message, options)
+  }
+}
+
+/**
+ * A batch mixed ids that are already stored with new ones, or reused a stored id on another
+ * stream: a retry must resend exactly what it sent before.
+ *
+ * @example
+ * catch (err) { if (err instanceof IdempotencyError) console.log(err.eventId) }
+ */
+export class IdempotencyError extends StorageError {
+  constructor(
+    readonly eventId: string,
+    reason: string,
+  ) {
+    super(`event id "${eventId}": ${reason}`, { code: 'IDEMPOTENCY' })
+  }
+}
+
+/**
+ * A stored snapshot could not be read back. Load reports it and replays the stream instead.
+ *
+ * @example
+ * container.onError = (err) => { if (err instanceof SnapshotCorruptError) metrics.count(err.streamId) }
+ */
+export class SnapshotCorruptError extends StorageError {
+  constructor(
+    readonly actorType: string,
+    readonly streamId: string,
+    cause: unknown,
+  ) {
+    super(`snapshot of ${actorType} "${streamId}" is unreadable; the stream is replayed instead`, {
+      cause,
+      code: 'SNAPSHOT_CORRUPT',
+    })
+  }
+}
+
+/**
+ * An event handler threw while the actor was applying an event. When this happens during
+ * `Fire`, nothing is stored and the actor is reloaded from the store.
+ *
+ * @example
+ * catch (err) { if (err instanceof HandlerError) console.log(err.eventName, err.cause) }
+ */
+export class HandlerError extends OmniscientError {
+  constructor(
+    readonly actorType: string,
+    readonly streamId: string,
+    readonly eventName: string,
+    readonly version: number,
+    cause: unknown,
+  ) {
+    super(
+      'HANDLER',
+      `${actorType} "${streamId}" failed to apply "${eventName}" at version ${version}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    )
+  }
+}
+
+/**
+ * A write was made under a leader term that is no longer current: the writer has been
+ * deposed and must step down.
+ *
+ * @example
+ * catch (err) { if (err instanceof LeaseLostError) becomeFollower() }
+ */
+export class LeaseLostError extends OmniscientError {
+  constructor(
+    readonly lease: string,
+    readonly term: number,
+    readonly currentTerm: number,
+  ) {
+    super('LEASE_LOST', `lease "${lease}": term ${term} is over (current term ${currentTerm}); the write was refused`)
+  }
+}

@@ -1,0 +1,47 @@
+// The core's public surface, named one by one: nothing else is reachable by users.
+export {
+  OmniscientError,
+  ConcurrencyError,
+  EventValidationError,
+  UnknownEventError,
+  StorageError,
+  IdempotencyError,
+  SnapshotCorruptError,
+  HandlerError,
+  LeaseLostError,
+  isOmniscientError,
+  isConcurrencyError,
+  type EventIssue,
+} from './errors.js'
+export type { AppliedEvent, DomainEvent, EventEnvelope, EventMeta, NewEvent } from './envelope.js'
+export {
+  defineEvents,
+  findDefinition,
+  upcastEventData,
+  validateEventData,
+  type AnyEventCatalog,
+  type EventCatalog,
+  type EventData,
+  type EventDefinition,
+  type EventInput,
+  type EventName,
+  type EventSpec,
+  type EventSpecObject,
+  type Upcaster,
+} from './events.js'
+export { EventBus, type BusListener, type Unsubscribe } from './EventBus.js'
+export { ManualClock, systemClock, type Clock } from './Clock.js'
+export { randomIds, sequentialIds, type IdGenerator } from './ids.js'
+export { Mailbox } from './Mailbox.js'
+export { createContainer, type Container, type ContainerOptions, type ErrorReporter } from './Container.js'
+export type {
+  AppendOptions,
+  AppendResult,
+  ExpectedVersion,
+  ReadAllOptions,
+  ReadStreamOptions,
+  Snapshot,
+  StorageAdapter,
+} from './store/StorageAdapter.js'
+export { MemoryStore } from './store/MemoryStore.js'
+export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/SqliteStore.js'

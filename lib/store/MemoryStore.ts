@@ -1,0 +1,139 @@
+import type { EventEnvelope, NewEvent } from '../envelope.js'
+import { SnapshotCorruptError } from '../errors.js'
+import { parseStoredJson } from '../safeData.js'
+import { assertExpectedVersion, assertWellFormedBatch, storedBatch } from './appendRules.js'
+import type {
+  AppendOptions,
+  AppendResult,
+  ReadAllOptions,
+  ReadStreamOptions,
+  Snapshot,
+  StorageAdapter,
+} from './StorageAdapter.js'
+
+// Rows keep data and meta as JSON text, like a real engine, so that what a test reads back has
+// been through the same round trip as on SQLite (no shared references, no Dates, no undefined).
+interface Row {
+  readonly id: string
+  readonly streamId: string
+  readonly version: number
+  readonly position: number
+  readonly name: string
+  readonly data: string
+  readonly schemaVersion: number
+  readonly at: number
+  readonly meta: string
+}
+
+function toEnvelope(row: Row): EventEnvelope {
+  return {
+    id: row.id,
+    streamId: row.streamId,
+    version: row.version,
+    position: row.position,
+    name: row.name,
+    data: parseStoredJson(row.data),
+    schemaVersion: row.schemaVersion,
+    at: row.at,
+    meta: parseStoredJson(row.meta) as EventEnvelope['meta'],
+  }
+}
+
+/**
+ * The reference adapter: everything in memory, one process. Used by Given/When/Then and by
+ * tests; its behaviour is the contract's.
+ *
+ * @example
+ * const container = createContainer({ store: new MemoryStore() })
+ */
+export class MemoryStore implements StorageAdapter {
+  private readonly log: Row[] = []
+  private readonly streams = new Map<string, Row[]>()
+  private readonly byId = new Map<string, Row>()
+  private readonly snapshots = new Map<string, string>()
+  private readonly checkpoints = new Map<string, number>()
+
+  async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    assertWellFormedBatch(streamId, events)
+    const retried = storedBatch(streamId, events, (id) => {
+      const row = this.byId.get(id)
+      return row && toEnvelope(row)
+    })
+    if (retried) return { events: retried, alreadyStored: true }
+
+    const stream = this.streams.get(streamId) ?? []
+    assertExpectedVersion(streamId, options.expectedVersion, stream.length)
+    const rows = events.map((event, i): Row => ({
+      id: event.id,
+      streamId,
+      version: stream.length + i + 1,
+      position: this.log.length + i + 1,
+      name: event.name,
+      data: JSON.stringify(event.data),
+      schemaVersion: event.schemaVersion,
+      at: event.at,
+      meta: JSON.stringify(event.meta),
+    }))
+    // Nothing above may throw after this point, so the batch lands whole.
+    for (const row of rows) {
+      stream.push(row)
+      this.log.push(row)
+      this.byId.set(row.id, row)
+    }
+    this.streams.set(streamId, stream)
+    return { events: rows.map(toEnvelope), alreadyStored: false }
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
+    const stream = this.streams.get(streamId) ?? []
+    const from = Math.max(1, options.fromVersion ?? 1)
+    const to = Math.min(stream.length, options.toVersion ?? stream.length)
+    for (let version = from; version <= to; version++) yield toEnvelope(stream[version - 1]!)
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
+    // Positions are 1..n without gaps here, so a position is an index.
+    for (let i = Math.max(0, (options.fromPosition ?? 1) - 1); i < this.log.length; i++) yield toEnvelope(this.log[i]!)
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    return this.streams.get(streamId)?.length ?? 0
+  }
+
+  async headPosition(): Promise<number> {
+    return this.log.length
+  }
+
+  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.snapshots.set(snapshotKey(snapshot.actorType, snapshot.streamId), JSON.stringify(snapshot))
+  }
+
+  async loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
+    const text = this.snapshots.get(snapshotKey(actorType, streamId))
+    if (text === undefined) return undefined
+    try {
+      return parseStoredJson(text) as Snapshot
+    } catch (err) {
+      throw new SnapshotCorruptError(actorType, streamId, err)
+    }
+  }
+
+  /** Test hook: overwrites a snapshot with arbitrary text, as a damaged disk would. */
+  corruptSnapshot(actorType: string, streamId: string, text: string): void {
+    this.snapshots.set(snapshotKey(actorType, streamId), text)
+  }
+
+  async saveCheckpoint(name: string, position: number): Promise<void> {
+    this.checkpoints.set(name, position)
+  }
+
+  async loadCheckpoint(name: string): Promise<number | undefined> {
+    return this.checkpoints.get(name)
+  }
+
+  async close(): Promise<void> {}
+}
+
+function snapshotKey(actorType: string, streamId: string): string {
+  return JSON.stringify([actorType, streamId])
+}

@@ -1,0 +1,79 @@
+import type { EventEnvelope, NewEvent } from '../envelope.js'
+
+/**
+ * `expectedVersion` of an append: the stream's version the writer last saw (0 for a stream
+ * that must not exist yet), or `'any'` to skip the check.
+ */
+export type ExpectedVersion = number | 'any'
+
+/** Options of `append`. */
+export interface AppendOptions {
+  readonly expectedVersion: ExpectedVersion
+}
+
+/** What `append` returns: the envelopes as stored. */
+export interface AppendResult {
+  readonly events: readonly EventEnvelope[]
+  /** True when every id was already stored and nothing new was written (an idempotent retry). */
+  readonly alreadyStored: boolean
+}
+
+/** Options of `readStream`: both bounds inclusive. */
+export interface ReadStreamOptions {
+  readonly fromVersion?: number
+  readonly toVersion?: number
+}
+
+/** Options of `readAll`: events whose position is at least `fromPosition`. */
+export interface ReadAllOptions {
+  readonly fromPosition?: number
+}
+
+/** Memoized state of one actor class for one stream, up to `version`. */
+export interface Snapshot {
+  readonly actorType: string
+  readonly streamId: string
+  /** The actor class's snapshot version when it was taken: a mismatch means "replay instead". */
+  readonly snapshotVersion: number
+  /** The stream version the state includes. */
+  readonly version: number
+  readonly state: unknown
+  readonly at: number
+}
+
+/**
+ * The one contract every storage engine fulfils; spec/store/ checks it against each adapter.
+ *
+ * @example
+ * const store: StorageAdapter = new SqliteStore({ file: './.data/app.db' })
+ * await store.append('user-1', [event], { expectedVersion: 0 })
+ */
+export interface StorageAdapter {
+  /**
+   * Appends a batch to a stream: all of it or none. A version mismatch throws
+   * `ConcurrencyError` and stores nothing. A batch whose ids are all stored already returns
+   * the stored envelopes (`alreadyStored: true`); a batch mixing stored and new ids throws
+   * `IdempotencyError`.
+   */
+  append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>
+  /** The stream's events in version order, read page by page. */
+  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<EventEnvelope>
+  /** Every stream's events in position order, read page by page. */
+  readAll(options?: ReadAllOptions): AsyncIterable<EventEnvelope>
+  /** The stream's current version; 0 when it has no events. */
+  streamVersion(streamId: string): Promise<number>
+  /** The highest committed position; 0 for an empty store. */
+  headPosition(): Promise<number>
+
+  /** Replaces the snapshot of `(actorType, streamId)`. */
+  saveSnapshot(snapshot: Snapshot): Promise<void>
+  /** The snapshot of `(actorType, streamId)`; throws `SnapshotCorruptError` if unreadable. */
+  loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined>
+
+  /** Records the last position a named projection or process manager has handled. */
+  saveCheckpoint(name: string, position: number): Promise<void>
+  loadCheckpoint(name: string): Promise<number | undefined>
+
+  /** Releases connections and files; pending appends finish first. */
+  close(): Promise<void>
+}
