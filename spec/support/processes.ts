@@ -1,0 +1,34 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+/** Starts a TypeScript file from spec/support/workers in its own Node process (through tsx). */
+export function startWorker(name: string, args: readonly string[]): ChildProcess & { lines: string[]; exited: Promise<number | null> } {
+  const file = fileURLToPath(new URL(`./workers/${name}.ts`, import.meta.url))
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const lines: string[] = []
+  let buffered = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk
+    const parts = buffered.split('\n')
+    buffered = parts.pop() ?? ''
+    lines.push(...parts)
+  })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      if (code !== 0 && signal === null) process.stderr.write(`worker ${name} exited ${code}: ${stderr}\n`)
+      resolve(code)
+    }),
+  )
+  return Object.assign(child, { lines, exited })
+}
+
+/** Resolves once `predicate` holds, polling every few ms; rejects after `timeoutMs`. */
+export async function waitUntil(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
