@@ -88,14 +88,16 @@ export function findDefinition(catalog: AnyEventCatalog, name: string): EventDef
  * parsed data (zod defaults applied, unknown object keys stripped).
  */
 export function validateEventData(definition: EventDefinition, data: unknown): unknown {
-  const result = definition.schema.safeParse(data)
-  if (!result.success) throw EventValidationError.fromZod(definition.name, result.error)
-  const forbidden = findForbiddenKey(result.data)
+  // The input is checked, not zod's output: zod assigns `__proto__` keys, so they would
+  // vanish from the output (having already replaced its prototype) and pass unnoticed.
+  const forbidden = findForbiddenKey(data)
   if (forbidden) {
     throw new EventValidationError(definition.name, [
       { path: forbidden, code: 'forbidden_key', message: `key "${String(forbidden.at(-1))}" is not allowed in event data` },
     ])
   }
+  const result = definition.schema.safeParse(data)
+  if (!result.success) throw EventValidationError.fromZod(definition.name, result.error)
   return result.data
 }
 

@@ -1,6 +1,7 @@
 import type { EventEnvelope, NewEvent } from '../envelope.js'
 import { SnapshotCorruptError } from '../errors.js'
 import { parseStoredJson } from '../safeData.js'
+import { decodeEventData, encodeEventData } from './eventJson.js'
 import { assertExpectedVersion, assertWellFormedBatch, storedBatch } from './appendRules.js'
 import type {
   AppendOptions,
@@ -32,7 +33,7 @@ function toEnvelope(row: Row): EventEnvelope {
     version: row.version,
     position: row.position,
     name: row.name,
-    data: parseStoredJson(row.data),
+    data: decodeEventData(row.data),
     schemaVersion: row.schemaVersion,
     at: row.at,
     meta: parseStoredJson(row.meta) as EventEnvelope['meta'],
@@ -69,7 +70,7 @@ export class MemoryStore implements StorageAdapter {
       version: stream.length + i + 1,
       position: this.log.length + i + 1,
       name: event.name,
-      data: JSON.stringify(event.data),
+      data: encodeEventData(event.data),
       schemaVersion: event.schemaVersion,
       at: event.at,
       meta: JSON.stringify(event.meta),

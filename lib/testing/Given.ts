@@ -12,6 +12,8 @@ export interface GivenEvent {
   readonly name: string
   readonly data?: unknown
   readonly streamId?: string
+  /** When it happened, in ms since the epoch. Default: the scenario's `now`. */
+  readonly at?: number
 }
 
 /** An event of the Then list; `data` may hold placeholders such as `'{string}'`. */
@@ -203,7 +205,7 @@ async function seed(container: Container, id: string, given: readonly GivenEvent
       name: event.name,
       data,
       schemaVersion: definition?.version ?? 1,
-      at: container.clock.now(),
+      at: event.at ?? container.clock.now(),
       meta: { actorType: 'Given' },
     }
     await container.store.append(event.streamId ?? id, [stored], { expectedVersion: 'any' })

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { expect } from 'chai'
 import { SqliteStore, StorageError } from 'omniscient-actors'
-import { startWorker, waitUntil } from '../support/processes.js'
+import { startTogether, startWorker, waitUntil } from '../support/processes.js'
 import { tempDir } from '../support/tmp.js'
 import { collect, newEvent } from './conformance.js'
 
@@ -18,7 +18,9 @@ describe('SqliteStore across processes', function () {
 
   it('should keep one gap-free stream when 4 processes append to it at once', async () => {
     const perProcess = 150
-    const workers = ['p0', 'p1', 'p2', 'p3'].map((label) => startWorker('contendedAppender', [file, 'shared', label, String(perProcess)]))
+    const go = join(tmp.dir, 'go')
+    const workers = ['p0', 'p1', 'p2', 'p3'].map((label) => startWorker('contendedAppender', [file, 'shared', label, String(perProcess), go]))
+    await startTogether(workers, go)
     const codes = await Promise.all(workers.map((w) => w.exited))
     expect(codes).to.deep.equal([0, 0, 0, 0])
 

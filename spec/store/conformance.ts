@@ -84,6 +84,13 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
         expect(await collect(store.readAll())).to.have.length(1)
       })
 
+      it('should give back undefined data as undefined and null as null', async () => {
+        await store.append('s1', [{ ...newEvent('none'), data: undefined }, newEvent('nothing', null)], { expectedVersion: 0 })
+        const read = await collect(store.readStream('s1'))
+        expect(read.map((e) => e.data)).to.deep.equal([undefined, null])
+        expect('data' in read[0]!).to.equal(true)
+      })
+
       it("should skip the version check with expectedVersion 'any'", async () => {
         await store.append('s1', [newEvent()], { expectedVersion: 'any' })
         const result = await store.append('s1', [newEvent()], { expectedVersion: 'any' })

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /** Starts a TypeScript file from spec/support/workers in its own Node process (through tsx). */
@@ -31,4 +32,19 @@ export async function waitUntil(predicate: () => boolean, timeoutMs: number, wha
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 5))
   }
+}
+
+/**
+ * A start line for workers: each prints `ready` and waits for the go file, so that processes
+ * whose start-up took different times still begin their work together.
+ */
+export async function startTogether(workers: ReadonlyArray<{ lines: string[] }>, goFile: string): Promise<void> {
+  await waitUntil(() => workers.every((w) => w.lines.includes('ready')), 30_000, 'every worker to be ready')
+  writeFileSync(goFile, 'go')
+}
+
+/** The worker's side of `startTogether`. */
+export async function awaitGo(goFile: string): Promise<void> {
+  console.log('ready')
+  while (!existsSync(goFile)) await new Promise((r) => setTimeout(r, 1))
 }

@@ -15,6 +15,7 @@ import type {
   Snapshot,
   StorageAdapter,
 } from '../StorageAdapter.js'
+import { decodeEventData, encodeEventData } from '../eventJson.js'
 import { GroupCommit } from './GroupCommit.js'
 import { prepareDatabase, type SqliteDurability } from './schema.js'
 
@@ -69,7 +70,7 @@ function rowToEnvelope(row: EventRow): EventEnvelope {
     streamId: row[2],
     version: row[3],
     name: row[4],
-    data: parseStoredJson(row[5]),
+    data: decodeEventData(row[5]),
     schemaVersion: row[6],
     at: row[7],
     meta: row[8] === '{}' ? EMPTY_META : (parseStoredJson(row[8]) as EventMeta),
@@ -258,7 +259,7 @@ export class SqliteStore implements StorageAdapter {
 
 function serialize(streamId: string, event: NewEvent): SerializedEvent {
   try {
-    return { source: event, data: JSON.stringify(event.data) ?? 'null', meta: JSON.stringify(event.meta) }
+    return { source: event, data: encodeEventData(event.data), meta: JSON.stringify(event.meta) }
   } catch (err) {
     throw new StorageError(`event "${event.name}" on "${streamId}" cannot be stored as JSON: ${(err as Error).message}`, {
       cause: err,
