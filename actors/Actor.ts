@@ -138,7 +138,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
       this.apply({ ...event, streamId: this.id, version: expectedVersion + 1 })
       const result = await this.container.store.append(this.id, [event], { expectedVersion })
       if (!result.alreadyStored) for (const stored of result.events) this.container.bus.publish(stored)
-      await this.maybeSnapshot()
+      if (this.snapshotDue()) await this.takeSnapshot()
       return result.events[0]!
     } catch (err) {
       await this.rebuildAfterFailure()
@@ -182,7 +182,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
       this.apply(event)
     }
     this.stale = false
-    await this.maybeSnapshot()
+    if (this.snapshotDue()) await this.takeSnapshot()
   }
 
   private async restoreSnapshot(): Promise<void> {
@@ -199,9 +199,12 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
     }
   }
 
-  private async maybeSnapshot(): Promise<void> {
+  private snapshotDue(): boolean {
     const every = this.snapshotEvery
-    if (!every || this.currentVersion - this.snapshotAt < every) return
+    return every > 0 && this.currentVersion - this.snapshotAt >= every
+  }
+
+  private async takeSnapshot(): Promise<void> {
     this.snapshotAt = this.currentVersion
     try {
       await this.container.store.saveSnapshot({

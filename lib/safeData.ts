@@ -4,12 +4,13 @@
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
 
 /** The path of the first forbidden key inside `value`, or undefined when there is none. */
-export function findForbiddenKey(value: unknown, path: PropertyKey[] = []): PropertyKey[] | undefined {
+export function findForbiddenKey(value: unknown): PropertyKey[] | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   for (const key of Object.keys(value)) {
-    if (FORBIDDEN.has(key)) return [...path, key]
-    const found = findForbiddenKey((value as Record<string, unknown>)[key], [...path, key])
-    if (found) return found
+    if (FORBIDDEN.has(key)) return [key]
+    // The path is built on the way back out, so the common (clean) case allocates nothing.
+    const below = findForbiddenKey((value as Record<string, unknown>)[key])
+    if (below) return [key, ...below]
   }
   return undefined
 }

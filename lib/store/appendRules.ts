@@ -10,6 +10,7 @@ export function assertWellFormedBatch(streamId: string, events: readonly NewEven
     throw new StorageError('a stream id must be a non-empty string', { code: 'INVALID_STREAM_ID' })
   }
   if (events.length === 0) throw new StorageError(`append to "${streamId}": the batch is empty`, { code: 'EMPTY_BATCH' })
+  if (events.length === 1) return
   const ids = new Set<string>()
   for (const event of events) {
     if (ids.has(event.id)) throw new IdempotencyError(event.id, 'appears twice in one batch')

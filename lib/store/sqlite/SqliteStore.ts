@@ -134,16 +134,13 @@ export class SqliteStore implements StorageAdapter {
     }
     const appendOne = db.transaction((work: AppendWork) => this.appendNow(work))
     const appendGroup = db.transaction((works: readonly AppendWork[]) =>
-      works.map((work) => {
-        try {
-          // A nested transaction is a savepoint: a refused append leaves the others intact.
-          return { ok: true as const, value: appendOne(work) }
-        } catch (error) {
-          return { ok: false as const, error: this.typed(error, work.streamId) }
-        }
-      }),
+      // A nested transaction is a savepoint: a refused append leaves the others intact.
+      works.map((work) => this.outcome(work, () => appendOne(work))),
     )
-    this.commits = new GroupCommit((works) => appendGroup.immediate(works))
+    // A group of one needs no savepoint: two statements fewer on the sequential path.
+    const runBatch = (works: readonly AppendWork[]) =>
+      works.length === 1 ? [this.outcome(works[0]!, () => appendOne.immediate(works[0]!))] : appendGroup.immediate(works)
+    this.commits = new GroupCommit(runBatch)
   }
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -154,16 +151,16 @@ export class SqliteStore implements StorageAdapter {
   }
 
   // Runs inside the group's IMMEDIATE transaction, so no other process can write in between.
+  // The common path is one indexed read and the inserts; ids are checked by the UNIQUE index.
   private appendNow(work: AppendWork): AppendResult {
     const { streamId } = work
-    const retried = storedBatch(streamId, work.events.map((e) => e.source), (id) => {
-      const row = this.sql.byId.get(id)
-      return row && rowToEnvelope(row)
-    })
-    if (retried) return { events: retried, alreadyStored: true }
-
     const current = this.sql.version.get(streamId)?.v ?? 0
-    assertExpectedVersion(streamId, work.expectedVersion, current)
+    if (work.expectedVersion !== 'any' && work.expectedVersion !== current) {
+      // A retry of a batch that did commit carries a stale expectedVersion: answer it from the store.
+      const retried = this.storedBatchOf(work)
+      if (retried) return retried
+      assertExpectedVersion(streamId, work.expectedVersion, current)
+    }
     const stored = work.events.map((e, i): EventEnvelope => {
       const version = current + i + 1
       const { source } = e
@@ -171,6 +168,31 @@ export class SqliteStore implements StorageAdapter {
       return { ...source, streamId, version, position: Number(info.lastInsertRowid) }
     })
     return { events: stored, alreadyStored: false }
+  }
+
+  private storedBatchOf(work: AppendWork): AppendResult | undefined {
+    const stored = storedBatch(work.streamId, work.events.map((e) => e.source), (id) => {
+      const row = this.sql.byId.get(id)
+      return row && rowToEnvelope(row)
+    })
+    return stored && { events: stored, alreadyStored: true }
+  }
+
+  // Runs one append; whatever failed was rolled back, so the store shows only what was there before.
+  private outcome(work: AppendWork, run: () => AppendResult): { ok: true; value: AppendResult } | { ok: false; error: unknown } {
+    try {
+      return { ok: true, value: run() }
+    } catch (error) {
+      if (!isDuplicateId(error)) return { ok: false, error: this.typed(error, work.streamId) }
+    }
+    // An id is stored already: either this is a retry of a committed batch, or a misuse.
+    try {
+      const retried = this.storedBatchOf(work)
+      if (retried) return { ok: true, value: retried }
+      return { ok: false, error: new StorageError(`append to "${work.streamId}": an event id collided but is not stored`) }
+    } catch (error) {
+      return { ok: false, error: this.typed(error, work.streamId) }
+    }
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
@@ -255,6 +277,11 @@ export class SqliteStore implements StorageAdapter {
   private assertOpen(): void {
     if (this.closed) throw new StorageError(`SqliteStore "${this.file}" is closed`, { code: 'STORE_CLOSED' })
   }
+}
+
+function isDuplicateId(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown }
+  return e.code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof e.message === 'string' && e.message.includes('events.id')
 }
 
 function serialize(streamId: string, event: NewEvent): SerializedEvent {
