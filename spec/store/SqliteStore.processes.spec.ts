@@ -38,11 +38,14 @@ describe('SqliteStore across processes', function () {
     expect(conflicts, 'the processes did compete').to.be.greaterThan(0)
   })
 
-  it('should never store part of a batch when the writer is killed with kill -9', async () => {
+  it('should never store part of a batch when the writer is killed with kill -9', async function () {
     const size = 100
-    for (let round = 0; round < 3; round++) {
+    // `npm run test:faults` raises the count for a longer soak.
+    const rounds = Number(process.env['FAULT_ROUNDS'] ?? 3)
+    this.timeout(30_000 + rounds * 5_000)
+    for (let round = 0; round < rounds; round++) {
       const worker = startWorker('batchAppender', [file, 'bulk', String(size)])
-      const target = 5 + round * 7
+      const target = 5 + (round % 5) * 7
       await waitUntil(() => worker.lines.length >= target, 30_000, `${target} acknowledged batches`)
       // A random moment, most likely in the middle of an append.
       await new Promise((r) => setTimeout(r, Math.random() * 20))

@@ -21,7 +21,7 @@ export class GroupCommit<TWork, TResult> {
         this.idle = new Promise((done) => (this.markIdle = done))
         // setImmediate, not a microtask: appends started by other actors in the same tick
         // (each after its own awaits) have had time to join the batch.
-        queueMicrotask(() => this.flush())
+        setImmediate(() => this.flush())
       }
     })
   }
