@@ -1,7 +1,9 @@
 import type { EventEnvelope, NewEvent } from '../envelope.js'
 import { SnapshotCorruptError } from '../errors.js'
 import { parseStoredJson } from '../safeData.js'
+import { CommitSignal } from './CommitSignal.js'
 import { decodeEventData, encodeEventData } from './eventJson.js'
+import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from './Subscription.js'
 import { assertExpectedVersion, assertWellFormedBatch, storedBatch } from './appendRules.js'
 import type {
   AppendOptions,
@@ -53,6 +55,8 @@ export class MemoryStore implements StorageAdapter {
   private readonly byId = new Map<string, Row>()
   private readonly snapshots = new Map<string, string>()
   private readonly checkpoints = new Map<string, number>()
+  private readonly commits = new CommitSignal()
+  private readonly subscriptions = new Set<Subscription>()
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
     assertWellFormedBatch(streamId, events)
@@ -82,6 +86,7 @@ export class MemoryStore implements StorageAdapter {
       this.byId.set(row.id, row)
     }
     this.streams.set(streamId, stream)
+    this.commits.notify()
     return { events: rows.map(toEnvelope), alreadyStored: false }
   }
 
@@ -95,6 +100,25 @@ export class MemoryStore implements StorageAdapter {
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
     // Positions are 1..n without gaps here, so a position is an index.
     for (let i = Math.max(0, (options.fromPosition ?? 1) - 1); i < this.log.length; i++) yield toEnvelope(this.log[i]!)
+  }
+
+  subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    const subscription = startSubscription(
+      options,
+      handler,
+      (from, limit, streamId) => {
+        const rows = streamId === undefined ? this.log : (this.streams.get(streamId) ?? [])
+        const page: EventEnvelope[] = []
+        // Positions are 1..n here; a stream's rows are in position order, so skip by search.
+        let i = streamId === undefined ? from - 1 : firstAtOrAfter(rows, from)
+        for (; i < rows.length && page.length < limit; i++) page.push(toEnvelope(rows[i]!))
+        return page
+      },
+      this.commits,
+    )
+    this.subscriptions.add(subscription)
+    void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined)
+    return subscription
   }
 
   async streamVersion(streamId: string): Promise<number> {
@@ -132,7 +156,20 @@ export class MemoryStore implements StorageAdapter {
     return this.checkpoints.get(name)
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((sub) => sub.close()))
+  }
+}
+
+function firstAtOrAfter(rows: readonly Row[], position: number): number {
+  let lo = 0
+  let hi = rows.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (rows[mid]!.position < position) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 function snapshotKey(actorType: string, streamId: string): string {

@@ -1,4 +1,5 @@
 import type { EventEnvelope, NewEvent } from '../envelope.js'
+import type { SubscribeOptions, Subscription, SubscriptionHandler } from './Subscription.js'
 
 /**
  * `expectedVersion` of an append: the stream's version the writer last saw (0 for a stream
@@ -60,6 +61,13 @@ export interface StorageAdapter {
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<EventEnvelope>
   /** Every stream's events in position order, read page by page. */
   readAll(options?: ReadAllOptions): AsyncIterable<EventEnvelope>
+  /**
+   * Catch-up, then live: every event from `fromPosition` on (of one stream, or with one of
+   * `names`), in position order, each once, the next only after the handler settled. Events
+   * committed by other processes arrive too. A handler that throws ends the subscription
+   * (`done` rejects); read failures are retried.
+   */
+  subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription
   /** The stream's current version; 0 when it has no events. */
   streamVersion(streamId: string): Promise<number>
   /** The highest committed position; 0 for an empty store. */

@@ -240,6 +240,131 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
       })
     })
 
+    describe('subscribe()', () => {
+      const until = async (check: () => boolean, what: string) => {
+        const deadline = Date.now() + 5_000
+        while (!check()) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+          await new Promise((r) => setTimeout(r, 2))
+        }
+      }
+
+      it('should deliver the past, then the live events, each once and in order', async () => {
+        await store.append('s1', [newEvent('a'), newEvent('b')], { expectedVersion: 0 })
+        const got: EventEnvelope[] = []
+        const sub = store.subscribe({}, (e) => void got.push(e))
+        await until(() => got.length === 2, 'the past events')
+        await store.append('s2', [newEvent('c')], { expectedVersion: 0 })
+        await store.append('s1', [newEvent('d')], { expectedVersion: 2 })
+        await until(() => got.length === 4, 'the live events')
+        await sub.close()
+        expect(got.map((e) => e.name)).to.deep.equal(['a', 'b', 'c', 'd'])
+        expect(sub.nextPosition).to.equal(got[3]!.position + 1)
+      })
+
+      it('should leave no gap and no duplicate at the seam while writers keep appending', async () => {
+        let writing = true
+        const writer = (async () => {
+          for (let i = 0; writing || i < 50; i++) {
+            await store.append(`w${i % 3}`, [newEvent('w', { i })], { expectedVersion: 'any' })
+            if (i % 10 === 0) await new Promise((r) => setImmediate(r))
+          }
+        })()
+        await until(() => true, 'nothing')
+        await new Promise((r) => setTimeout(r, 5))
+        const got: number[] = []
+        const sub = store.subscribe({ fromPosition: 1 }, (e) => void got.push(e.position))
+        await new Promise((r) => setTimeout(r, 20))
+        writing = false
+        await writer
+        const all = (await collect(store.readAll())).map((e) => e.position)
+        await until(() => got.length === all.length, 'every event')
+        await sub.close()
+        expect(got).to.deep.equal(all)
+      })
+
+      it('should resume from a position', async () => {
+        const stored = (await store.append('s1', [newEvent('a'), newEvent('b'), newEvent('c')], { expectedVersion: 0 })).events
+        const got: string[] = []
+        const sub = store.subscribe({ fromPosition: stored[1]!.position }, (e) => void got.push(e.name))
+        await until(() => got.length === 2, 'two events')
+        await sub.close()
+        expect(got).to.deep.equal(['b', 'c'])
+      })
+
+      it('should deliver one stream in version order, past and live, ignoring the others', async () => {
+        await store.append('mine', [newEvent('m1')], { expectedVersion: 0 })
+        await store.append('other', [newEvent('o1')], { expectedVersion: 0 })
+        await store.append('mine', [newEvent('m2')], { expectedVersion: 1 })
+        const got: Array<[string, number]> = []
+        const sub = store.subscribe({ streamId: 'mine' }, (e) => void got.push([e.name, e.version]))
+        await until(() => got.length === 2, 'the past events')
+        await store.append('other', [newEvent('o2')], { expectedVersion: 1 })
+        await store.append('mine', [newEvent('m3'), newEvent('m4')], { expectedVersion: 2 })
+        await until(() => got.length === 4, 'the live events')
+        await sub.close()
+        expect(got).to.deep.equal([['m1', 1], ['m2', 2], ['m3', 3], ['m4', 4]])
+      })
+
+      it('should deliver only the names asked for, yet move past the others', async () => {
+        await store.append('s1', [newEvent('keep'), newEvent('skip'), newEvent('keep')], { expectedVersion: 0 })
+        const got: string[] = []
+        const sub = store.subscribe({ names: ['keep'] }, (e) => void got.push(e.name))
+        await until(() => got.length === 2, 'two events')
+        await until(() => sub.nextPosition === 4, 'the position to move past the last')
+        await sub.close()
+        expect(got).to.deep.equal(['keep', 'keep'])
+      })
+
+      it('should wait for a slow handler: one event at a time, nothing read ahead into the handler', async () => {
+        let release: () => void = () => {}
+        let running = 0
+        let maxRunning = 0
+        const got: number[] = []
+        const sub = store.subscribe({}, async (e) => {
+          running++
+          maxRunning = Math.max(maxRunning, running)
+          got.push(e.position)
+          if (got.length === 1) await new Promise<void>((r) => (release = r))
+          running--
+        })
+        await store.append('s1', Array.from({ length: 2000 }, () => newEvent()), { expectedVersion: 0 })
+        await until(() => got.length === 1, 'the first event')
+        await new Promise((r) => setTimeout(r, 20))
+        expect(got, 'blocked while the handler is busy').to.have.length(1)
+        expect(sub.nextPosition).to.equal(1)
+        release()
+        await until(() => got.length === 2000, 'the rest')
+        await sub.close()
+        expect(maxRunning).to.equal(1)
+      })
+
+      it('should end, rejecting done with the error, when the handler throws', async () => {
+        await store.append('s1', [newEvent('a'), newEvent('b')], { expectedVersion: 0 })
+        let calls = 0
+        const sub = store.subscribe({}, () => {
+          calls++
+          throw new Error('handler failed')
+        })
+        const err = await sub.done.then(() => undefined, (e: unknown) => e)
+        expect((err as Error).message).to.equal('handler failed')
+        expect(calls).to.equal(1)
+        await sub.close()
+      })
+
+      it('should deliver nothing after close, and end when the store closes', async () => {
+        const got: string[] = []
+        const sub = store.subscribe({}, (e) => void got.push(e.name))
+        await sub.close()
+        await store.append('s1', [newEvent('late')], { expectedVersion: 0 })
+        await new Promise((r) => setTimeout(r, 20))
+        expect(got).to.deep.equal([])
+        const open = store.subscribe({}, () => {})
+        await store.close()
+        await open.done
+      })
+    })
+
     describe('against a model (property-based)', () => {
       it('should agree with a simple model on any sequence of appends', async () => {
         type Op = { stream: 'a' | 'b' | 'c'; size: number; expected: 'right' | 'any' | number; retry: boolean }

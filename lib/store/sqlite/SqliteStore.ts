@@ -16,6 +16,8 @@ import type {
   StorageAdapter,
 } from '../StorageAdapter.js'
 import { decodeEventData, encodeEventData } from '../eventJson.js'
+import { CommitSignal } from '../CommitSignal.js'
+import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
 import { GroupCommit } from './GroupCommit.js'
 import { prepareDatabase, type SqliteDurability } from './schema.js'
 
@@ -31,6 +33,12 @@ export interface SqliteStoreOptions {
   readonly durability?: SqliteDurability
   /** How long a write waits for another process's lock before failing, in ms. Default 10 s. */
   readonly busyTimeoutMs?: number
+  /**
+   * How often live subscriptions check for commits by other processes, in ms (default 2). The
+   * check is one `PRAGMA data_version` and runs only while a subscription is waiting; commits
+   * by this process wake subscriptions at once.
+   */
+  readonly pollIntervalMs?: number
 }
 
 interface AppendWork {
@@ -95,6 +103,9 @@ export class SqliteStore implements StorageAdapter {
     byId: Statement<[string], EventRow>
     insert: Statement<[string, string, number, string, string, number, number, string]>
     stream: Statement<[string, number, number, number], EventRow>
+    streamFromPosition: Statement<[string, number, number], EventRow>
+    streamAfterVersion: Statement<[string, number, number], EventRow>
+    dataVersion: Statement<[], number>
     all: Statement<[number, number], EventRow>
     head: Statement<[], { p: number | null }>
     saveSnapshot: Statement<[string, string, number, number, string, number]>
@@ -103,6 +114,8 @@ export class SqliteStore implements StorageAdapter {
     loadCheckpoint: Statement<[string], { position: number }>
   }
   private closed = false
+  private readonly signal: CommitSignal
+  private readonly subscriptions = new Set<Subscription>()
 
   constructor(options: SqliteStoreOptions) {
     this.file = options.file
@@ -123,6 +136,13 @@ export class SqliteStore implements StorageAdapter {
       stream: db
         .prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND version >= ? AND version <= ? ORDER BY version LIMIT ?`)
         .raw() as Statement<[string, number, number, number], EventRow>,
+      streamFromPosition: db
+        .prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND position >= ? ORDER BY version LIMIT ?`)
+        .raw() as Statement<[string, number, number], EventRow>,
+      streamAfterVersion: db
+        .prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND version > ? ORDER BY version LIMIT ?`)
+        .raw() as Statement<[string, number, number], EventRow>,
+      dataVersion: db.prepare('PRAGMA data_version').pluck() as Statement<[], number>,
       all: db.prepare(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw() as Statement<[number, number], EventRow>,
       head: db.prepare('SELECT max(position) AS p FROM events'),
       saveSnapshot: db.prepare(
@@ -140,7 +160,22 @@ export class SqliteStore implements StorageAdapter {
     // A group of one needs no savepoint: two statements fewer on the sequential path.
     const runBatch = (works: readonly AppendWork[]) =>
       works.length === 1 ? [this.outcome(works[0]!, () => appendOne.immediate(works[0]!))] : appendGroup.immediate(works)
-    this.commits = new GroupCommit(runBatch)
+    this.commits = new GroupCommit((works) => {
+      const outcomes = runBatch(works)
+      this.signal.notify()
+      return outcomes
+    })
+    let seenDataVersion = this.sql.dataVersion.get()
+    this.signal = new CommitSignal({
+      everyMs: options.pollIntervalMs ?? 2,
+      changed: () => {
+        if (this.closed) return false
+        const now = this.sql.dataVersion.get()
+        const changed = now !== seenDataVersion
+        seenDataVersion = now
+        return changed
+      },
+    })
   }
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -217,6 +252,30 @@ export class SqliteStore implements StorageAdapter {
     }
   }
 
+  subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    this.assertOpen()
+    // Following one stream: after the first page, continue by version (the unique index)
+    // instead of filtering a stream's whole index by position on every wake-up.
+    let last: { position: number; version: number } | undefined
+    const readPage = (from: number, limit: number, streamId: string | undefined): EventEnvelope[] => {
+      if (this.closed) return []
+      const rows = this.query(() =>
+        streamId === undefined
+          ? this.sql.all.all(from, limit)
+          : last && last.position + 1 === from
+            ? this.sql.streamAfterVersion.all(streamId, last.version, limit)
+            : this.sql.streamFromPosition.all(streamId, from, limit),
+      )
+      const end = rows[rows.length - 1]
+      if (end) last = { position: end[0], version: end[3] }
+      return rows.map(rowToEnvelope)
+    }
+    const subscription = startSubscription(options, handler, readPage, this.signal)
+    this.subscriptions.add(subscription)
+    void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined)
+    return subscription
+  }
+
   async streamVersion(streamId: string): Promise<number> {
     return this.query(() => this.sql.version.get(streamId)?.v ?? 0)
   }
@@ -250,6 +309,7 @@ export class SqliteStore implements StorageAdapter {
 
   async close(): Promise<void> {
     if (this.closed) return
+    await Promise.all([...this.subscriptions].map((sub) => sub.close()))
     this.closed = true
     await this.commits.drained()
     this.db.close()
