@@ -1,5 +1,5 @@
 // The package's main entry point (`import ... from 'omniscient-actors'`), curated by hand.
-export { Actor, type ActorClass, type ActorStatics, type FireArgs } from './actors/index.js'
+export { Actor, LiveActor, type ActorClass, type ActorStatics, type FireArgs, type FireOptions } from './actors/index.js'
 export {
   OmniscientError,
   ConcurrencyError,
@@ -10,6 +10,7 @@ export {
   SnapshotCorruptError,
   HandlerError,
   LeaseLostError,
+  PreconditionFailedError,
   isOmniscientError,
   isConcurrencyError,
   defineEvents,
@@ -50,5 +51,8 @@ export {
   type ReadStreamOptions,
   type Snapshot,
   type StorageAdapter,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionHandler,
   type SqliteStoreOptions,
 } from './lib/index.js'

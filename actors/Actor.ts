@@ -1,6 +1,7 @@
 import {
   HandlerError,
   Mailbox,
+  PreconditionFailedError,
   SnapshotCorruptError,
   UnknownEventError,
   findDefinition,
@@ -31,12 +32,33 @@ export interface ActorStatics {
 /** The constructor of an actor class, as Given/When and registries take it. */
 export type ActorClass<A extends Actor = Actor> = (new (id: string, container: Container) => A) & ActorStatics
 
-/** `Fire`'s data argument: optional when the schema accepts `undefined`. */
-export type FireArgs<C extends AnyEventCatalog, K extends EventName<C>> =
-  undefined extends EventInput<C, K> ? [data?: EventInput<C, K>] : [data: EventInput<C, K>]
+/** Options of one `Fire`. */
+export interface FireOptions<S> {
+  /**
+   * Checked on the state right before the event is applied; when it returns false the event
+   * is dropped and `Fire` rejects with `PreconditionFailedError`. A LiveActor checks it again
+   * each time it re-applies the event on top of other writers' events.
+   */
+  readonly precondition?: (state: Readonly<S>) => boolean
+}
+
+/** `Fire`'s arguments after the name: data (optional when the schema accepts `undefined`), then options. */
+export type FireArgs<C extends AnyEventCatalog, K extends EventName<C>, S = unknown> =
+  undefined extends EventInput<C, K>
+    ? [data?: EventInput<C, K>, options?: FireOptions<S>]
+    : [data: EventInput<C, K>, options?: FireOptions<S>]
 
 type Handler = (data: unknown, event: AppliedEvent) => void
 const handlerCache = new WeakMap<object, Map<string, Handler | null>>()
+
+// The framework's own member names (Load, Fire, commit...) are never event handlers, whatever
+// the events are called. Each actor kind adds its prototype's names.
+const frameworkMembers = new Set<string>()
+
+/** Marks the members of a framework base class as never being event handlers. */
+export function reserveFrameworkMembers(prototype: object): void {
+  for (const name of Object.getOwnPropertyNames(prototype)) frameworkMembers.add(name)
+}
 
 /**
  * An event-sourced actor: its state is what its handlers make of its stream's events.
@@ -61,11 +83,13 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
   _state: S
   protected readonly container: Container
   protected readonly mailbox = new Mailbox()
-  private currentVersion = 0
+  protected currentVersion = 0
+  /** The position of the last event applied from the store (0 when not known). */
+  protected lastPosition = 0
   private initialState: S | undefined
   private snapshotAt = 0
   // Set when a rebuild after a failed Fire failed too: the next command rebuilds first.
-  private stale = false
+  protected stale = false
 
   constructor(id: string, container: Container) {
     if (typeof id !== 'string' || id.length === 0) throw new TypeError('an actor id must be a non-empty string')
@@ -100,10 +124,10 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
    * Validates, applies and durably appends an event; resolves with the stored envelope.
    * Invalid data throws `EventValidationError` and nothing is applied or stored.
    */
-  async Fire<K extends EventName<C>>(name: K, ...args: FireArgs<C, K>): Promise<EventEnvelope<K, EventData<C, K>>> {
+  async Fire<K extends EventName<C>>(name: K, ...args: FireArgs<C, K, S>): Promise<EventEnvelope<K, EventData<C, K>>> {
     // Validation happens here, before the mailbox: bad input never waits behind other work.
     const event = this.prepare(name, args[0])
-    return (await this.mailbox.post(() => this.commit(event))) as EventEnvelope<K, EventData<C, K>>
+    return (await this.mailbox.post(() => this.commit(event, args[1] ?? {}))) as EventEnvelope<K, EventData<C, K>>
   }
 
   /** Resolves when every Fire and Load posted so far has finished. */
@@ -131,22 +155,37 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
    * Applies the event, then appends it expecting the version before it. On any failure the
    * actor is rebuilt from the store, so it never keeps state the store does not have.
    */
-  protected async commit(event: NewEvent): Promise<EventEnvelope> {
+  protected async commit(event: NewEvent, options: FireOptions<S>): Promise<EventEnvelope> {
     if (this.stale) await this.rebuild()
     const expectedVersion = this.currentVersion
+    this.checkPrecondition(event, options)
     try {
       this.apply({ ...event, streamId: this.id, version: expectedVersion + 1 })
-      const result = await this.container.store.append(this.id, [event], { expectedVersion })
-      if (!result.alreadyStored) for (const stored of result.events) this.container.bus.publish(stored)
-      if (this.snapshotDue()) await this.takeSnapshot()
-      return result.events[0]!
+      return await this.appendApplied(event, expectedVersion)
     } catch (err) {
       await this.rebuildAfterFailure()
       throw err
     }
   }
 
-  private async rebuildAfterFailure(): Promise<void> {
+  /** Throws PreconditionFailedError when the Fire's precondition does not hold now. */
+  protected checkPrecondition(event: NewEvent, options: FireOptions<S>): void {
+    if (options.precondition && !options.precondition(this._state)) {
+      throw new PreconditionFailedError(this.id, event.name, this.currentVersion)
+    }
+  }
+
+  /** Appends an event already applied to the state, then publishes it and snapshots if due. */
+  protected async appendApplied(event: NewEvent, expectedVersion: number): Promise<EventEnvelope> {
+    const result = await this.container.store.append(this.id, [event], { expectedVersion })
+    const stored = result.events[0]!
+    this.lastPosition = Math.max(this.lastPosition, stored.position)
+    if (!result.alreadyStored) for (const e of result.events) this.container.bus.publish(e)
+    if (this.snapshotDue()) await this.takeSnapshot()
+    return stored
+  }
+
+  protected async rebuildAfterFailure(): Promise<void> {
     try {
       await this.rebuild()
     } catch (err) {
@@ -168,6 +207,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
       }
     }
     this.currentVersion = event.version
+    if (event.position !== undefined) this.lastPosition = event.position
   }
 
   /** Resets to the initial state and replays from the newest valid snapshot. */
@@ -176,6 +216,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
     this.initialState ??= structuredClone(this._state)
     this._state = structuredClone(this.initialState)
     this.currentVersion = 0
+    this.lastPosition = 0
     await this.restoreSnapshot()
     this.snapshotAt = this.currentVersion
     for await (const event of this.container.store.readStream(this.id, { fromVersion: this.currentVersion + 1 })) {
@@ -228,8 +269,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
     let handler = cache.get(name)
     if (handler === undefined) {
       const candidate = (this as unknown as Record<string, unknown>)[name]
-      // Names of the framework's own members (Load, Fire, ...) are never handlers.
-      handler = typeof candidate === 'function' && !(name in Actor.prototype) ? (candidate as Handler) : null
+      handler = typeof candidate === 'function' && !frameworkMembers.has(name) ? (candidate as Handler) : null
       cache.set(name, handler)
     }
     return handler ?? undefined
@@ -255,3 +295,5 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
 function isPlainObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
+
+reserveFrameworkMembers(Actor.prototype)

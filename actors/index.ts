@@ -1,1 +1,2 @@
-export { Actor, type ActorClass, type ActorStatics, type FireArgs } from './Actor.js'
+export { Actor, type ActorClass, type ActorStatics, type FireArgs, type FireOptions } from './Actor.js'
+export { LiveActor } from './LiveActor.js'

@@ -191,3 +191,24 @@ export class LeaseLostError extends OmniscientError {
     super('LEASE_LOST', `lease "${lease}": term ${term} is over (current term ${currentTerm}); the write was refused`)
   }
 }
+
+/**
+ * A `Fire` with a precondition was dropped: the condition did not hold on the actor's state
+ * (for a LiveActor, possibly after other writers' events were applied first). Nothing was
+ * stored.
+ *
+ * @example
+ * await seat.Fire('reserved', { by }, { precondition: (s) => s.free > 0 }).catch((err) => {
+ *   if (err instanceof PreconditionFailedError) return 'sold out'
+ *   throw err
+ * })
+ */
+export class PreconditionFailedError extends OmniscientError {
+  constructor(
+    readonly streamId: string,
+    readonly eventName: string,
+    readonly version: number,
+  ) {
+    super('PRECONDITION_FAILED', `"${eventName}" on "${streamId}" was not fired: its precondition does not hold at version ${version}`)
+  }
+}

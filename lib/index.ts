@@ -9,6 +9,7 @@ export {
   SnapshotCorruptError,
   HandlerError,
   LeaseLostError,
+  PreconditionFailedError,
   isOmniscientError,
   isConcurrencyError,
   type EventIssue,
@@ -43,5 +44,6 @@ export type {
   Snapshot,
   StorageAdapter,
 } from './store/StorageAdapter.js'
+export type { CommitWaiter, SubscribeOptions, Subscription, SubscriptionHandler } from './store/Subscription.js'
 export { MemoryStore } from './store/MemoryStore.js'
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/SqliteStore.js'
