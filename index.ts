@@ -54,5 +54,9 @@ export {
   type SubscribeOptions,
   type Subscription,
   type SubscriptionHandler,
+  type ListenHandler,
+  type ListenOptions,
+  type ListenTarget,
+  type Listener,
   type SqliteStoreOptions,
 } from './lib/index.js'

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import {
   HandlerError,
   Mailbox,
@@ -7,6 +8,7 @@ import {
   findDefinition,
   upcastEventData,
   validateEventData,
+  startListener,
   type AnyEventCatalog,
   type AppliedEvent,
   type Container,
@@ -14,6 +16,10 @@ import {
   type EventEnvelope,
   type EventInput,
   type EventName,
+  type ListenHandler,
+  type ListenOptions,
+  type ListenTarget,
+  type Listener,
   type NewEvent,
 } from '../lib/index.js'
 
@@ -40,6 +46,14 @@ export interface FireOptions<S> {
    * each time it re-applies the event on top of other writers' events.
    */
   readonly precondition?: (state: Readonly<S>) => boolean
+  /**
+   * The event this one reacts to (in a listener). Its id becomes the causation id, its
+   * correlation id is carried on, and the new event's id is derived from it, so handling the
+   * same event twice (after a crash) stores the reaction once.
+   */
+  readonly causedBy?: EventEnvelope
+  /** An explicit id (an idempotency key); default: derived from `causedBy`, else random. */
+  readonly id?: string
 }
 
 /** `Fire`'s arguments after the name: data (optional when the schema accepts `undefined`), then options. */
@@ -90,6 +104,8 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
   private snapshotAt = 0
   // Set when a rebuild after a failed Fire failed too: the next command rebuilds first.
   protected stale = false
+  private loaded = false
+  private readonly listeners: Array<{ start: () => Listener; running?: Listener }> = []
 
   constructor(id: string, container: Container) {
     if (typeof id !== 'string' || id.length === 0) throw new TypeError('an actor id must be a non-empty string')
@@ -116,8 +132,54 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
   Load(): Promise<this> {
     return this.mailbox.post(async () => {
       await this.rebuild()
+      this.startListeners()
       return this
     })
+  }
+
+  /**
+   * Stops the actor's listeners (and, for a LiveActor, its live following). The state stays;
+   * `Load()` starts them again.
+   */
+  async Stop(): Promise<void> {
+    await Promise.all(
+      this.listeners.map(async (l) => {
+        const running = l.running
+        delete l.running
+        await running?.close()
+      }),
+    )
+  }
+
+  /**
+   * Reacts to another actor's stream (`ListenTo(otherId, ...)`), to event names on every
+   * stream (`ListenTo({ names: [...] }, ...)`), or both. Starts once the actor is loaded (so
+   * it may be called in the constructor), and hands events over one at a time; a handler that
+   * throws is reported and retried until it succeeds. With `{ durable: 'name' }` the position
+   * is checkpointed and a restart resumes after it.
+   *
+   * @example
+   * constructor(room: string, c: Container, players: string[]) {
+   *   super(room, c)
+   *   for (const p of players) this.ListenTo(p, (e) => {
+   *     if (e.name === 'player_died') return this.Fire('player_respawned', { playerId: p }, { causedBy: e })
+   *   }, { durable: `game:${room}:${p}` })
+   * }
+   */
+  protected ListenTo(target: ListenTarget, handler: ListenHandler, options: ListenOptions = {}): void {
+    const entry: { start: () => Listener; running?: Listener } = {
+      start: () =>
+        startListener(this.container.store, target, options, handler, (err, event) =>
+          this.container.report(err, { ...(event ? { event } : {}), where: `listener of ${this.actorType} "${this.id}"` }),
+        ),
+    }
+    this.listeners.push(entry)
+    if (this.loaded) entry.running = entry.start()
+  }
+
+  protected startListeners(): void {
+    this.loaded = true
+    for (const l of this.listeners) l.running ??= l.start()
   }
 
   /**
@@ -126,8 +188,9 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
    */
   async Fire<K extends EventName<C>>(name: K, ...args: FireArgs<C, K, S>): Promise<EventEnvelope<K, EventData<C, K>>> {
     // Validation happens here, before the mailbox: bad input never waits behind other work.
-    const event = this.prepare(name, args[0])
-    return (await this.mailbox.post(() => this.commit(event, args[1] ?? {}))) as EventEnvelope<K, EventData<C, K>>
+    const options = args[1] ?? {}
+    const event = this.prepare(name, args[0], options)
+    return (await this.mailbox.post(() => this.commit(event, options))) as EventEnvelope<K, EventData<C, K>>
   }
 
   /** Resolves when every Fire and Load posted so far has finished. */
@@ -136,18 +199,21 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
   }
 
   /** Builds the event to store: validated data (as JSON will give it back), id, time, meta. */
-  protected prepare(name: string, data: unknown): NewEvent {
+  protected prepare(name: string, data: unknown, options: FireOptions<S> = {}): NewEvent {
     const definition = findDefinition(this.catalog, name)
     if (!definition) throw new UnknownEventError(name, this.actorType, Object.keys(this.catalog))
     const valid = validateEventData(definition, data)
+    const cause = options.causedBy
     return {
-      id: this.container.ids(),
+      id: options.id ?? (cause ? derivedId(cause.id, this.actorType, this.id, name) : this.container.ids()),
       name,
       // The round trip makes the state built now equal to the state a replay builds.
       data: valid === undefined ? undefined : JSON.parse(JSON.stringify(valid)),
       schemaVersion: definition.version,
       at: this.container.clock.now(),
-      meta: { actorType: this.actorType },
+      meta: cause
+        ? { actorType: this.actorType, causationId: cause.id, correlationId: cause.meta.correlationId ?? cause.id }
+        : { actorType: this.actorType },
     }
   }
 
@@ -179,6 +245,8 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
   protected async appendApplied(event: NewEvent, expectedVersion: number): Promise<EventEnvelope> {
     const result = await this.container.store.append(this.id, [event], { expectedVersion })
     const stored = result.events[0]!
+    // Already stored (a reaction handled twice): the stream has it once, and so must the state.
+    if (result.alreadyStored) await this.rebuild()
     this.lastPosition = Math.max(this.lastPosition, stored.position)
     if (!result.alreadyStored) for (const e of result.events) this.container.bus.publish(e)
     if (this.snapshotDue()) await this.takeSnapshot()
@@ -290,6 +358,12 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
   private get snapshotVersion(): number {
     return this.statics.snapshotVersion ?? 1
   }
+}
+
+// The same cause, actor and event name give the same id: the store keeps the event once.
+function derivedId(causeId: string, actorType: string, streamId: string, name: string): string {
+  const hex = createHash('sha256').update(JSON.stringify([causeId, actorType, streamId, name])).digest('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
 }
 
 function isPlainObject(value: unknown): value is object {

@@ -39,15 +39,16 @@ export abstract class LiveActor<C extends AnyEventCatalog = AnyEventCatalog, S e
       const head = await this.container.store.headPosition()
       await this.rebuild()
       this.follow(this.lastPosition > 0 ? this.lastPosition + 1 : head + 1)
+      this.startListeners()
       return this
     })
   }
 
-  /** Stops following the stream. The actor keeps its state; `Load()` follows again. */
-  async Stop(): Promise<void> {
+  /** Stops following the stream and the listeners. The actor keeps its state; `Load()` starts again. */
+  override async Stop(): Promise<void> {
     const following = this.following
     this.following = undefined
-    await following?.close()
+    await Promise.all([following?.close(), super.Stop()])
     await this.Idle()
   }
 

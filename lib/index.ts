@@ -46,4 +46,5 @@ export type {
 } from './store/StorageAdapter.js'
 export type { CommitWaiter, SubscribeOptions, Subscription, SubscriptionHandler } from './store/Subscription.js'
 export { MemoryStore } from './store/MemoryStore.js'
+export { startListener, type ListenHandler, type ListenOptions, type ListenTarget, type Listener } from './listeners/Listener.js'
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/SqliteStore.js'

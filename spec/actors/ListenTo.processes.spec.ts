@@ -1,0 +1,52 @@
+import { join } from 'node:path'
+import { expect } from 'chai'
+import { SqliteStore } from 'omniscient-actors'
+import { startWorker, waitUntil } from '../support/processes.js'
+import { tempDir } from '../support/tmp.js'
+import { collect, newEvent } from '../store/conformance.js'
+
+describe('a durable listener across kill -9', function () {
+  this.timeout(60_000)
+  let tmp: ReturnType<typeof tempDir>
+  beforeEach(() => (tmp = tempDir()))
+  afterEach(() => tmp.remove())
+
+  it('should miss nothing and store each reaction once after being killed and restarted', async () => {
+    const file = join(tmp.dir, 'mirror.db')
+    const store = new SqliteStore({ file })
+    const total = 200
+    let written = 0
+    const write = async (n: number) => {
+      for (const stop = written + n; written < stop; written++) {
+        await store.append('source', [newEvent('fact', { n: written })], { expectedVersion: written })
+        if (written % 5 === 0) await new Promise((r) => setTimeout(r, 1))
+      }
+    }
+
+    const first = startWorker('durableMirror', [file])
+    await waitUntil(() => first.lines.includes('ready'), 30_000, 'the mirror to start')
+    await write(120)
+    await waitUntil(() => first.lines.filter((l) => l === 'copied').length >= 40, 30_000, 'some copies')
+    first.kill('SIGKILL')
+    await first.exited
+    await write(total - 120) // while the mirror is down
+
+    const second = startWorker('durableMirror', [file])
+    await waitUntil(() => second.lines.includes('ready'), 30_000, 'the mirror to restart')
+    const done = async () => (await store.streamVersion('mirror')) === total
+    const lastSource = (await collect(store.readStream('source'))).at(-1)!.position
+    const caughtUp = async () => (await done()) && (await store.loadCheckpoint('mirror<-source')) === lastSource
+    for (const deadline = Date.now() + 30_000; !(await caughtUp()); ) {
+      if (Date.now() > deadline) throw new Error(`mirror has ${await store.streamVersion('mirror')} of ${total}`)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    second.kill('SIGKILL')
+    await second.exited
+
+    const sources = (await collect(store.readStream('source'))).map((e) => e.id)
+    const copies = await collect(store.readStream('mirror'))
+    expect(copies.map((e) => e.meta.causationId)).to.deep.equal(sources)
+    expect(copies.map((e) => (e.data as { of: string }).of)).to.deep.equal(sources)
+    await store.close()
+  })
+})
