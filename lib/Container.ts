@@ -1,3 +1,4 @@
+import { ActorRegistry, type ActorRegistryOptions } from './ActorRegistry.js'
 import { systemClock, type Clock } from './Clock.js'
 import type { EventEnvelope } from './envelope.js'
 import { EventBus } from './EventBus.js'
@@ -18,6 +19,10 @@ export interface Container {
   readonly clock: Clock
   readonly ids: IdGenerator
   readonly report: ErrorReporter
+  /** One loaded, live instance per actor class and id, with passivation of idle ones. */
+  readonly actors: ActorRegistry
+  /** Stops every registered actor, then closes the store. */
+  close(): Promise<void>
 }
 
 /** Options of `createContainer`; every one has a default. */
@@ -28,6 +33,8 @@ export interface ContainerOptions {
   readonly ids?: IdGenerator
   /** Default: `console.error`, with where the error happened. */
   readonly report?: ErrorReporter
+  /** Passivation of the actor registry. */
+  readonly actors?: ActorRegistryOptions
 }
 
 const consoleReporter: ErrorReporter = (err, context) => {
@@ -43,11 +50,19 @@ const consoleReporter: ErrorReporter = (err, context) => {
  */
 export function createContainer(options: ContainerOptions = {}): Container {
   const report = options.report ?? consoleReporter
-  return {
-    store: options.store ?? new MemoryStore(),
+  const clock = options.clock ?? systemClock
+  const store = options.store ?? new MemoryStore()
+  const container: Container = {
+    store,
     bus: new EventBus((err, event) => report(err, { event, where: 'bus listener' })),
-    clock: options.clock ?? systemClock,
+    clock,
     ids: options.ids ?? randomIds,
     report,
+    actors: new ActorRegistry(() => container, clock, options.actors),
+    async close() {
+      await container.actors.stopAll()
+      await store.close()
+    },
   }
+  return container
 }

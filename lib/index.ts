@@ -34,6 +34,7 @@ export { EventBus, type BusListener, type Unsubscribe } from './EventBus.js'
 export { ManualClock, systemClock, type Clock } from './Clock.js'
 export { randomIds, sequentialIds, type IdGenerator } from './ids.js'
 export { Mailbox } from './Mailbox.js'
+export { ActorRegistry, type ActorRegistryOptions, type RegistrableActor } from './ActorRegistry.js'
 export { createContainer, type Container, type ContainerOptions, type ErrorReporter } from './Container.js'
 export type {
   AppendOptions,

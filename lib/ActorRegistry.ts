@@ -1,0 +1,135 @@
+import type { Clock } from './Clock.js'
+import type { Container } from './Container.js'
+
+/** What the registry needs of an actor; every actor kind fits. */
+export interface RegistrableActor {
+  Load(): Promise<unknown>
+  Stop(): Promise<void>
+}
+
+/** Options of the registry, given to `createContainer({ actors })`. */
+export interface ActorRegistryOptions {
+  /** An actor not asked for during this long is passivated (stopped and forgotten). Default 5 min. */
+  readonly idleMs?: number
+  /** At most this many actors stay loaded; the least recently asked for goes first. Default 10,000. */
+  readonly maxActive?: number
+}
+
+interface Entry {
+  readonly actor: Promise<RegistrableActor>
+  lastUsed: number
+}
+
+type ActorConstructor<A extends RegistrableActor> = new (id: string, container: Container) => A
+
+/**
+ * One loaded, live instance per actor class and id in this process (an object pool), so that
+ * every caller shares the same state and live subscription. Idle actors are passivated, so a
+ * service that touches a million ids keeps only the recent ones in memory.
+ *
+ * @example
+ * const cart = await container.actors.get(Cart, 'cart-42') // loaded (and following, if live)
+ * await cart.Add('apple', 1)
+ */
+export class ActorRegistry {
+  private readonly entries = new Map<ActorConstructor<RegistrableActor>, Map<string, Entry>>()
+  private count = 0
+  private readonly idleMs: number
+  private readonly maxActive: number
+  private sweeper: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly container: () => Container,
+    private readonly clock: Clock,
+    options: ActorRegistryOptions = {},
+  ) {
+    this.idleMs = options.idleMs ?? 5 * 60_000
+    this.maxActive = options.maxActive ?? 10_000
+  }
+
+  /** The instance of `actorClass` for `id`, loaded once; concurrent calls share one Load. */
+  get<A extends RegistrableActor>(actorClass: ActorConstructor<A>, id: string): Promise<A> {
+    let byId = this.entries.get(actorClass)
+    if (!byId) this.entries.set(actorClass, (byId = new Map()))
+    const now = this.clock.now()
+    const found = byId.get(id)
+    if (found) {
+      // Re-inserting keeps each map in least-recently-used order.
+      byId.delete(id)
+      byId.set(id, found)
+      found.lastUsed = now
+      return found.actor as Promise<A>
+    }
+    const actor = new actorClass(id, this.container()).Load().then(
+      (loaded) => loaded as A,
+      (err: unknown) => {
+        // A failed Load is not cached: the next get tries again.
+        if (byId.get(id) === entry) this.forget(byId, id)
+        throw err
+      },
+    )
+    const entry: Entry = { actor, lastUsed: now }
+    byId.set(id, entry)
+    this.count++
+    this.startSweeping()
+    if (this.count > this.maxActive) void this.evictLeastRecent()
+    return actor
+  }
+
+  /** How many actors are loaded (or loading). */
+  get size(): number {
+    return this.count
+  }
+
+  /** Passivates every actor idle for `idleMs` or more. Runs by itself; callable in tests. */
+  async sweep(): Promise<void> {
+    const cutoff = this.clock.now() - this.idleMs
+    const idle: Promise<void>[] = []
+    for (const byId of this.entries.values()) {
+      for (const [id, entry] of byId) if (entry.lastUsed <= cutoff) idle.push(this.passivate(byId, id))
+    }
+    await Promise.all(idle)
+  }
+
+  /** Stops every actor and forgets them all. */
+  async stopAll(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper)
+    this.sweeper = undefined
+    const all: Promise<void>[] = []
+    for (const byId of this.entries.values()) for (const id of [...byId.keys()]) all.push(this.passivate(byId, id))
+    await Promise.all(all)
+  }
+
+  private async evictLeastRecent(): Promise<void> {
+    let oldest: { byId: Map<string, Entry>; id: string; lastUsed: number } | undefined
+    for (const byId of this.entries.values()) {
+      const first = byId.entries().next()
+      if (!first.done && (!oldest || first.value[1].lastUsed < oldest.lastUsed)) {
+        oldest = { byId, id: first.value[0], lastUsed: first.value[1].lastUsed }
+      }
+    }
+    if (oldest) await this.passivate(oldest.byId, oldest.id)
+  }
+
+  private async passivate(byId: Map<string, Entry>, id: string): Promise<void> {
+    const entry = byId.get(id)
+    if (!entry) return
+    this.forget(byId, id)
+    try {
+      await (await entry.actor).Stop()
+    } catch (err) {
+      this.container().report(err, { where: `passivating "${id}"` })
+    }
+  }
+
+  private forget(byId: Map<string, Entry>, id: string): void {
+    if (byId.delete(id)) this.count--
+  }
+
+  private startSweeping(): void {
+    if (this.sweeper) return
+    // Unref'd: an idle registry never keeps a process alive.
+    this.sweeper = setInterval(() => void this.sweep(), Math.max(1_000, this.idleMs / 2))
+    this.sweeper.unref()
+  }
+}
