@@ -50,7 +50,7 @@ export class ActorRegistry {
   /** The instance of `actorClass` for `id`, loaded once; concurrent calls share one Load. */
   get<A extends RegistrableActor>(actorClass: ActorConstructor<A>, id: string): Promise<A> {
     let byId = this.entries.get(actorClass)
-    if (!byId) this.entries.set(actorClass, (byId = new Map()))
+    if (!byId) this.entries.set(actorClass, (byId = new Map<string, Entry>()))
     const now = this.clock.now()
     const found = byId.get(id)
     if (found) {
