@@ -1,6 +1,8 @@
 // `npm run bench`: every figure of docs/benchmarks.md, measured in one run.
 import { cpus } from 'node:os'
 import { benchCore } from './core.js'
+import { benchLive } from './live.js'
 
 console.log(`omniscient-actors benchmarks: Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`)
 await benchCore()
+await benchLive()
