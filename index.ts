@@ -50,6 +50,7 @@ export {
   type AppendOptions,
   type AppendResult,
   type ExpectedVersion,
+  type LeaseState,
   type ReadAllOptions,
   type ReadStreamOptions,
   type Snapshot,

@@ -40,6 +40,7 @@ export type {
   AppendOptions,
   AppendResult,
   ExpectedVersion,
+  LeaseState,
   ReadAllOptions,
   ReadStreamOptions,
   Snapshot,

@@ -5,9 +5,11 @@ import { CommitSignal } from './CommitSignal.js'
 import { decodeEventData, encodeEventData } from './eventJson.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from './Subscription.js'
 import { assertExpectedVersion, assertWellFormedBatch, storedBatch } from './appendRules.js'
+import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from './leaseRules.js'
 import type {
   AppendOptions,
   AppendResult,
+  LeaseState,
   ReadAllOptions,
   ReadStreamOptions,
   Snapshot,
@@ -55,6 +57,7 @@ export class MemoryStore implements StorageAdapter {
   private readonly byId = new Map<string, Row>()
   private readonly snapshots = new Map<string, string>()
   private readonly checkpoints = new Map<string, number>()
+  private readonly leases = new Map<string, LeaseState>()
   private readonly commits = new CommitSignal()
   private readonly subscriptions = new Set<Subscription>()
 
@@ -67,6 +70,7 @@ export class MemoryStore implements StorageAdapter {
     if (retried) return { events: retried, alreadyStored: true }
 
     const stream = this.streams.get(streamId) ?? []
+    if (options.lease) assertCurrentTerm(this.leases.get(options.lease.name), options.lease.name, options.lease.term)
     assertExpectedVersion(streamId, options.expectedVersion, stream.length)
     const rows = events.map((event, i): Row => ({
       id: event.id,
@@ -146,6 +150,27 @@ export class MemoryStore implements StorageAdapter {
   /** Test hook: overwrites a snapshot with arbitrary text, as a damaged disk would. */
   corruptSnapshot(actorType: string, streamId: string, text: string): void {
     this.snapshots.set(snapshotKey(actorType, streamId), text)
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
+    const lease = leaseAfterAcquire(this.leases.get(name), name, owner, ttlMs, now)
+    this.leases.set(name, lease)
+    return lease
+  }
+
+  async renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState> {
+    const lease = leaseAfterRenew(this.leases.get(name), name, owner, term, ttlMs, now)
+    this.leases.set(name, lease)
+    return lease
+  }
+
+  async releaseLease(name: string, owner: string, term: number, now: number): Promise<void> {
+    const lease = leaseAfterRelease(this.leases.get(name), owner, term, now)
+    if (lease) this.leases.set(name, lease)
+  }
+
+  async readLease(name: string): Promise<LeaseState | undefined> {
+    return this.leases.get(name)
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {

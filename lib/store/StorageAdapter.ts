@@ -10,6 +10,23 @@ export type ExpectedVersion = number | 'any'
 /** Options of `append`. */
 export interface AppendOptions {
   readonly expectedVersion: ExpectedVersion
+  /**
+   * Fencing: the append lands only if `term` is still the lease's current term, checked in the
+   * same transaction as the version; otherwise `LeaseLostError` and nothing is stored.
+   */
+  readonly lease?: { readonly name: string; readonly term: number }
+}
+
+/**
+ * A lease as stored. `term` grows by one on every acquisition that is not a renewal, so a
+ * writer holding an older term knows it has been deposed.
+ */
+export interface LeaseState {
+  readonly name: string
+  readonly holder: string
+  readonly term: number
+  /** ms since the epoch; at or after it the lease is free to take. */
+  readonly expiresAt: number
 }
 
 /** What `append` returns: the envelopes as stored. */
@@ -81,6 +98,18 @@ export interface StorageAdapter {
   /** Records the last position a named projection or process manager has handled. */
   saveCheckpoint(name: string, position: number): Promise<void>
   loadCheckpoint(name: string): Promise<number | undefined>
+
+  /**
+   * Takes the lease for `owner` if it is free, expired or already `owner`'s (then it is
+   * renewed, same term). Resolves with the lease as it now stands: `holder === owner` means
+   * it was acquired. `now` comes from the caller's clock.
+   */
+  acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState>
+  /** Extends `owner`'s lease of `term`; throws `LeaseLostError` if it expired or changed hands. */
+  renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState>
+  /** Gives the lease up at once (if `owner` still holds `term`): the next acquire gets a new term. */
+  releaseLease(name: string, owner: string, term: number, now: number): Promise<void>
+  readLease(name: string): Promise<LeaseState | undefined>
 
   /** Releases connections and files; pending appends finish first. */
   close(): Promise<void>

@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import {
   ConcurrencyError,
   IdempotencyError,
+  LeaseLostError,
   SnapshotCorruptError,
   StorageError,
   type EventEnvelope,
@@ -362,6 +363,58 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
         const open = store.subscribe({}, () => {})
         await store.close()
         await open.done
+      })
+    })
+
+    describe('leases', () => {
+      it('should give a free lease to the first owner, term 1, and refuse a second owner until it expires', async () => {
+        const first = await store.acquireLease('L', 'a', 1_000, 0)
+        expect(first).to.deep.equal({ name: 'L', holder: 'a', term: 1, expiresAt: 1_000 })
+        expect(await store.acquireLease('L', 'b', 1_000, 500)).to.deep.equal(first)
+        const taken = await store.acquireLease('L', 'b', 1_000, 1_000)
+        expect(taken).to.deep.equal({ name: 'L', holder: 'b', term: 2, expiresAt: 2_000 })
+        expect(await store.readLease('L')).to.deep.equal(taken)
+      })
+
+      it('should renew for its holder, keeping the term, and refuse a renewal that comes too late or from a deposed term', async () => {
+        await store.acquireLease('L', 'a', 1_000, 0)
+        expect(await store.renewLease('L', 'a', 1, 1_000, 900)).to.include({ term: 1, expiresAt: 1_900 })
+        expect(await store.acquireLease('L', 'a', 1_000, 1_000)).to.include({ holder: 'a', term: 1, expiresAt: 2_000 })
+        const late = await store.renewLease('L', 'a', 1, 1_000, 2_000).catch((e: unknown) => e)
+        expect(late).to.be.instanceOf(LeaseLostError)
+        await store.acquireLease('L', 'b', 1_000, 2_000)
+        const deposed = await store.renewLease('L', 'a', 1, 1_000, 2_100).catch((e: unknown) => e)
+        expect(deposed).to.be.instanceOf(LeaseLostError).and.to.include({ term: 1, currentTerm: 2 })
+      })
+
+      it('should free a released lease at once, and a new holder gets a new term', async () => {
+        await store.acquireLease('L', 'a', 10_000, 0)
+        await store.releaseLease('L', 'a', 1, 100)
+        expect(await store.acquireLease('L', 'b', 1_000, 100)).to.include({ holder: 'b', term: 2 })
+        await store.releaseLease('L', 'a', 1, 200) // a no longer holds it: nothing happens
+        expect(await store.readLease('L')).to.include({ holder: 'b', term: 2 })
+      })
+
+      it('should refuse an append under a term that is no longer current, storing nothing (fencing)', async () => {
+        await store.acquireLease('L', 'a', 1_000, 0)
+        await store.append('s1', [newEvent()], { expectedVersion: 0, lease: { name: 'L', term: 1 } })
+        await store.acquireLease('L', 'b', 1_000, 5_000) // a paused past its expiry; b took over
+        const err = await rejection(store.append('s1', [newEvent()], { expectedVersion: 1, lease: { name: 'L', term: 1 } }))
+        expect(err).to.be.instanceOf(LeaseLostError).and.to.include({ code: 'LEASE_LOST', lease: 'L', term: 1, currentTerm: 2 })
+        expect(await store.streamVersion('s1')).to.equal(1)
+        await store.append('s1', [newEvent()], { expectedVersion: 1, lease: { name: 'L', term: 2 } })
+        expect(await store.streamVersion('s1')).to.equal(2)
+      })
+
+      it('should fence each append of a group on its own', async () => {
+        await store.acquireLease('L', 'a', 1_000, 0)
+        await store.acquireLease('L', 'b', 1_000, 2_000)
+        const [stale, current] = await Promise.allSettled([
+          store.append('x', [newEvent()], { expectedVersion: 0, lease: { name: 'L', term: 1 } }),
+          store.append('y', [newEvent()], { expectedVersion: 0, lease: { name: 'L', term: 2 } }),
+        ])
+        expect(stale.status).to.equal('rejected')
+        expect(current.status).to.equal('fulfilled')
       })
     })
 

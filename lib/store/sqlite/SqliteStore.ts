@@ -6,10 +6,12 @@ import type { EventEnvelope, EventMeta, NewEvent } from '../../envelope.js'
 import { SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
 import { assertExpectedVersion, assertWellFormedBatch, storedBatch } from '../appendRules.js'
+import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../leaseRules.js'
 import type {
   AppendOptions,
   AppendResult,
   ExpectedVersion,
+  LeaseState,
   ReadAllOptions,
   ReadStreamOptions,
   Snapshot,
@@ -45,6 +47,7 @@ interface AppendWork {
   readonly streamId: string
   readonly events: readonly SerializedEvent[]
   readonly expectedVersion: ExpectedVersion
+  readonly lease: AppendOptions['lease']
 }
 
 interface SerializedEvent {
@@ -112,8 +115,11 @@ export class SqliteStore implements StorageAdapter {
     loadSnapshot: Statement<[string, string], { snapshot_version: number; version: number; state: string; at: number }>
     saveCheckpoint: Statement<[string, number]>
     loadCheckpoint: Statement<[string], { position: number }>
+    readLease: Statement<[string], { holder: string; term: number; expires_at: number }>
+    writeLease: Statement<[string, string, number, number]>
   }
   private closed = false
+  private readonly changeLease: (name: string, change: (current: LeaseState | undefined) => LeaseState | undefined) => LeaseState | undefined
   private readonly signal: CommitSignal
   private readonly subscriptions = new Set<Subscription>()
 
@@ -151,7 +157,18 @@ export class SqliteStore implements StorageAdapter {
       loadSnapshot: db.prepare('SELECT snapshot_version, version, state, at FROM snapshots WHERE actor_type = ? AND stream_id = ?'),
       saveCheckpoint: db.prepare('INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)'),
       loadCheckpoint: db.prepare('SELECT position FROM checkpoints WHERE name = ?'),
+      readLease: db.prepare('SELECT holder, term, expires_at FROM leases WHERE name = ?'),
+      writeLease: db.prepare('INSERT OR REPLACE INTO leases (name, holder, term, expires_at) VALUES (?, ?, ?, ?)'),
     }
+    // Each lease change reads and writes in one IMMEDIATE transaction: atomic across processes.
+    this.changeLease = (name, change) =>
+      db
+        .transaction(() => {
+          const next = change(this.leaseNow(name))
+          if (next) this.sql.writeLease.run(name, next.holder, next.term, next.expiresAt)
+          return next
+        })
+        .immediate()
     const appendOne = db.transaction((work: AppendWork) => this.appendNow(work))
     const appendGroup = db.transaction((works: readonly AppendWork[]) =>
       // A nested transaction is a savepoint: a refused append leaves the others intact.
@@ -182,13 +199,15 @@ export class SqliteStore implements StorageAdapter {
     this.assertOpen()
     assertWellFormedBatch(streamId, events)
     const serialized = events.map((event) => serialize(streamId, event))
-    return this.commits.submit({ streamId, events: serialized, expectedVersion: options.expectedVersion })
+    return this.commits.submit({ streamId, events: serialized, expectedVersion: options.expectedVersion, lease: options.lease })
   }
 
   // Runs inside the group's IMMEDIATE transaction, so no other process can write in between.
   // The common path is one indexed read and the inserts; ids are checked by the UNIQUE index.
   private appendNow(work: AppendWork): AppendResult {
     const { streamId } = work
+    // Fencing, in the same transaction as the version check and the inserts.
+    if (work.lease) assertCurrentTerm(this.leaseNow(work.lease.name), work.lease.name, work.lease.term)
     const current = this.sql.version.get(streamId)?.v ?? 0
     if (work.expectedVersion !== 'any' && work.expectedVersion !== current) {
       // A retry of a batch that did commit carries a stale expectedVersion: answer it from the store.
@@ -297,6 +316,27 @@ export class SqliteStore implements StorageAdapter {
     } catch (err) {
       throw new SnapshotCorruptError(actorType, streamId, err)
     }
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
+    return this.query(() => this.changeLease(name, (current) => leaseAfterAcquire(current, name, owner, ttlMs, now))!)
+  }
+
+  async renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState> {
+    return this.query(() => this.changeLease(name, (current) => leaseAfterRenew(current, name, owner, term, ttlMs, now))!)
+  }
+
+  async releaseLease(name: string, owner: string, term: number, now: number): Promise<void> {
+    this.query(() => this.changeLease(name, (current) => leaseAfterRelease(current, owner, term, now)))
+  }
+
+  async readLease(name: string): Promise<LeaseState | undefined> {
+    return this.query(() => this.leaseNow(name))
+  }
+
+  private leaseNow(name: string): LeaseState | undefined {
+    const row = this.sql.readLease.get(name)
+    return row && { name, holder: row.holder, term: row.term, expiresAt: row.expires_at }
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {

@@ -24,6 +24,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
   at               INTEGER NOT NULL,
   PRIMARY KEY (actor_type, stream_id)
 );
+CREATE TABLE IF NOT EXISTS leases (
+  name       TEXT    PRIMARY KEY,
+  holder     TEXT    NOT NULL,
+  term       INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
   name     TEXT    PRIMARY KEY,
   position INTEGER NOT NULL
