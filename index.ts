@@ -1,5 +1,5 @@
 // The package's main entry point (`import ... from 'omniscient-actors'`), curated by hand.
-export { Actor, LiveActor, type ActorClass, type ActorStatics, type FireArgs, type FireOptions } from './actors/index.js'
+export { Actor, LiveActor, OneActor, type ActorClass, type ActorStatics, type FireArgs, type FireOptions, type OneActorStatics } from './actors/index.js'
 export {
   OmniscientError,
   ConcurrencyError,
@@ -11,6 +11,8 @@ export {
   HandlerError,
   LeaseLostError,
   PreconditionFailedError,
+  ProposalRejectedError,
+  ProposalTimeoutError,
   isOmniscientError,
   isConcurrencyError,
   defineEvents,

@@ -10,6 +10,7 @@ import {
   validateEventData,
   startListener,
   type AnyEventCatalog,
+  type AppendOptions,
   type AppliedEvent,
   type Container,
   type EventData,
@@ -243,7 +244,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
 
   /** Appends an event already applied to the state, then publishes it and snapshots if due. */
   protected async appendApplied(event: NewEvent, expectedVersion: number): Promise<EventEnvelope> {
-    const result = await this.container.store.append(this.id, [event], { expectedVersion })
+    const result = await this.container.store.append(this.id, [event], this.appendOptions(expectedVersion))
     const stored = result.events[0]!
     // Already stored (a reaction handled twice): the stream has it once, and so must the state.
     if (result.alreadyStored) await this.rebuild()
@@ -251,6 +252,11 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
     if (!result.alreadyStored) for (const e of result.events) this.container.bus.publish(e)
     if (this.snapshotDue()) await this.takeSnapshot()
     return stored
+  }
+
+  /** The options of this actor's appends; a OneActor adds its leader term (fencing). */
+  protected appendOptions(expectedVersion: number): AppendOptions {
+    return { expectedVersion }
   }
 
   protected async rebuildAfterFailure(): Promise<void> {
@@ -347,7 +353,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
     return this.constructor as ActorStatics
   }
 
-  private get catalog(): AnyEventCatalog {
+  protected get catalog(): AnyEventCatalog {
     return this.statics.events ?? {}
   }
 

@@ -212,3 +212,38 @@ export class PreconditionFailedError extends OmniscientError {
     super('PRECONDITION_FAILED', `"${eventName}" on "${streamId}" was not fired: its precondition does not hold at version ${version}`)
   }
 }
+
+/**
+ * The leader refused a OneActor proposal: its data was invalid or its handler threw there.
+ * Nothing was stored.
+ *
+ * @example
+ * catch (err) { if (err instanceof ProposalRejectedError) console.log(err.reasonCode, err.message) }
+ */
+export class ProposalRejectedError extends OmniscientError {
+  constructor(
+    readonly streamId: string,
+    readonly eventId: string,
+    readonly reasonCode: string,
+    reason: string,
+  ) {
+    super('PROPOSAL_REJECTED', `the leader of "${streamId}" rejected event ${eventId}: ${reason}`)
+  }
+}
+
+/**
+ * No leader committed or rejected a OneActor proposal in time. It may still be committed
+ * later: retry with `Fire(name, data, { id: err.eventId })` and it is stored at most once.
+ *
+ * @example
+ * catch (err) { if (err instanceof ProposalTimeoutError) await actor.Fire(name, data, { id: err.eventId }) }
+ */
+export class ProposalTimeoutError extends OmniscientError {
+  constructor(
+    readonly streamId: string,
+    readonly eventId: string,
+    readonly waitedMs: number,
+  ) {
+    super('PROPOSAL_TIMEOUT', `no leader of "${streamId}" answered proposal ${eventId} within ${waitedMs} ms; retry with the same id to stay idempotent`)
+  }
+}

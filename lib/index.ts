@@ -10,6 +10,8 @@ export {
   HandlerError,
   LeaseLostError,
   PreconditionFailedError,
+  ProposalRejectedError,
+  ProposalTimeoutError,
   isOmniscientError,
   isConcurrencyError,
   type EventIssue,

@@ -1,0 +1,269 @@
+import { hostname } from 'node:os'
+import {
+  LeaseLostError,
+  ProposalRejectedError,
+  ProposalTimeoutError,
+  UnknownEventError,
+  findDefinition,
+  isOmniscientError,
+  validateEventData,
+  type AnyEventCatalog,
+  type AppendOptions,
+  type AppliedEvent,
+  type EventData,
+  type EventEnvelope,
+  type EventName,
+  type Listener,
+  type NewEvent,
+  type Subscription,
+} from '../lib/index.js'
+import { startListener } from '../lib/index.js'
+import { reserveFrameworkMembers, type FireArgs } from './Actor.js'
+import { LiveActor } from './LiveActor.js'
+
+/** The statics a OneActor class may set. */
+export interface OneActorStatics {
+  /** How long a leader's lease lasts without renewal, in ms. Default 2000. */
+  readonly leaseMs?: number
+  /** How often the leader renews and followers try to take over, in ms. Default leaseMs / 4. */
+  readonly renewEveryMs?: number
+  /** How long a follower's Fire waits for the leader's answer, in ms. Default 30,000. */
+  readonly proposalTimeoutMs?: number
+}
+
+interface Pending {
+  resolve(envelope: EventEnvelope): void
+  reject(err: Error): void
+  cancel(): void
+}
+
+let instances = 0
+
+/**
+ * An actor with one leader per id across every process that shares the store, elected
+ * through a lease. The leader applies and stores events under its lease term (fenced: a
+ * deposed leader's writes are refused by the store). On a follower, `Fire` is a proposal:
+ * nothing is applied locally; the leader validates it, stores it, and every instance (the
+ * proposer too) applies it from the stream; `Fire` then resolves with the stored envelope, or
+ * rejects with `ProposalRejectedError` if the leader refused it. When the leader stops
+ * renewing, a follower takes the lease after it expires.
+ *
+ * @example
+ * class Stock extends OneActor<typeof StockEvents, { left: number }> {
+ *   static events = StockEvents
+ *   sold() { if (this._state.left === 0) throw new Error('sold out'); this._state.left-- }
+ * }
+ * const stock = await container.actors.get(Stock, 'sku-1')
+ * await stock.Fire('sold', { qty: 1 }) // on any process: committed once, by the leader
+ */
+export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S extends object = Record<string, unknown>> extends LiveActor<C, S> {
+  /** This instance's identity in the lease. */
+  readonly owner = `${hostname()}:${process.pid}:${++instances}:${Math.random().toString(36).slice(2, 8)}`
+  private term = 0
+  private electing: { cancel(): void } | undefined
+  private electionRunning: Promise<void> = Promise.resolve()
+  private stopped = true
+  private proposals: Listener | undefined
+  private rejections: Subscription | undefined
+  private readonly pending = new Map<string, Pending>()
+
+  /** True while this instance holds the lease. */
+  get IsLeader(): boolean {
+    return this.term > 0
+  }
+
+  /** The lease term this instance leads under (0 when it does not lead). */
+  get Term(): number {
+    return this.term
+  }
+
+  /** Loads, follows the stream, and takes part in the election. */
+  override async Load(): Promise<this> {
+    await super.Load()
+    if (this.stopped) {
+      this.stopped = false
+      this.rejections = this.container.store.subscribe({ streamId: this.proposalStream, names: ['rejected'], fromPosition: (await this.container.store.headPosition()) + 1 }, (e) => this.onRejected(e))
+      await this.elect()
+    }
+    return this
+  }
+
+  /** Leaves the election (releasing the lease if held, so a follower takes over at once) and stops following. */
+  override async Stop(): Promise<void> {
+    this.stopped = true
+    this.electing?.cancel()
+    await this.electionRunning
+    if (this.term > 0) {
+      const term = this.term
+      await this.stepDown()
+      await this.container.store.releaseLease(this.leaseName, this.owner, term, this.container.clock.now()).catch((err: unknown) => this.container.report(err, { where: `lease release of ${this.actorType} "${this.id}"` }))
+    }
+    await this.rejections?.close()
+    this.rejections = undefined
+    await super.Stop()
+  }
+
+  override async Fire<K extends EventName<C>>(name: K, ...args: FireArgs<C, K, S>): Promise<EventEnvelope<K, EventData<C, K>>> {
+    const options = args[1] ?? {}
+    if (options.precondition) {
+      throw new TypeError('a OneActor checks its invariants in its handlers (a throwing handler rejects the event); Fire takes no precondition')
+    }
+    const event = this.prepare(name, args[0], options)
+    if (this.term === 0) return (await this.propose(event)) as EventEnvelope<K, EventData<C, K>>
+    try {
+      return (await this.mailbox.post(() => this.commit(this.underTerm(event), {}))) as EventEnvelope<K, EventData<C, K>>
+    } catch (err) {
+      // Deposed while committing: nothing was stored; the caller may retry (it will propose).
+      if (err instanceof LeaseLostError) await this.stepDown()
+      throw err
+    }
+  }
+
+  /** The leader's appends carry its term: the store refuses them once another leader took over. */
+  protected override appendOptions(expectedVersion: number): AppendOptions {
+    return this.term > 0 ? { expectedVersion, lease: { name: this.leaseName, term: this.term } } : { expectedVersion }
+  }
+
+  /** A pending proposal resolves when its event is applied here from the store... */
+  protected override apply(event: AppliedEvent): void {
+    super.apply(event)
+    if (event.position !== undefined) this.settle(event as EventEnvelope)
+  }
+
+  /** ...or when this instance, having become the leader, stored it itself. */
+  protected override async appendApplied(event: NewEvent, expectedVersion: number): Promise<EventEnvelope> {
+    const stored = await super.appendApplied(event, expectedVersion)
+    this.settle(stored)
+    return stored
+  }
+
+  /** Stamps the leader term into the event's meta (the store checks the term itself). */
+  private underTerm(event: NewEvent): NewEvent {
+    return { ...event, meta: { ...event.meta, term: this.term } }
+  }
+
+  private settle(stored: EventEnvelope): void {
+    const pending = this.pending.get(stored.id)
+    if (!pending) return
+    this.pending.delete(stored.id)
+    pending.cancel()
+    pending.resolve(stored)
+  }
+
+  private get oneStatics(): OneActorStatics {
+    return this.constructor as OneActorStatics
+  }
+
+  private get leaseMs(): number {
+    return this.oneStatics.leaseMs ?? 2_000
+  }
+
+  private get renewEveryMs(): number {
+    return this.oneStatics.renewEveryMs ?? Math.max(50, Math.floor(this.leaseMs / 4))
+  }
+
+  private get leaseName(): string {
+    return `one/${this.actorType}/${this.id}`
+  }
+
+  private get proposalStream(): string {
+    return `__proposals/${this.actorType}/${this.id}`
+  }
+
+  /** One round of the election: the leader renews, a follower tries to take an expired lease. */
+  private async elect(): Promise<void> {
+    const round = (async () => {
+      const { store, clock } = this.container
+      try {
+        if (this.term > 0) {
+          await store.renewLease(this.leaseName, this.owner, this.term, this.leaseMs, clock.now())
+        } else {
+          const lease = await store.acquireLease(this.leaseName, this.owner, this.leaseMs, clock.now())
+          if (lease.holder === this.owner && !this.stopped) this.becomeLeader(lease.term)
+        }
+      } catch (err) {
+        if (err instanceof LeaseLostError) await this.stepDown()
+        else this.container.report(err, { where: `election of ${this.actorType} "${this.id}"` })
+      }
+    })()
+    this.electionRunning = round
+    await round
+    if (!this.stopped) this.electing = this.container.clock.setTimeout(() => void this.elect(), this.renewEveryMs)
+  }
+
+  private becomeLeader(term: number): void {
+    this.term = term
+    // The proposals the previous leader did not finish are this leader's to finish: the
+    // checkpoint is shared, and event ids make a proposal handled twice stored once.
+    this.proposals = startListener(
+      this.container.store,
+      this.proposalStream,
+      { durable: `${this.proposalStream}/handled`, from: 'start' },
+      (e) => this.handleProposal(e),
+      (err, event) => {
+        if (!(err instanceof LeaseLostError)) this.container.report(err, { ...(event ? { event } : {}), where: `proposals of ${this.actorType} "${this.id}"` })
+      },
+    )
+  }
+
+  private async stepDown(): Promise<void> {
+    this.term = 0
+    const proposals = this.proposals
+    this.proposals = undefined
+    // Not awaited: a step-down may come from inside a proposal handler, which close() waits for.
+    void proposals?.close()
+  }
+
+  private async handleProposal(proposal: EventEnvelope): Promise<void> {
+    if (proposal.name !== 'proposed') return
+    const event = (proposal.data as { event: NewEvent }).event
+    try {
+      const definition = findDefinition(this.catalog, event.name)
+      if (!definition) throw new UnknownEventError(event.name, this.actorType, Object.keys(this.catalog))
+      const data = validateEventData(definition, event.data)
+      if (this.term === 0) throw new LeaseLostError(this.leaseName, 0, 0)
+      await this.mailbox.post(() => this.commit(this.underTerm({ ...event, data }), {}))
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        await this.stepDown()
+        throw err // not handled: the next leader will
+      }
+      const reason = err instanceof Error ? err.message : String(err)
+      const code = isOmniscientError(err) ? err.code : 'REJECTED'
+      await this.container.store.append(
+        this.proposalStream,
+        [{ id: `rejected/${event.id}`, name: 'rejected', data: { eventId: event.id, code, reason }, schemaVersion: 1, at: this.container.clock.now(), meta: { actorType: this.actorType, causationId: proposal.id } }],
+        { expectedVersion: 'any' },
+      )
+    }
+  }
+
+  private onRejected(e: EventEnvelope): void {
+    const { eventId, code, reason } = e.data as { eventId: string; code: string; reason: string }
+    const pending = this.pending.get(eventId)
+    if (!pending) return
+    this.pending.delete(eventId)
+    pending.cancel()
+    pending.reject(new ProposalRejectedError(this.id, eventId, code, reason))
+  }
+
+  private propose(event: NewEvent): Promise<EventEnvelope> {
+    const waitMs = this.oneStatics.proposalTimeoutMs ?? 30_000
+    return new Promise<EventEnvelope>((resolve, reject) => {
+      const timer = this.container.clock.setTimeout(() => {
+        if (this.pending.delete(event.id)) reject(new ProposalTimeoutError(this.id, event.id, waitMs))
+      }, waitMs)
+      this.pending.set(event.id, { resolve, reject, cancel: () => timer.cancel() })
+      const proposal: NewEvent = { id: `proposal/${event.id}`, name: 'proposed', data: { event }, schemaVersion: 1, at: event.at, meta: event.meta }
+      this.container.store.append(this.proposalStream, [proposal], { expectedVersion: 'any' }).catch((err: Error) => {
+        if (this.pending.delete(event.id)) {
+          timer.cancel()
+          reject(err)
+        }
+      })
+    })
+  }
+
+}
+
+reserveFrameworkMembers(OneActor.prototype)
