@@ -1,5 +1,18 @@
 // The package's main entry point (`import ... from 'omniscient-actors'`), curated by hand.
-export { Actor, LiveActor, OneActor, type ActorClass, type ActorStatics, type FireArgs, type FireOptions, type OneActorStatics } from './actors/index.js'
+export {
+  Actor,
+  LiveActor,
+  OneActor,
+  TickActor,
+  tickEvents,
+  type ActorClass,
+  type ActorStatics,
+  type FireArgs,
+  type FireOptions,
+  type OneActorStatics,
+  type TickActorStatics,
+  type TickData,
+} from './actors/index.js'
 export {
   OmniscientError,
   ConcurrencyError,

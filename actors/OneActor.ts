@@ -191,8 +191,15 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     if (!this.stopped) this.electing = this.container.clock.setTimeout(() => void this.elect(), this.renewEveryMs)
   }
 
+  /** Called when this instance becomes the leader (for subclasses such as TickActor). */
+  protected onLeading(): void {}
+
+  /** Called when this instance stops leading. */
+  protected onFollowing(): void {}
+
   private becomeLeader(term: number): void {
     this.term = term
+    this.onLeading()
     // The proposals the previous leader did not finish are this leader's to finish: the
     // checkpoint is shared, and event ids make a proposal handled twice stored once.
     this.proposals = startListener(
@@ -207,6 +214,7 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
   }
 
   private async stepDown(): Promise<void> {
+    if (this.term > 0) this.onFollowing()
     this.term = 0
     const proposals = this.proposals
     this.proposals = undefined

@@ -1,0 +1,28 @@
+import { join } from 'node:path'
+import { expect } from 'chai'
+import { SqliteStore, type TickData } from 'omniscient-actors'
+import { startTogether, startWorker } from '../support/processes.js'
+import { tempDir } from '../support/tmp.js'
+import { collect } from '../store/conformance.js'
+
+describe('TickActor across processes on one SQLite file', function () {
+  this.timeout(60_000)
+  let tmp: ReturnType<typeof tempDir>
+  beforeEach(() => (tmp = tempDir()))
+  afterEach(() => tmp.remove())
+
+  it('should store between 40 and 50 ticks in 5 s at 100 ms from two processes, without gap or duplicate', async () => {
+    const file = join(tmp.dir, 'tick.db')
+    const go = join(tmp.dir, 'go')
+    const workers = [0, 1].map(() => startWorker('ticker', [file, '5000', go]))
+    await startTogether(workers, go)
+    expect(await Promise.all(workers.map((w) => w.exited))).to.deep.equal([0, 0])
+    const store = new SqliteStore({ file })
+    const ticks = (await collect(store.readStream('clock'))).map((e) => e.data as TickData)
+    await store.close()
+    expect(ticks.length).to.be.within(40, 50)
+    expect(ticks.map((t) => t.tick)).to.deep.equal(ticks.map((_, i) => i + 1))
+    for (let i = 1; i < ticks.length; i++) expect(ticks[i]!.firedAt - ticks[i - 1]!.firedAt).to.be.at.least(100)
+    expect(workers.map((w) => w.lines.at(-1)!.split(' ')[1]).sort()).to.deep.equal(['leader=false', 'leader=true'])
+  })
+})
