@@ -20,6 +20,7 @@ describe('TickActor across processes on one SQLite file', function () {
     const store = new SqliteStore({ file })
     const ticks = (await collect(store.readStream('clock'))).map((e) => e.data as TickData)
     await store.close()
+    if (process.env["SHOW_TICKS"]) console.log(`      ticks: ${ticks.length}`)
     expect(ticks.length).to.be.within(40, 50)
     expect(ticks.map((t) => t.tick)).to.deep.equal(ticks.map((_, i) => i + 1))
     for (let i = 1; i < ticks.length; i++) expect(ticks[i]!.firedAt - ticks[i - 1]!.firedAt).to.be.at.least(100)
