@@ -20,7 +20,7 @@ import type {
 import { decodeEventData, encodeEventData } from '../eventJson.js'
 import { CommitSignal } from '../CommitSignal.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
-import { GroupCommit } from './GroupCommit.js'
+import { GroupCommit } from '../GroupCommit.js'
 import { prepareDatabase, type SqliteDurability } from './schema.js'
 
 /** Options of `SqliteStore`. */

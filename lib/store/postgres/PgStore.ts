@@ -1,0 +1,396 @@
+import pg from 'pg'
+import type { EventEnvelope, EventMeta, NewEvent } from '../../envelope.js'
+import { ConcurrencyError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
+import { parseStoredJson } from '../../safeData.js'
+import { assertWellFormedBatch, storedBatch } from '../appendRules.js'
+import { CommitSignal } from '../CommitSignal.js'
+import { decodeEventData, encodeEventData } from '../eventJson.js'
+import { GroupCommit, type Outcome } from '../GroupCommit.js'
+import { leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../leaseRules.js'
+import type {
+  AppendOptions,
+  AppendResult,
+  LeaseState,
+  ReadAllOptions,
+  ReadStreamOptions,
+  Snapshot,
+  StorageAdapter,
+} from '../StorageAdapter.js'
+import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
+import { ident, migrate } from './schema.js'
+
+/** Options of `PgStore`. */
+export interface PgStoreOptions {
+  /** `postgres://user@host:port/db`, or give `pool` options instead. */
+  readonly connectionString?: string
+  /** Options for pg's Pool (host, port, user, max...), merged over `connectionString`. */
+  readonly pool?: pg.PoolConfig
+  /** The schema holding the tables, created on first use. Default `omniscient`. */
+  readonly schema?: string
+  /** Told about connection failures that the store recovers from (a restarted server). */
+  readonly onError?: (err: unknown) => void
+}
+
+interface AppendWork {
+  readonly streamId: string
+  readonly events: readonly NewEvent[]
+  readonly encoded: ReadonlyArray<{ id: string; name: string; data: string; schemaVersion: number; at: number; meta: string }>
+  readonly options: AppendOptions
+}
+
+type GroupResult = { positions: number[]; firstVersion: number } | { error: 'version'; actual: number } | { error: 'lease'; currentTerm: number } | { error: 'duplicate' }
+
+interface EventRow {
+  position: string
+  id: string
+  stream_id: string
+  version: number
+  name: string
+  data: string
+  schema_version: number
+  at: string
+  meta: string
+}
+
+const COLUMNS = 'position, id, stream_id, version, name, data, schema_version, at, meta'
+const PAGE = 2_000
+// PostgreSQL error classes that mean "the connection or server went away", not "your query is wrong".
+const CONNECTION_CLASSES = ['08', '57P']
+
+function rowToEnvelope(row: EventRow): EventEnvelope {
+  return {
+    position: Number(row.position),
+    id: row.id,
+    streamId: row.stream_id,
+    version: row.version,
+    name: row.name,
+    data: decodeEventData(row.data),
+    schemaVersion: row.schema_version,
+    at: Number(row.at),
+    meta: parseStoredJson(row.meta) as EventMeta,
+  }
+}
+
+/**
+ * The StorageAdapter on PostgreSQL, through a `pg` pool. Tables live in one schema (created
+ * and migrated on first use). Appends of one event-loop turn are committed together by one
+ * server-side function call (group commit); live subscriptions are woken by LISTEN/NOTIFY and
+ * read the events from the table.
+ *
+ * @example
+ * const store = new PgStore({ connectionString: process.env.DATABASE_URL, schema: 'shop' })
+ * const container = createContainer({ store })
+ */
+export class PgStore implements StorageAdapter {
+  readonly schema: string
+  private readonly pool: pg.Pool
+  private readonly s: string
+  private readonly channel: string
+  private readonly ready: Promise<void>
+  private readonly commits: GroupCommit<AppendWork, AppendResult>
+  private readonly signal = new CommitSignal()
+  private readonly subscriptions = new Set<Subscription>()
+  private listener: pg.Client | undefined
+  private closed = false
+
+  constructor(private readonly options: PgStoreOptions) {
+    this.schema = options.schema ?? 'omniscient'
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(this.schema)) {
+      throw new StorageError(`schema name "${this.schema}" must be a plain SQL identifier`, { code: 'INVALID_SCHEMA' })
+    }
+    this.s = ident(this.schema)
+    this.channel = `omniscient_${this.schema}`.slice(0, 63)
+    this.pool = new pg.Pool({ connectionString: options.connectionString, max: 10, ...options.pool })
+    // An idle client that loses its connection is reported, never a crash of the process.
+    this.pool.on('error', (err) => this.report(err))
+    this.ready = this.prepare()
+    this.ready.catch(() => undefined)
+    this.commits = new GroupCommit((works) => this.appendGroup(works))
+  }
+
+  private async prepare(): Promise<void> {
+    const client = await this.connect()
+    try {
+      await migrate(client, this.schema)
+    } finally {
+      client.release()
+    }
+  }
+
+  async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    this.assertOpen()
+    assertWellFormedBatch(streamId, events)
+    const encoded = events.map((e) => {
+      try {
+        return { id: e.id, name: e.name, data: encodeEventData(e.data), schemaVersion: e.schemaVersion, at: e.at, meta: JSON.stringify(e.meta) }
+      } catch (err) {
+        throw new StorageError(`event "${e.name}" on "${streamId}" cannot be stored as JSON: ${(err as Error).message}`, { cause: err, code: 'UNSERIALIZABLE' })
+      }
+    })
+    await this.ready
+    return this.commits.submit({ streamId, events, encoded, options })
+  }
+
+  private async appendGroup(works: readonly AppendWork[]): Promise<Array<Outcome<AppendResult>>> {
+    const payload = works.map((w) => ({
+      streamId: w.streamId,
+      expected: w.options.expectedVersion === 'any' ? 'any' : String(w.options.expectedVersion),
+      events: w.encoded,
+      ...(w.options.lease ? { leaseName: w.options.lease.name, leaseTerm: w.options.lease.term } : {}),
+    }))
+    let results: GroupResult[]
+    try {
+      // One statement in autocommit: the server runs and commits it even if this process is
+      // paused meanwhile, so no client can sit on the append lock.
+      const res = await this.pool.query<{ r: GroupResult[] }>(`SELECT ${this.s}.append_group($1::jsonb, $2) AS r`, [JSON.stringify(payload), this.channel])
+      results = res.rows[0]!.r
+    } catch (err) {
+      // Lost mid-commit: it may or may not have been stored. Retrying with the same ids is safe.
+      throw this.typed(err, `append of ${works.length} batch(es)`, 'STORAGE_INDETERMINATE')
+    }
+    this.signal.notify()
+    const outcomes: Array<Outcome<AppendResult>> = []
+    for (const [i, work] of works.entries()) outcomes.push(await this.outcome(work, results[i]!))
+    return outcomes
+  }
+
+  private async outcome(work: AppendWork, result: GroupResult): Promise<Outcome<AppendResult>> {
+    try {
+      if ('positions' in result) {
+        const events = work.events.map((e, i): EventEnvelope => ({ ...e, streamId: work.streamId, version: result.firstVersion + i, position: Number(result.positions[i]) }))
+        return { ok: true, value: { events, alreadyStored: false } }
+      }
+      if (result.error === 'lease') return { ok: false, error: new LeaseLostError(work.options.lease!.name, work.options.lease!.term, result.currentTerm) }
+      // A version mismatch or a duplicate id: a retry of a stored batch is answered from the store.
+      const retried = await this.storedBatchOf(work)
+      if (retried) return { ok: true, value: retried }
+      if (result.error === 'version') return { ok: false, error: new ConcurrencyError(work.streamId, work.options.expectedVersion as number, result.actual) }
+      return { ok: false, error: new StorageError(`append to "${work.streamId}": an event id collided but is not stored`) }
+    } catch (error) {
+      return { ok: false, error }
+    }
+  }
+
+  private async storedBatchOf(work: AppendWork): Promise<AppendResult | undefined> {
+    const rows = await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE id = ANY($1)`, [work.events.map((e) => e.id)])
+    const byId = new Map(rows.map((r) => [r.id, rowToEnvelope(r)]))
+    const stored = storedBatch(work.streamId, work.events, (id) => byId.get(id))
+    return stored && { events: stored, alreadyStored: true }
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
+    let from = Math.max(1, options.fromVersion ?? 1)
+    const to = options.toVersion ?? 2_147_483_647
+    for (;;) {
+      // Keyset pages instead of a server cursor: no connection or transaction is held while
+      // the caller works on a page.
+      const rows = await this.query<EventRow>(
+        `SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND version >= $2 AND version <= $3 ORDER BY version LIMIT $4`,
+        [streamId, from, to, PAGE],
+      )
+      for (const row of rows) yield rowToEnvelope(row)
+      if (rows.length < PAGE) return
+      from = rows[rows.length - 1]!.version + 1
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
+    let from = Math.max(1, options.fromPosition ?? 1)
+    for (;;) {
+      const rows = await this.readAllPage(from, PAGE)
+      for (const row of rows) yield rowToEnvelope(row)
+      if (rows.length < PAGE) return
+      from = Number(rows[rows.length - 1]!.position) + 1
+    }
+  }
+
+  private readAllPage(from: number, limit: number): Promise<EventRow[]> {
+    return this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE position >= $1 ORDER BY position LIMIT $2`, [from, limit])
+  }
+
+  subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    this.assertOpen()
+    void this.listen()
+    let last: { position: number; version: number } | undefined
+    const readPage = async (from: number, limit: number, streamId: string | undefined): Promise<EventEnvelope[]> => {
+      if (this.closed) return []
+      const rows =
+        streamId === undefined
+          ? await this.readAllPage(from, limit)
+          : last && last.position + 1 === from
+            ? await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3`, [streamId, last.version, limit])
+            : await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND position >= $2 ORDER BY version LIMIT $3`, [streamId, from, limit])
+      const end = rows[rows.length - 1]
+      if (end) last = { position: Number(end.position), version: end.version }
+      return rows.map(rowToEnvelope)
+    }
+    const subscription = startSubscription(options, handler, readPage, this.signal)
+    this.subscriptions.add(subscription)
+    void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined)
+    return subscription
+  }
+
+  /**
+   * One LISTEN connection per store wakes every subscription when any process commits. If it
+   * is lost, it is re-opened with backoff, and subscriptions are woken to re-read: they resume
+   * from their own position, so nothing is missed or repeated. (Without notifications a
+   * subscription still re-reads every second.)
+   */
+  private async listen(): Promise<void> {
+    if (this.listener || this.closed) return
+    const client = new pg.Client({ connectionString: this.options.connectionString, ...this.options.pool })
+    this.listener = client
+    let failures = 0
+    const reopen = (err: unknown) => {
+      if (this.listener !== client) return
+      this.listener = undefined
+      this.report(err)
+      client.removeAllListeners()
+      void client.end().catch(() => undefined)
+      if (this.closed) return
+      setTimeout(() => void this.listen(), Math.min(2_000, 50 * 2 ** failures++)).unref()
+    }
+    client.on('error', reopen)
+    client.on('end', () => reopen(new StorageError('the LISTEN connection ended', { code: 'STORAGE_UNAVAILABLE' })))
+    client.on('notification', () => this.signal.notify())
+    try {
+      await client.connect()
+      await this.ready
+      await client.query(`LISTEN ${ident(this.channel)}`)
+      failures = 0
+      // Anything committed while we were not listening is read now.
+      this.signal.notify()
+    } catch (err) {
+      reopen(err)
+    }
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    const rows = await this.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${this.s}.events WHERE stream_id = $1`, [streamId])
+    return rows[0]?.v ?? 0
+  }
+
+  async headPosition(): Promise<number> {
+    const rows = await this.query<{ p: string | null }>(`SELECT max(position) AS p FROM ${this.s}.events`)
+    return Number(rows[0]?.p ?? 0)
+  }
+
+  async saveSnapshot(snap: Snapshot): Promise<void> {
+    await this.query(
+      `INSERT INTO ${this.s}.snapshots (actor_type, stream_id, snapshot_version, version, state, at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (actor_type, stream_id) DO UPDATE SET snapshot_version = $3, version = $4, state = $5, at = $6`,
+      [snap.actorType, snap.streamId, snap.snapshotVersion, snap.version, JSON.stringify(snap.state), snap.at],
+    )
+  }
+
+  async loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
+    const rows = await this.query<{ snapshot_version: number; version: number; state: string; at: string }>(
+      `SELECT snapshot_version, version, state, at FROM ${this.s}.snapshots WHERE actor_type = $1 AND stream_id = $2`,
+      [actorType, streamId],
+    )
+    const row = rows[0]
+    if (!row) return undefined
+    try {
+      return { actorType, streamId, snapshotVersion: row.snapshot_version, version: row.version, state: parseStoredJson(row.state), at: Number(row.at) }
+    } catch (err) {
+      throw new SnapshotCorruptError(actorType, streamId, err)
+    }
+  }
+
+  async saveCheckpoint(name: string, position: number): Promise<void> {
+    await this.query(`INSERT INTO ${this.s}.checkpoints (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = $2`, [name, position])
+  }
+
+  async loadCheckpoint(name: string): Promise<number | undefined> {
+    const rows = await this.query<{ position: string }>(`SELECT position FROM ${this.s}.checkpoints WHERE name = $1`, [name])
+    return rows[0] ? Number(rows[0].position) : undefined
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
+    return (await this.changeLease(name, (current) => leaseAfterAcquire(current, name, owner, ttlMs, now)))!
+  }
+
+  async renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState> {
+    return (await this.changeLease(name, (current) => leaseAfterRenew(current, name, owner, term, ttlMs, now)))!
+  }
+
+  async releaseLease(name: string, owner: string, term: number, now: number): Promise<void> {
+    await this.changeLease(name, (current) => leaseAfterRelease(current, owner, term, now))
+  }
+
+  async readLease(name: string): Promise<LeaseState | undefined> {
+    const rows = await this.query<{ holder: string; term: number; expires_at: string }>(`SELECT holder, term, expires_at FROM ${this.s}.leases WHERE name = $1`, [name])
+    const row = rows[0]
+    return row && row.term > 0 ? { name, holder: row.holder, term: row.term, expiresAt: Number(row.expires_at) } : undefined
+  }
+
+  /** Reads the lease row locked FOR UPDATE, applies the shared rule, writes it back: one transaction. */
+  private async changeLease(name: string, change: (current: LeaseState | undefined) => LeaseState | undefined): Promise<LeaseState | undefined> {
+    await this.ready
+    const client = await this.connect()
+    try {
+      await client.query('BEGIN')
+      // A client paused inside this transaction must not hold the row for ever.
+      await client.query("SET LOCAL idle_in_transaction_session_timeout = '2s'")
+      await client.query(`INSERT INTO ${this.s}.leases (name, holder, term, expires_at) VALUES ($1, '', 0, 0) ON CONFLICT (name) DO NOTHING`, [name])
+      const rows = await client.query<{ holder: string; term: number; expires_at: string }>(`SELECT holder, term, expires_at FROM ${this.s}.leases WHERE name = $1 FOR UPDATE`, [name])
+      const row = rows.rows[0]!
+      const current = row.term > 0 ? { name, holder: row.holder, term: row.term, expiresAt: Number(row.expires_at) } : undefined
+      const next = change(current)
+      if (next) await client.query(`UPDATE ${this.s}.leases SET holder = $2, term = $3, expires_at = $4 WHERE name = $1`, [name, next.holder, next.term, next.expiresAt])
+      await client.query('COMMIT')
+      return next
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw this.typed(err, `lease "${name}"`)
+    } finally {
+      client.release()
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    await Promise.all([...this.subscriptions].map((sub) => sub.close()))
+    this.closed = true
+    await this.commits.drained()
+    const listener = this.listener
+    this.listener = undefined
+    listener?.removeAllListeners()
+    await listener?.end().catch(() => undefined)
+    await this.pool.end()
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect()
+    } catch (err) {
+      throw this.typed(err, 'connect')
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    this.assertOpen()
+    await this.ready
+    try {
+      return (await this.pool.query<R>(sql, params)).rows
+    } catch (err) {
+      throw this.typed(err, 'query')
+    }
+  }
+
+  private typed(err: unknown, what: string, lostCode = 'STORAGE_UNAVAILABLE'): unknown {
+    if (isOmniscientError(err)) return err
+    const raw = (err as { code?: unknown }).code
+    const code = typeof raw === 'string' ? raw : ''
+    const lost = CONNECTION_CLASSES.some((c) => code.startsWith(c)) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code) || /terminat|Connection/i.test(String((err as Error).message))
+    return new StorageError(`PostgreSQL ${what} failed: ${(err as Error).message}`, { cause: err, code: lost ? lostCode : 'STORAGE' })
+  }
+
+  private report(err: unknown): void {
+    if (this.options.onError) this.options.onError(err)
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StorageError(`PgStore (schema "${this.schema}") is closed`, { code: 'STORE_CLOSED' })
+  }
+}
