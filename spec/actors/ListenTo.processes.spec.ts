@@ -1,19 +1,25 @@
-import { join } from 'node:path'
 import { expect } from 'chai'
-import { SqliteStore } from 'omniscient-actors'
+import { openStore, storeKinds } from '../support/openStore.js'
 import { startWorker, waitUntil } from '../support/processes.js'
 import { tempDir } from '../support/tmp.js'
 import { collect, newEvent } from '../store/conformance.js'
 
-describe('a durable listener across kill -9', function () {
+for (const kind of storeKinds) describe(`a durable listener across kill -9, on ${kind.name}`, function () {
   this.timeout(60_000)
   let tmp: ReturnType<typeof tempDir>
-  beforeEach(() => (tmp = tempDir()))
-  afterEach(() => tmp.remove())
+  let file: string
+  let dispose: () => Promise<void>
+  beforeEach(async () => {
+    tmp = tempDir()
+    ;({ target: file, dispose } = await kind.create(tmp.dir))
+  })
+  afterEach(async () => {
+    await dispose()
+    tmp.remove()
+  })
 
   it('should miss nothing and store each reaction once after being killed and restarted', async () => {
-    const file = join(tmp.dir, 'mirror.db')
-    const store = new SqliteStore({ file })
+    const store = openStore(file)
     const total = 200
     let written = 0
     const write = async (n: number) => {

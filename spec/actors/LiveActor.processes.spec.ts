@@ -1,27 +1,35 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { createContainer, SqliteStore } from 'omniscient-actors'
+import { createContainer } from 'omniscient-actors'
+import { openStore, storeKinds } from '../support/openStore.js'
 import { startTogether, startWorker } from '../support/processes.js'
 import { Tally } from '../support/Tally.js'
 import { tempDir } from '../support/tmp.js'
 import { collect } from '../store/conformance.js'
 
-describe('LiveActor across processes on one SQLite file', function () {
+for (const kind of storeKinds) describe(`LiveActor across processes on one ${kind.name}`, function () {
   this.timeout(120_000)
   let tmp: ReturnType<typeof tempDir>
-  beforeEach(() => (tmp = tempDir()))
-  afterEach(() => tmp.remove())
+  let target: string
+  let dispose: () => Promise<void>
+  beforeEach(async () => {
+    tmp = tempDir()
+    ;({ target, dispose } = await kind.create(tmp.dir))
+  })
+  afterEach(async () => {
+    await dispose()
+    tmp.remove()
+  })
 
   it('should converge: 4 processes x 500 Fires on one id, 2000 events, every state equal to a fresh Load', async () => {
-    const file = join(tmp.dir, 'live.db')
     const go = join(tmp.dir, 'go')
     const labels = ['p0', 'p1', 'p2', 'p3']
-    const workers = labels.map((label) => startWorker('liveFirer', [file, 'tally', label, '500', '2000', go]))
+    const workers = labels.map((label) => startWorker('liveFirer', [target, 'tally', label, '500', '2000', go]))
     await startTogether(workers, go)
     expect(await Promise.all(workers.map((w) => w.exited))).to.deep.equal([0, 0, 0, 0])
 
-    const store = new SqliteStore({ file })
+    const store = openStore(target)
     const events = await collect(store.readStream('tally'))
     expect(events.map((e) => e.version)).to.deep.equal(Array.from({ length: 2000 }, (_, i) => i + 1))
     expect(new Set(events.map((e) => e.id)).size).to.equal(2000)

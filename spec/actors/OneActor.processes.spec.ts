@@ -1,6 +1,6 @@
-import { join } from 'node:path'
 import { expect } from 'chai'
-import { SqliteStore, type EventEnvelope } from 'omniscient-actors'
+import { type EventEnvelope } from 'omniscient-actors'
+import { openStore, storeKinds } from '../support/openStore.js'
 import { startWorker, waitUntil } from '../support/processes.js'
 import { tempDir } from '../support/tmp.js'
 import { collect } from '../store/conformance.js'
@@ -22,27 +22,32 @@ function assertNoSplitBrain(events: EventEnvelope[]): void {
 }
 const resolvedIds = (workers: Worker[]) => workers.flatMap((w) => w.lines.filter((l) => l.startsWith('resolved ')).map((l) => l.split(' ')[1]!))
 
-async function journal(file: string): Promise<EventEnvelope[]> {
-  const store = new SqliteStore({ file })
+async function journal(target: string): Promise<EventEnvelope[]> {
+  const store = openStore(target)
   const events = await collect(store.readStream('journal'))
   await store.close()
   return events
 }
 
-describe('OneActor across processes on one SQLite file', function () {
+for (const kind of storeKinds) describe(`OneActor across processes on one ${kind.name}`, function () {
   this.timeout(90_000)
   let tmp: ReturnType<typeof tempDir>
   let workers: Worker[] = []
-  beforeEach(() => (tmp = tempDir()))
+  let file: string
+  let dispose: () => Promise<void>
+  beforeEach(async () => {
+    tmp = tempDir()
+    ;({ target: file, dispose } = await kind.create(tmp.dir))
+  })
   afterEach(async () => {
     for (const w of workers) w.kill('SIGKILL')
     await Promise.all(workers.map((w) => w.exited))
     workers = []
+    await dispose()
     tmp.remove()
   })
 
   it('should fail over within lease + one renewal after the leader is killed (kill -9), losing no resolved Fire', async () => {
-    const file = join(tmp.dir, 'one.db')
     workers = ['a', 'b', 'c'].map((label) => startWorker('journalWriter', [file, label]))
     await waitUntil(() => workers.every((w) => w.lines.filter((l) => l.startsWith('resolved')).length >= 5), 30_000, 'every process to have fired')
     const leader = leaderOf(workers, 1)!
@@ -70,7 +75,6 @@ describe('OneActor across processes on one SQLite file', function () {
   })
 
   it('should store nothing a paused leader writes after another took over, and make it a follower (SIGSTOP/SIGCONT)', async () => {
-    const file = join(tmp.dir, 'one.db')
     workers = ['a', 'b', 'c'].map((label) => startWorker('journalWriter', [file, label]))
     await waitUntil(() => workers.every((w) => w.lines.filter((l) => l.startsWith('resolved')).length >= 5), 30_000, 'every process to have fired')
     const leader = leaderOf(workers, 1)!

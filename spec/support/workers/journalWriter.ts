@@ -1,10 +1,11 @@
 // Holds the Journal OneActor and fires entries one after the other for ever, printing each
 // resolved Fire and each change of leadership (with the wall-clock time).
-import { createContainer, LeaseLostError, SqliteStore } from 'omniscient-actors'
+import { createContainer, LeaseLostError } from 'omniscient-actors'
+import { openStore } from '../openStore.js'
 import { Journal } from '../Journal.js'
 
 const [file, label] = process.argv.slice(2) as [string, string]
-const store = new SqliteStore({ file })
+const store = openStore(file)
 const journal = await new Journal('journal', createContainer({ store, report: () => {} })).Load()
 let leading = -1
 setInterval(() => {

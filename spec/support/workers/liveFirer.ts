@@ -1,12 +1,13 @@
 // Fires `count` events on one LiveActor id, racing other processes, then waits until it has
 // followed every process's events (`expectTotal`) and prints its state's order as JSON.
 import { createHash } from 'node:crypto'
-import { createContainer, SqliteStore } from 'omniscient-actors'
+import { createContainer } from 'omniscient-actors'
+import { openStore } from '../openStore.js'
 import { awaitGo } from '../processes.js'
 import { Tally } from '../Tally.js'
 
 const [file, id, label, countText, expectText, goFile] = process.argv.slice(2) as [string, string, string, string, string, string]
-const store = new SqliteStore({ file })
+const store = openStore(file)
 const container = createContainer({ store })
 const tally = await new Tally(id, container).Load()
 await awaitGo(goFile)

@@ -1,6 +1,7 @@
 // Runs the GameClock TickActor for `ms` milliseconds from the go signal, then stops.
 import { z } from 'zod'
-import { createContainer, defineEvents, SqliteStore, TickActor, tickEvents, type Container, type TickData } from 'omniscient-actors'
+import { createContainer, defineEvents, TickActor, tickEvents, type Container, type TickData } from 'omniscient-actors'
+import { openStore } from '../openStore.js'
 import { awaitGo } from '../processes.js'
 
 const ClockEvents = defineEvents({ ...tickEvents, reset: z.undefined() })
@@ -17,7 +18,7 @@ class GameClock extends TickActor<typeof ClockEvents, { ticks: number }> {
 }
 
 const [file, msText, goFile] = process.argv.slice(2) as [string, string, string]
-const store = new SqliteStore({ file })
+const store = openStore(file)
 await awaitGo(goFile)
 const clock = await new GameClock('clock', createContainer({ store })).Load()
 await new Promise((r) => setTimeout(r, Number(msText)))
