@@ -3,8 +3,10 @@ import { cpus } from 'node:os'
 import { benchCore } from './core.js'
 import { benchLive } from './live.js'
 import { benchOne } from './one.js'
+import { benchPg } from './pg.js'
 
 console.log(`omniscient-actors benchmarks: Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`)
 await benchCore()
 await benchLive()
 await benchOne()
+await benchPg()

@@ -145,6 +145,10 @@ export class PgStore implements StorageAdapter {
       const res = await this.pool.query<{ r: GroupResult[] }>(`SELECT ${this.s}.append_group($1::jsonb, $2) AS r`, [JSON.stringify(payload), this.channel])
       results = res.rows[0]!.r
     } catch (err) {
+      // Two appends of one group sharing an id fail the whole group: run them one by one.
+      if ((err as { code?: unknown }).code === '23505' && works.length > 1) {
+        return (await Promise.all(works.map((w) => this.appendGroup([w])))).flat()
+      }
       // Lost mid-commit: it may or may not have been stored. Retrying with the same ids is safe.
       throw this.typed(err, `append of ${works.length} batch(es)`, 'STORAGE_INDETERMINATE')
     }

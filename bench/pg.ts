@@ -1,0 +1,189 @@
+// PgStore figures against raw `pg` doing the same work on the same server, in the same run.
+// Needs PG_URL (npm run bench starts a throwaway server through scripts/with-postgres.sh).
+import pg from 'pg'
+import { z } from 'zod'
+import { Actor, createContainer, defineEvents, type Container, type EventData, type NewEvent } from 'omniscient-actors'
+import { PgStore } from 'omniscient-actors/postgres'
+import { medianRate, percentile, perSecond, printTable, rate, type Row } from './support.js'
+
+const Events = defineEvents({ deposited: z.object({ amount: z.number(), note: z.string() }) })
+class Account extends Actor<typeof Events, { balance: number }> {
+  static events = Events
+  constructor(id: string, c: Container) {
+    super(id, c)
+    this._state.balance = 0
+  }
+  deposited(d: EventData<typeof Events, 'deposited'>) {
+    this._state.balance += d.amount
+  }
+}
+
+const NOTE = 'a deposit of some money into the account'
+const SEQUENTIAL = 1_000
+const ACTORS = Number(process.env['PG_BENCH_ACTORS'] ?? 200)
+const PER_ACTOR = Math.max(1, Math.round(4_000 / ACTORS))
+const LOAD = 100_000
+const PINGS = 500
+let schemas = 0
+const schemaName = () => `bench_${process.pid}_${++schemas}`
+
+async function withRaw<T>(url: string, fn: (client: pg.Client, table: string) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  const table = `raw_${process.pid}_${++schemas}`
+  await client.query(`CREATE TABLE ${table} (position BIGSERIAL PRIMARY KEY, id TEXT UNIQUE, stream_id TEXT, version INT, name TEXT, data TEXT, schema_version INT, at BIGINT, meta TEXT, UNIQUE (stream_id, version))`)
+  try {
+    return await fn(client, table)
+  } finally {
+    await client.query(`DROP TABLE ${table}`) // bench clean-up only
+    await client.end()
+  }
+}
+
+const row = (i: number, stream: string, version: number) => [`raw-${i}`, stream, version, 'deposited', JSON.stringify({ amount: i, note: NOTE }), 1, Date.now(), '{"actorType":"Account"}']
+
+async function rawSingle(url: string): Promise<number> {
+  return withRaw(url, (c, t) =>
+    rate(SEQUENTIAL, async () => {
+      for (let i = 0; i < SEQUENTIAL; i++) await c.query(`INSERT INTO ${t} (id, stream_id, version, name, data, schema_version, at, meta) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, row(i, 's', i + 1))
+    }),
+  )
+}
+
+async function rawBulk(url: string): Promise<number> {
+  return withRaw(url, (c, t) =>
+    rate(20_000, async () => {
+      for (let b = 0; b < 20; b++) {
+        const values: unknown[] = []
+        const tuples: string[] = []
+        for (let i = 0; i < 1_000; i++) {
+          const r = row(b * 1_000 + i, `s${b}`, i + 1)
+          tuples.push(`(${r.map((_, k) => `$${values.length + k + 1}`).join(',')})`)
+          values.push(...r)
+        }
+        await c.query(`INSERT INTO ${t} (id, stream_id, version, name, data, schema_version, at, meta) VALUES ${tuples.join(',')}`, values)
+      }
+    }),
+  )
+}
+
+async function withStore<T>(url: string, fn: (store: PgStore) => Promise<T>): Promise<T> {
+  const schema = schemaName()
+  const store = new PgStore({ connectionString: url, schema })
+  try {
+    return await fn(store)
+  } finally {
+    await store.close()
+    const c = new pg.Client({ connectionString: url })
+    await c.connect()
+    await c.query(`DROP SCHEMA "${schema}" CASCADE`) // bench clean-up only
+    await c.end()
+  }
+}
+
+async function fireSequential(url: string): Promise<number> {
+  return withStore(url, async (store) => {
+    const a = await new Account('a', createContainer({ store })).Load()
+    return rate(SEQUENTIAL, async () => {
+      for (let i = 0; i < SEQUENTIAL; i++) await a.Fire('deposited', { amount: i, note: NOTE })
+    })
+  })
+}
+
+async function fireConcurrent(url: string): Promise<number> {
+  return withStore(url, async (store) => {
+    const container = createContainer({ store })
+    const accounts = await Promise.all(Array.from({ length: ACTORS }, (_, i) => new Account(`a${i}`, container).Load()))
+    return rate(ACTORS * PER_ACTOR, async () => {
+      await Promise.all(accounts.map(async (a) => {
+        for (let i = 0; i < PER_ACTOR; i++) await a.Fire('deposited', { amount: i, note: NOTE })
+      }))
+    })
+  })
+}
+
+async function load(url: string): Promise<{ load: number; raw: number }> {
+  return withStore(url, async (store) => {
+    for (let v = 0; v < LOAD; v += 2_000) {
+      const events = Array.from({ length: 2_000 }, (_, i): NewEvent => ({ id: `l${v + i}`, name: 'deposited', data: { amount: 1, note: NOTE }, schemaVersion: 1, at: 0, meta: { actorType: 'Account' } }))
+      await store.append('big', events, { expectedVersion: v })
+    }
+    const container = createContainer({ store })
+    const loadRate = await medianRate(3, () => rate(LOAD, async () => void (await new Account('big', container).Load())))
+    const c = new pg.Client({ connectionString: url })
+    await c.connect()
+    const raw = await medianRate(3, () =>
+      rate(LOAD, async () => {
+        let sum = 0
+        for (let from = 1; ; from += 2_000) {
+          const r = await c.query<{ data: string }>(`SELECT data FROM "${store.schema}".events WHERE stream_id = 'big' AND version >= $1 ORDER BY version LIMIT 2000`, [from])
+          for (const x of r.rows) sum += (JSON.parse(x.data) as { amount: number }).amount
+          if (r.rows.length < 2_000) break
+        }
+        if (sum !== LOAD) throw new Error('raw read lost rows')
+      }),
+    )
+    await c.end()
+    return { load: loadRate, raw }
+  })
+}
+
+async function latency(url: string): Promise<{ ours: number[]; notify: number[] }> {
+  const ours = await withStore(url, async (writer) => {
+    const reader = new PgStore({ connectionString: url, schema: writer.schema })
+    const committed: number[] = []
+    const lag: number[] = []
+    const sub = reader.subscribe({ streamId: 'ping' }, (e) => void lag.push(performance.now() - committed[(e.data as { i: number }).i]!))
+    await new Promise((r) => setTimeout(r, 200))
+    for (let i = 0; i < PINGS; i++) {
+      const appended = writer.append('ping', [{ id: `p${i}`, name: 'ping', data: { i }, schemaVersion: 1, at: 0, meta: {} }], { expectedVersion: i })
+      committed[i] = performance.now() // the commit may be observed before append's caller resumes
+      await appended
+      await new Promise((r) => setTimeout(r, 2))
+    }
+    while (lag.length < PINGS) await new Promise((r) => setTimeout(r, 5))
+    await sub.close()
+    await reader.close()
+    return lag.sort((a, b) => a - b)
+  })
+  // Raw NOTIFY one-way: the floor LISTEN/NOTIFY sets.
+  const listener = new pg.Client({ connectionString: url })
+  const sender = new pg.Client({ connectionString: url })
+  await Promise.all([listener.connect(), sender.connect()])
+  await listener.query('LISTEN bench_ping')
+  const sent: number[] = []
+  const notify: number[] = []
+  listener.on('notification', (n) => void notify.push(performance.now() - sent[Number(n.payload)]!))
+  for (let i = 0; i < PINGS; i++) {
+    sent[i] = performance.now()
+    await sender.query(`NOTIFY bench_ping, '${i}'`)
+    await new Promise((r) => setTimeout(r, 2))
+  }
+  while (notify.length < PINGS) await new Promise((r) => setTimeout(r, 5))
+  await Promise.all([listener.end(), sender.end()])
+  return { ours, notify: notify.sort((a, b) => a - b) }
+}
+
+export async function benchPg(): Promise<void> {
+  const url = process.env['PG_URL']
+  if (!url) {
+    console.log('\nPgStore: skipped (no PG_URL; `npm run bench` starts a server when PostgreSQL is installed)')
+    return
+  }
+  const single = await rawSingle(url)
+  const bulk = await rawBulk(url)
+  const seq = await fireSequential(url)
+  const conc = await fireConcurrent(url)
+  const { load: loadRate, raw } = await load(url)
+  const { ours, notify } = await latency(url)
+  const ms = (n: number) => `${n.toFixed(2)} ms`
+  const rows: Row[] = [
+    { what: `sequential durable Fire (${SEQUENTIAL})`, value: perSecond(seq), baseline: `${perSecond(single)} raw INSERT txns`, ratio: `${(seq / single).toFixed(2)}x`, goal: '' },
+    { what: `concurrent durable Fire, ${ACTORS} actors x ${PER_ACTOR}`, value: perSecond(conc), baseline: `${perSecond(single)} raw INSERT txns`, ratio: `${(conc / single).toFixed(1)}x`, goal: '>= 10x single inserts' },
+    { what: '  the same, against raw 1000-row INSERTs', value: perSecond(conc), baseline: `${perSecond(bulk)} raw rows`, ratio: `${(conc / bulk).toFixed(2)}x`, goal: '(for reference)' },
+    { what: `Load of a ${LOAD.toLocaleString('en-US')}-event stream`, value: perSecond(loadRate), baseline: `${perSecond(raw)} raw read+parse`, ratio: `${(loadRate / raw).toFixed(2)}x`, goal: '' },
+    { what: 'live delivery, commit to handler, p50', value: ms(percentile(ours, 50)), baseline: `${ms(percentile(notify, 50))} raw NOTIFY`, ratio: `${(percentile(ours, 50) / percentile(notify, 50)).toFixed(1)}x`, goal: '' },
+    { what: 'live delivery, commit to handler, p99', value: ms(percentile(ours, 99)), baseline: `${ms(percentile(notify, 99))} raw NOTIFY`, ratio: `${(percentile(ours, 99) / percentile(notify, 99)).toFixed(1)}x`, goal: 'p99 < 5 ms' },
+  ]
+  printTable('PgStore on a local PostgreSQL 15 (synchronous_commit on)', rows)
+}
