@@ -11,6 +11,8 @@ const PINGS = 1_000
 const FIRES = 500
 
 const ms = (n: number) => `${n.toFixed(2)} ms`
+// Against a baseline too small to measure, a ratio says nothing.
+const ratio = (value: number, baseline: number) => (baseline < 0.05 ? 'n/a' : `${(value / baseline).toFixed(1)}x`)
 
 async function latency(): Promise<{ cross: number[]; local: number[] }> {
   const tmp = tempDir('omniscient-bench-')
@@ -59,14 +61,14 @@ export async function benchLive(): Promise<void> {
       what: 'live delivery A -> B, p50 (commit to handler)',
       value: ms(percentile(cross, 50)),
       baseline: `${ms(percentile(local, 50))} in-process`,
-      ratio: `${(percentile(cross, 50) / Math.max(0.001, percentile(local, 50))).toFixed(1)}x`,
+      ratio: ratio(percentile(cross, 50), percentile(local, 50)),
       goal: '',
     },
     {
       what: 'live delivery A -> B, p99',
       value: ms(percentile(cross, 99)),
       baseline: `${ms(percentile(local, 99))} in-process`,
-      ratio: `${(percentile(cross, 99) / Math.max(0.001, percentile(local, 99))).toFixed(1)}x`,
+      ratio: ratio(percentile(cross, 99), percentile(local, 99)),
       goal: 'p99 < 10 ms',
     },
     {
