@@ -244,7 +244,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
 
   /** Appends an event already applied to the state, then publishes it and snapshots if due. */
   protected async appendApplied(event: NewEvent, expectedVersion: number): Promise<EventEnvelope> {
-    const result = await this.container.store.append(this.id, [event], this.appendOptions(expectedVersion))
+    const result = await this.container.store.append(this.id, [event], this.appendOptions(expectedVersion, event))
     const stored = result.events[0]!
     // Already stored (a reaction handled twice): the stream has it once, and so must the state.
     if (result.alreadyStored) await this.rebuild()
@@ -255,7 +255,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
   }
 
   /** The options of this actor's appends; a OneActor adds its leader term (fencing). */
-  protected appendOptions(expectedVersion: number): AppendOptions {
+  protected appendOptions(expectedVersion: number, _event: NewEvent): AppendOptions {
     return { expectedVersion }
   }
 

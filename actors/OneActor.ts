@@ -119,9 +119,13 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     }
   }
 
-  /** The leader's appends carry its term: the store refuses them once another leader took over. */
-  protected override appendOptions(expectedVersion: number): AppendOptions {
-    return this.term > 0 ? { expectedVersion, lease: { name: this.leaseName, term: this.term } } : { expectedVersion }
+  /**
+   * Every append of a OneActor is fenced with the term stamped into the event when its commit
+   * began, never with "no lease": an instance that stepped down while a commit waited in its
+   * mailbox stamped term 0 (or an old term), and the store refuses it.
+   */
+  protected override appendOptions(expectedVersion: number, event: NewEvent): AppendOptions {
+    return { expectedVersion, lease: { name: this.leaseName, term: event.meta.term ?? 0 } }
   }
 
   /** A pending proposal resolves when its event is applied here from the store... */

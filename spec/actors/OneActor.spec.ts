@@ -154,6 +154,24 @@ describe('OneActor', () => {
     await c.stopAll()
   })
 
+  it('should fence a commit that waited in the mailbox while its instance stepped down (regression)', async () => {
+    const c = cluster()
+    const clock = new ManualClock(0)
+    const leader = await c.instance(clock)
+    let unblock: () => void = () => {}
+    const busy = (leader as unknown as { mailbox: { post(t: () => Promise<void>): Promise<void> } }).mailbox.post(
+      () => new Promise<void>((r) => (unblock = r)),
+    )
+    const queued = leader.Fire('received', { qty: 1 }) // decided as leader, waits behind the busy task
+    await (leader as unknown as { stepDown(): Promise<void> }).stepDown() // deposed meanwhile
+    unblock()
+    await busy
+    const err = await queued.catch((e: unknown) => e)
+    expect(err).to.be.instanceOf(LeaseLostError)
+    expect(await c.store.streamVersion('sku'), 'nothing stored without a current term').to.equal(0)
+    await c.stopAll()
+  })
+
   it('should refuse a precondition (invariants live in the handlers)', async () => {
     const c = cluster()
     const a = await c.instance(new ManualClock(0))
