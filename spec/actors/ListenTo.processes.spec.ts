@@ -1,24 +1,14 @@
 import { expect } from 'chai'
-import { openStore, storeKinds } from '../support/openStore.js'
+import { freshTarget, openStore, storeKinds } from '../support/openStore.js'
 import { startWorker, waitUntil } from '../support/processes.js'
-import { tempDir } from '../support/tmp.js'
 import { collect, newEvent } from '../store/conformance.js'
 
 for (const kind of storeKinds) describe(`a durable listener across kill -9, on ${kind.name}`, function () {
   this.timeout(60_000)
-  let tmp: ReturnType<typeof tempDir>
-  let file: string
-  let dispose: () => Promise<void>
-  beforeEach(async () => {
-    tmp = tempDir()
-    ;({ target: file, dispose } = await kind.create(tmp.dir))
-  })
-  afterEach(async () => {
-    await dispose()
-    tmp.remove()
-  })
+  const fresh = freshTarget(kind)
 
   it('should miss nothing and store each reaction once after being killed and restarted', async () => {
+    const file = fresh.target
     const store = openStore(file)
     const total = 200
     let written = 0

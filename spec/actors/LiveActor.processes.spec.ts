@@ -2,28 +2,18 @@ import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { createContainer } from 'omniscient-actors'
-import { openStore, storeKinds } from '../support/openStore.js'
+import { freshTarget, openStore, storeKinds } from '../support/openStore.js'
 import { startTogether, startWorker } from '../support/processes.js'
 import { Tally } from '../support/Tally.js'
-import { tempDir } from '../support/tmp.js'
 import { collect } from '../store/conformance.js'
 
 for (const kind of storeKinds) describe(`LiveActor across processes on one ${kind.name}`, function () {
   this.timeout(120_000)
-  let tmp: ReturnType<typeof tempDir>
-  let target: string
-  let dispose: () => Promise<void>
-  beforeEach(async () => {
-    tmp = tempDir()
-    ;({ target, dispose } = await kind.create(tmp.dir))
-  })
-  afterEach(async () => {
-    await dispose()
-    tmp.remove()
-  })
+  const where = freshTarget(kind)
 
   it('should converge: 4 processes x 500 Fires on one id, 2000 events, every state equal to a fresh Load', async () => {
-    const go = join(tmp.dir, 'go')
+    const { target } = where
+    const go = join(where.dir, 'go')
     const labels = ['p0', 'p1', 'p2', 'p3']
     const workers = labels.map((label) => startWorker('liveFirer', [target, 'tally', label, '500', '2000', go]))
     await startTogether(workers, go)

@@ -1,8 +1,7 @@
 import { expect } from 'chai'
 import { type EventEnvelope } from 'omniscient-actors'
-import { openStore, storeKinds } from '../support/openStore.js'
+import { freshTarget, openStore, storeKinds } from '../support/openStore.js'
 import { startWorker, waitUntil } from '../support/processes.js'
-import { tempDir } from '../support/tmp.js'
 import { collect } from '../store/conformance.js'
 import { Journal } from '../support/Journal.js'
 
@@ -31,23 +30,16 @@ async function journal(target: string): Promise<EventEnvelope[]> {
 
 for (const kind of storeKinds) describe(`OneActor across processes on one ${kind.name}`, function () {
   this.timeout(90_000)
-  let tmp: ReturnType<typeof tempDir>
   let workers: Worker[] = []
-  let file: string
-  let dispose: () => Promise<void>
-  beforeEach(async () => {
-    tmp = tempDir()
-    ;({ target: file, dispose } = await kind.create(tmp.dir))
-  })
   afterEach(async () => {
     for (const w of workers) w.kill('SIGKILL')
     await Promise.all(workers.map((w) => w.exited))
     workers = []
-    await dispose()
-    tmp.remove()
   })
+  const fresh = freshTarget(kind) // after the workers are gone: a PostgreSQL schema is dropped
 
   it('should fail over within lease + one renewal after the leader is killed (kill -9), losing no resolved Fire', async () => {
+    const file = fresh.target
     workers = ['a', 'b', 'c'].map((label) => startWorker('journalWriter', [file, label]))
     await waitUntil(() => workers.every((w) => w.lines.filter((l) => l.startsWith('resolved')).length >= 5), 30_000, 'every process to have fired')
     const leader = leaderOf(workers, 1)!
@@ -75,6 +67,7 @@ for (const kind of storeKinds) describe(`OneActor across processes on one ${kind
   })
 
   it('should store nothing a paused leader writes after another took over, and make it a follower (SIGSTOP/SIGCONT)', async () => {
+    const file = fresh.target
     workers = ['a', 'b', 'c'].map((label) => startWorker('journalWriter', [file, label]))
     await waitUntil(() => workers.every((w) => w.lines.filter((l) => l.startsWith('resolved')).length >= 5), 30_000, 'every process to have fired')
     const leader = leaderOf(workers, 1)!

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { SqliteStore, type StorageAdapter } from 'omniscient-actors'
 import { PgStore } from 'omniscient-actors/postgres'
 import { dropSchema, freshSchema, PG_URL } from './postgres.js'
+import { tempDir } from './tmp.js'
 
 /**
  * Opens the store a worker process is pointed at: a SQLite file path, or
@@ -34,3 +35,28 @@ export const storeKinds: StoreKind[] = [
       ]
     : []),
 ]
+
+/**
+ * Registers mocha hooks that give each test a fresh target of `kind` (and a temp folder), and
+ * dispose of it afterwards. Call it after any afterEach that must run first (killing workers).
+ */
+export function freshTarget(kind: StoreKind): { readonly target: string; readonly dir: string } {
+  let tmp: ReturnType<typeof tempDir> | undefined
+  let current: { target: string; dispose: () => Promise<void> } | undefined
+  beforeEach(async () => {
+    tmp = tempDir()
+    current = await kind.create(tmp.dir)
+  })
+  afterEach(async () => {
+    await current?.dispose()
+    tmp?.remove()
+  })
+  return {
+    get target() {
+      return current!.target
+    },
+    get dir() {
+      return tmp!.dir
+    },
+  }
+}
