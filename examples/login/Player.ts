@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Actor, defineEvents, type Container, type EventData } from 'omniscient-actors'
+import { LiveActor, defineEvents, type Container, type EventData } from 'omniscient-actors'
 import { paymentEvents } from './UserEvents.js'
 
 /** Every this many units paid buys one life. */
@@ -22,7 +22,7 @@ export interface PlayerState {
  * The same person as a User, seen by the game: it shares the user's id (and stream) and reacts
  * only to the events it has handlers for, payments among them.
  */
-export class Player extends Actor<Events, PlayerState> {
+export class Player extends LiveActor<Events, PlayerState> {
   static events = PlayerEvents
 
   constructor(id: string, container: Container) {

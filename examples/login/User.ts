@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { Actor, type AppliedEvent, type Container, type EventData } from 'omniscient-actors'
+import { LiveActor, type AppliedEvent, type Container, type EventData } from 'omniscient-actors'
 import { hashPassword, verifyPassword } from './password.js'
 import { UserEvents } from './UserEvents.js'
 
@@ -20,8 +20,8 @@ export interface UserState {
   total_paid: number
 }
 
-/** A person with a password and a credit card: the seed's User. */
-export class User extends Actor<Events, UserState> {
+/** A person with a password and a credit card: the seed's User, live in every process. */
+export class User extends LiveActor<Events, UserState> {
   static events = UserEvents
 
   constructor(id: string, container: Container) {

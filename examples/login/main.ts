@@ -20,17 +20,17 @@ async function main(): Promise<void> {
   container.bus.subscribeAll(audit)
 
   console.log('\naudit trail of this run:')
-  const alice = await new User('alice', container).Load()
+  const alice = await container.actors.get(User, 'alice')
   if (alice._state.username === undefined) await alice.SignUp('correct horse')
   await alice.DoLoginAttempt('wrong guess', { ua: 'example' })
   const token = await alice.DoLoginAttempt('correct horse', { ua: 'example' })
   await alice.DoGetPayment(7)
 
   // The player is the same id seen by the game: it gains lives from alice's payments.
-  const player = await new Player('alice', container).Load()
+  const player = await container.actors.get(Player, 'alice')
   await player.Die('fell into lava')
 
-  const mallory = await new User('mallory', container).Load()
+  const mallory = await container.actors.get(User, 'mallory')
   if (mallory._state.username === undefined) await mallory.SignUp('s3cret')
   for (let i = 0; i < 3 && !mallory._state.too_many_tries; i++) await mallory.DoLoginAttempt('guess', { ua: 'bot' })
 
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
 
   // A fresh actor replaying the stream agrees with the one that fired the events.
   const replayed = await new Player('alice', container).Load()
+  await replayed.Stop()
   console.log(`\nreplayed from the store: player has ${replayed._state.lives} lives at version ${replayed.version}`)
   console.log(`the store now holds ${await store.headPosition()} events; run \`npm start\` again to continue`)
 }
@@ -48,5 +49,5 @@ async function main(): Promise<void> {
 try {
   await main()
 } finally {
-  await store.close()
+  await container.close() // stops the live actors, then closes the store
 }

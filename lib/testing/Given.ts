@@ -35,6 +35,7 @@ export interface GivenOptions {
 export interface TestableActor {
   Load(): Promise<unknown>
   Idle(): Promise<void>
+  Stop(): Promise<void>
   readonly _state: object
 }
 
@@ -125,19 +126,26 @@ export class Scenario<A extends TestableActor = TestableActor> implements Promis
     await seed(container, id, plan.given, actorClass.events ?? {})
 
     const actor = new actorClass(id, container)
-    await actor.Load()
     const fired: EventEnvelope[] = []
-    container.bus.subscribeAll((e) => void fired.push(e))
     let returned: unknown
     let error: unknown
     try {
-      const fn = (actor as unknown as Record<string, (...a: readonly unknown[]) => unknown>)[method]
-      if (typeof fn !== 'function') throw new TypeError(`${actorClass.name} has no method "${method}"`)
-      returned = await fn.apply(actor, [...args])
-      await actor.Idle()
-    } catch (err) {
-      error = err
-      await actor.Idle().catch(() => undefined)
+      await actor.Load()
+      container.bus.subscribeAll((e) => void fired.push(e))
+      try {
+        const fn = (actor as unknown as Record<string, (...a: readonly unknown[]) => unknown>)[method]
+        if (typeof fn !== 'function') throw new TypeError(`${actorClass.name} has no method "${method}"`)
+        returned = await fn.apply(actor, [...args])
+        await actor.Idle()
+      } catch (err) {
+        error = err
+        await actor.Idle().catch(() => undefined)
+      }
+    } finally {
+      // A LiveActor (or OneActor, TickActor) follows its stream until stopped: stop it, so the
+      // test process can exit. The state stays readable for the assertions below.
+      await actor.Stop()
+      await container.close()
     }
 
     const label = `Given ${plan.description}, When ${actorClass.name}.${method}`

@@ -1,6 +1,6 @@
 import { AssertionError, expect } from 'chai'
 import { z } from 'zod'
-import { Actor, ConcurrencyError, defineEvents, EventValidationError, type Container, type EventData } from 'omniscient-actors'
+import { Actor, ConcurrencyError, defineEvents, EventValidationError, LiveActor, type Container, type EventData } from 'omniscient-actors'
 import { Given } from 'omniscient-actors/testing'
 
 const LampEvents = defineEvents({
@@ -108,5 +108,30 @@ describe('Given/When/Then', () => {
     await Given('a lamp in the hall', [{ name: 'switched', data: { on: true, by: 'ann', at: 0 } }], { id: 'hall' })
       .When(Lamp, 'Toggle', 'bob')
       .Then([{ name: 'switched', streamId: 'hall', data: { on: false, by: 'bob', at: '{number}' } }])
+  })
+})
+
+describe('Given/When/Then with live actors', () => {
+  const BellEvents = defineEvents({ rung: z.object({ times: z.number() }) })
+  class Bell extends LiveActor<typeof BellEvents, { rung: number }> {
+    static events = BellEvents
+    constructor(id: string, c: Container) {
+      super(id, c)
+      this._state.rung = 0
+    }
+    Ring(times: number) {
+      return this.Fire('rung', { times })
+    }
+    rung(d: { times: number }) {
+      this._state.rung += d.times
+    }
+  }
+
+  it('should stop a LiveActor once the scenario is over, so the test process can exit', async () => {
+    const result = await Given('a bell rung once', [{ name: 'rung', data: { times: 1 } }])
+      .When(Bell, 'Ring', 2)
+      .Then([{ name: 'rung', data: { times: 2 } }])
+      .AndState({ rung: 3 })
+    expect(result.actor.Following).to.equal(false)
   })
 })
