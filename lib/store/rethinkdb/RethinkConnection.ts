@@ -1,0 +1,169 @@
+import { r, type Connection, type WriteResult } from 'rethinkdb-ts'
+import { StorageError } from '../../errors.js'
+import { failureKind, storageFailure } from './failures.js'
+
+/** Any ReQL query (rethinkdb-ts's own query types do not unify across composed queries). */
+export interface Runnable {
+  run(connection: Connection): Promise<unknown>
+}
+
+/** Where and how to reach the server. */
+export interface RethinkServer {
+  readonly host: string
+  readonly port: number
+  readonly db: string
+  readonly user?: string
+  readonly password?: string
+}
+
+/** Reads `rethinkdb://user:password@host:port/db` (port 28015 and db `omniscient` by default). */
+export function parseRethinkUrl(url: string): RethinkServer {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch (err) {
+    throw new StorageError(`"${url}" is not a RethinkDB URL (rethinkdb://host:port/db)`, { cause: err, code: 'INVALID_URL' })
+  }
+  if (parsed.protocol !== 'rethinkdb:') throw new StorageError(`"${url}" is not a RethinkDB URL (rethinkdb://host:port/db)`, { code: 'INVALID_URL' })
+  const db = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'omniscient'
+  return {
+    host: parsed.hostname || '127.0.0.1',
+    port: parsed.port ? Number(parsed.port) : 28015,
+    db,
+    ...(parsed.username ? { user: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+  }
+}
+
+/** Detaches our listeners, keeping one for 'error': an unheard 'error' event would crash Node. */
+function silence(connection: Connection): void {
+  connection.removeAllListeners()
+  connection.on('error', () => undefined)
+}
+
+/** Timing of the connection. */
+export interface ConnectionTiming {
+  /** How long one connection attempt may take. Default 5 s. */
+  readonly connectTimeoutMs?: number
+  /** How long a query waits for a connection before failing with STORAGE_UNAVAILABLE. Default 10 s. */
+  readonly waitTimeoutMs?: number
+  /** Told about each failed attempt to (re)connect. */
+  readonly onError?: (err: unknown) => void
+}
+
+const MAX_BACKOFF_MS = 1_000
+
+/**
+ * One connection per store, re-opened on loss. We do not use rethinkdb-ts's global pool: it is
+ * one per process (two stores would share and close each other's), fails queries at once while
+ * it reconnects, and `waitForHealthy()` has no timeout. Here a query waits for the connection,
+ * but never longer than `waitTimeoutMs`. One connection carries any number of concurrent
+ * queries (RethinkDB multiplexes them by token).
+ */
+export class RethinkConnection {
+  private connection: Connection | undefined
+  private connecting: Promise<Connection> | undefined
+  private closed = false
+  private readonly connectTimeoutMs: number
+  private readonly waitTimeoutMs: number
+  /** Bumped on every new connection: a changefeed opened on an older one must be re-opened. */
+  generation = 0
+
+  constructor(
+    readonly server: RethinkServer,
+    private readonly timing: ConnectionTiming = {},
+  ) {
+    this.connectTimeoutMs = timing.connectTimeoutMs ?? 5_000
+    this.waitTimeoutMs = timing.waitTimeoutMs ?? 10_000
+  }
+
+  /** Runs a query that only reads (or whose repetition is harmless): a lost answer is "unavailable". */
+  read<T>(query: Runnable, what: string): Promise<T> {
+    return this.run<T>(query, what, false)
+  }
+
+  /** Runs a write: a lost answer is "indeterminate" (STORAGE_INDETERMINATE) and must be resolved by the caller. */
+  write<T = WriteResult<unknown>>(query: Runnable, what: string): Promise<T> {
+    return this.run<T>(query, what, true)
+  }
+
+  // The caller states what the query returns: rethinkdb-ts cannot type composed queries.
+  private async run<T>(query: Runnable, what: string, write: boolean): Promise<T> {
+    const connection = await this.open(what)
+    try {
+      return (await query.run(connection)) as T
+    } catch (err) {
+      if (failureKind(err, write) !== 'fatal') this.drop(connection)
+      throw storageFailure(err, what, write)
+    }
+  }
+
+  /** The open connection, waiting (up to `waitTimeoutMs`) while it is re-established. */
+  async open(what = 'connect'): Promise<Connection> {
+    if (this.closed) throw new StorageError('the RethinkDB store is closed', { code: 'STORE_CLOSED' })
+    if (this.connection?.open) return this.connection
+    this.connecting ??= this.connectWithRetry().finally(() => (this.connecting = undefined))
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StorageError(`RethinkDB ${what}: no connection to ${this.server.host}:${this.server.port} within ${this.waitTimeoutMs} ms`, { code: 'STORAGE_UNAVAILABLE' })),
+        this.waitTimeoutMs,
+      )
+    })
+    try {
+      return await Promise.race([this.connecting, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async connectWithRetry(): Promise<Connection> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw new StorageError('the RethinkDB store is closed', { code: 'STORE_CLOSED' })
+      try {
+        const connection = await r.connect({
+          host: this.server.host,
+          port: this.server.port,
+          db: this.server.db,
+          ...(this.server.user ? { user: this.server.user } : {}),
+          ...(this.server.password ? { password: this.server.password } : {}),
+          timeout: Math.max(1, Math.ceil(this.connectTimeoutMs / 1000)),
+          silent: true,
+        })
+        if (this.closed) {
+          await connection.close().catch(() => undefined)
+          throw new StorageError('the RethinkDB store is closed', { code: 'STORE_CLOSED' })
+        }
+        connection.on('close', () => this.drop(connection))
+        connection.on('error', (err: unknown) => {
+          this.timing.onError?.(err)
+          this.drop(connection)
+        })
+        this.connection = connection
+        this.generation++
+        return connection
+      } catch (err) {
+        if (this.closed) throw err
+        this.timing.onError?.(err)
+        await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_BACKOFF_MS, 25 * 2 ** attempt)))
+      }
+    }
+  }
+
+  /** Forgets a connection that failed; the next query opens a new one. */
+  private drop(connection: Connection): void {
+    if (this.connection !== connection) return
+    this.connection = undefined
+    silence(connection)
+    void connection.close().catch(() => undefined)
+  }
+
+  /** Closes the connection; queries after this throw STORE_CLOSED. */
+  async close(): Promise<void> {
+    this.closed = true
+    const connection = this.connection
+    this.connection = undefined
+    if (connection) silence(connection)
+    await connection?.close().catch(() => undefined)
+  }
+}

@@ -1,0 +1,384 @@
+import { r, type RCursor, type RDatum } from 'rethinkdb-ts'
+import type { EventEnvelope, NewEvent } from '../../envelope.js'
+import { ConcurrencyError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
+import { parseStoredJson } from '../../safeData.js'
+import { assertWellFormedBatch, storedBatch } from '../appendRules.js'
+import { CommitSignal } from '../CommitSignal.js'
+import type { AppendOptions, AppendResult, LeaseState, ReadAllOptions, ReadStreamOptions, Snapshot, StorageAdapter } from '../StorageAdapter.js'
+import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
+import { commitEnvelopes, toStoredEvent, type CommitDoc, type CommitKey, type SnapshotDoc, type TombstoneDoc } from './documents.js'
+import { writeOutcome, type WriteOutcome } from './failures.js'
+import { RethinkLeases, type LeaseClock } from './leases.js'
+import { parseRethinkUrl, RethinkConnection, type ConnectionTiming, type RethinkServer } from './RethinkConnection.js'
+import { ensureSchema, type Tables } from './schema.js'
+import { Sequencer } from './Sequencer.js'
+
+/** Options of `RethinkStore`. */
+export interface RethinkStoreOptions extends ConnectionTiming {
+  /** `rethinkdb://user:password@host:port/db`; or give `server`. */
+  readonly url?: string
+  readonly server?: Partial<RethinkServer>
+  /** Prefix of the table names (letters, digits, `_`). Default `omniscient_`. */
+  readonly tablePrefix?: string
+  /** Whose clock decides lease expiry: the server's `r.now()` (default) or the `now` callers pass. */
+  readonly leaseClock?: LeaseClock
+}
+
+// r.desc() is typed `any` by rethinkdb-ts.
+const LATEST_FIRST = r.desc('stream_to') as unknown as string
+const PAGE = 500
+const MAX_APPEND_ATTEMPTS = 100
+const INSERT_RETRIES = 3
+// A commit pending for longer than this was probably left by a crashed writer: place it.
+const ORPHAN_AFTER_S = 1
+const ORPHAN_SWEEP_MS = 1_000
+
+function serverOf(options: RethinkStoreOptions): RethinkServer {
+  const fromUrl = options.url ? parseRethinkUrl(options.url) : undefined
+  return { host: '127.0.0.1', port: 28015, db: 'omniscient', ...fromUrl, ...options.server }
+}
+
+/**
+ * The StorageAdapter on RethinkDB, through rethinkdb-ts. One document per commit, keyed
+ * `[streamId, first version]`, so a batch is all-or-nothing and two writers expecting the same
+ * version collide on the key. Positions come from the Sequencer (gap-free order for readers);
+ * leases and fencing from RethinkLeases. Changefeeds are used only as wake-up signals: events
+ * are always read from the table.
+ *
+ * @example
+ * const store = new RethinkStore({ url: 'rethinkdb://127.0.0.1:28015/shop' })
+ * const container = createContainer({ store })
+ */
+export class RethinkStore implements StorageAdapter {
+  readonly server: RethinkServer
+  readonly tablePrefix: string
+  private readonly db: RethinkConnection
+  private readonly ready: Promise<Tables>
+  private t!: Tables
+  private sequencer!: Sequencer
+  private leases!: RethinkLeases
+  private readonly signal = new CommitSignal()
+  private readonly subscriptions = new Set<Subscription>()
+  private readonly inFlight = new Set<Promise<unknown>>()
+  private feed: RCursor | undefined
+  private following = false
+  private sweeper: NodeJS.Timeout | undefined
+  private closed = false
+
+  constructor(private readonly options: RethinkStoreOptions = {}) {
+    this.server = serverOf(options)
+    this.tablePrefix = options.tablePrefix ?? 'omniscient_'
+    if (!/^[A-Za-z0-9_]*$/.test(this.tablePrefix)) {
+      throw new StorageError(`table prefix "${this.tablePrefix}" may hold only letters, digits and _`, { code: 'INVALID_SCHEMA' })
+    }
+    this.db = new RethinkConnection(this.server, options)
+    this.ready = ensureSchema(this.db, this.server.db, this.tablePrefix).then((tables) => {
+      this.t = tables
+      this.sequencer = new Sequencer(this.db, tables, () => this.signal.notify())
+      this.leases = new RethinkLeases(this.db, tables, options.leaseClock ?? 'server')
+      return tables
+    })
+    this.ready.catch(() => undefined)
+  }
+
+  async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    this.assertOpen()
+    assertWellFormedBatch(streamId, events)
+    const stored = events.map((e) => toStoredEvent(streamId, e))
+    await this.ready
+    const work = this.appendOnce(streamId, events, stored, options)
+    this.inFlight.add(work)
+    try {
+      return await work
+    } finally {
+      this.inFlight.delete(work)
+    }
+  }
+
+  private async appendOnce(streamId: string, events: readonly NewEvent[], stored: CommitDoc['events'], options: AppendOptions): Promise<AppendResult> {
+    const ids = events.map((e) => e.id)
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      const seen = await this.db.read<{ found: CommitDoc[]; version: number }>(
+        r.expr({ found: this.t.commits.getAll(r.args(ids), { index: 'event_ids' }).coerceTo('array'), version: this.versionOf(streamId) }),
+        `read "${streamId}" before an append`,
+      )
+      if (seen.found.length > 0) return this.retried(streamId, events, seen.found)
+      const expected = options.expectedVersion === 'any' ? seen.version : options.expectedVersion
+      if (expected !== seen.version) throw new ConcurrencyError(streamId, expected, seen.version)
+      const key: CommitKey = [streamId, expected + 1]
+      const doc: CommitDoc = {
+        id: key,
+        stream: streamId,
+        from: expected + 1,
+        to: expected + events.length,
+        count: events.length,
+        commitId: ids[0]!,
+        events: stored,
+        ...(options.lease ? { fenceTerm: options.lease.term } : {}),
+      }
+      const outcome = await this.insertFenced(doc, options.lease)
+      if (outcome !== 'written') {
+        const existing = await this.db.read<CommitDoc | TombstoneDoc | null>(this.t.commits.get(key), `read commit "${streamId}"@${key[1]}`)
+        if (existing && 'tombstone' in existing) {
+          const lease = options.lease!
+          throw new LeaseLostError(lease.name, lease.term, (await this.leases.read(lease.name))?.term ?? existing.term)
+        }
+        // Our own earlier attempt, whose answer was lost: it is stored.
+        if (existing?.commitId !== doc.commitId) {
+          if (options.expectedVersion === 'any') continue
+          throw new ConcurrencyError(streamId, expected, await this.streamVersion(streamId))
+        }
+      }
+      const position = await this.sequencer.positionOf(key)
+      return { events: commitEnvelopes(doc, position), alreadyStored: false }
+    }
+    throw new StorageError(`append to "${streamId}": the stream kept moving; gave up after ${MAX_APPEND_ATTEMPTS} attempts`, { code: 'CONCURRENCY_EXHAUSTED' })
+  }
+
+  /** The batch's ids are stored already: answer the retry from the store (or refuse a mixed one). */
+  private async retried(streamId: string, events: readonly NewEvent[], found: readonly CommitDoc[]): Promise<AppendResult> {
+    const byId = new Map<string, EventEnvelope>()
+    for (const commit of found) {
+      const position = commit.position ?? (await this.sequencer.positionOf(commit.id))
+      for (const e of commitEnvelopes(commit, position)) byId.set(e.id, e)
+    }
+    const again = storedBatch(streamId, events, (id) => byId.get(id))
+    return { events: again!, alreadyStored: true }
+  }
+
+  /** Inserts a commit, under its lease's announcement when it has one. */
+  private async insertFenced(doc: CommitDoc, lease: AppendOptions['lease']): Promise<WriteOutcome> {
+    if (!lease) return this.insertCommit(doc)
+    await this.leases.announce(lease.name, lease.term, doc.id)
+    try {
+      return await this.insertCommit(doc)
+    } finally {
+      // A lingering announcement is harmless (the next holder lays a tombstone the commit beats).
+      await this.leases.withdraw(lease.name, doc.id).catch((err: unknown) => this.options.onError?.(err))
+    }
+  }
+
+  /**
+   * One insert, `durability: 'hard'`. A lost answer is retried with the same document: if the
+   * first attempt landed, the retry finds it (and the caller recognises its commitId). The key
+   * may hold a tombstone: a later term, or a writer without a lease, replaces it.
+   */
+  private async insertCommit(doc: CommitDoc): Promise<WriteOutcome> {
+    let indeterminate: unknown
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.db.write(
+          this.t.commits.insert(r.expr(doc).merge<CommitDoc>({ pending: r.now() }), {
+            durability: 'hard',
+            conflict: (_id: RDatum, old: RDatum, fresh: RDatum) =>
+              r.branch(old.hasFields('tombstone').and(fresh.hasFields('fenceTerm').not().or(fresh('fenceTerm').gt(old('term')))), fresh, old),
+          }),
+          `append to "${doc.stream}"`,
+        )
+        return writeOutcome(result, `append to "${doc.stream}"`)
+      } catch (err) {
+        const code = isOmniscientError(err) ? err.code : ''
+        if (code === 'STORAGE_INDETERMINATE') indeterminate = err
+        const retryable = code === 'STORAGE_INDETERMINATE' || code === 'STORAGE_UNAVAILABLE'
+        if (!retryable || attempt >= INSERT_RETRIES) {
+          if (indeterminate && code !== 'STORAGE_INDETERMINATE') {
+            throw new StorageError(`append to "${doc.stream}" may or may not be stored (the answer was lost, then the server stayed away); retrying with the same ids is safe`, { cause: err, code: 'STORAGE_INDETERMINATE' })
+          }
+          throw err
+        }
+      }
+    }
+  }
+
+  private versionOf(streamId: string): RDatum {
+    return this.t.commits
+      .between([streamId, r.minval], [streamId, r.maxval], { index: 'stream_to' })
+      .orderBy({ index: LATEST_FIRST })
+      .limit(1)
+      .map((c: RDatum) => c('to'))
+      .coerceTo('array')
+      .nth(0)
+      .default(0)
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
+    await this.ready
+    let from = Math.max(1, options.fromVersion ?? 1)
+    const to = options.toVersion ?? Number.MAX_SAFE_INTEGER
+    for (;;) {
+      // Keyset pages: the commit holding `from` is the first whose last version is >= from.
+      const commits = await this.db.read<CommitDoc[]>(
+        this.t.commits.between([streamId, from], [streamId, r.maxval], { index: 'stream_to' }).orderBy({ index: 'stream_to' }).limit(PAGE).coerceTo('array'),
+        `read "${streamId}"`,
+      )
+      for (const commit of commits) {
+        if (commit.from > to) return
+        // A commit still waiting for its position is placed now (its writer may have crashed).
+        const position = commit.position ?? (await this.sequencer.positionOf(commit.id))
+        for (const e of commitEnvelopes(commit, position)) if (e.version >= from && e.version <= to) yield e
+      }
+      if (commits.length < PAGE) return
+      from = commits[commits.length - 1]!.to + 1
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
+    let from = Math.max(1, options.fromPosition ?? 1)
+    for (;;) {
+      const page = await this.readPage(from, PAGE, undefined)
+      for (const e of page) yield e
+      if (page.length < PAGE) return
+      from = page[page.length - 1]!.position + 1
+    }
+  }
+
+  /** Events from `from` on, up to the head only: below it every commit has its final position. */
+  private async readPage(from: number, limit: number, streamId: string | undefined): Promise<EventEnvelope[]> {
+    await this.ready
+    const t = this.t
+    const commits = await this.db.read<CommitDoc[]>(
+      t.meta.get('head').do((head: RDatum) =>
+        streamId === undefined
+          ? t.commits.between(from, head('position'), { index: 'last', rightBound: 'closed' }).orderBy({ index: 'last' }).limit(limit).coerceTo('array')
+          : t.commits
+              .between([streamId, from], [streamId, head('position')], { index: 'stream_last', rightBound: 'closed' })
+              .orderBy({ index: 'stream_last' })
+              .limit(limit)
+              .coerceTo('array'),
+      ),
+      'read events by position',
+    )
+    return commits.flatMap((c) => commitEnvelopes(c, c.position!).filter((e) => e.position >= from))
+  }
+
+  subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    this.assertOpen()
+    this.follow()
+    const subscription = startSubscription(options, handler, (from, limit, streamId) => (this.closed ? [] : this.readPage(from, limit, streamId)), this.signal)
+    this.subscriptions.add(subscription)
+    void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined)
+    return subscription
+  }
+
+  /**
+   * Wakes subscriptions when any process moves the head: a changefeed on the head document.
+   * Feeds give no delivery guarantee and die with their connection, so they are only a signal;
+   * after a loss the feed is re-opened (with backoff) and subscriptions re-read from their own
+   * position. Meanwhile subscriptions still re-read every second, and commits left pending by
+   * a crashed writer are placed by a periodic sweep.
+   */
+  private follow(): void {
+    if (this.following) return
+    this.following = true
+    this.sweeper = setInterval(() => void this.sweepOrphans(), ORPHAN_SWEEP_MS)
+    this.sweeper.unref()
+    void (async () => {
+      for (let failures = 0; !this.closed; ) {
+        try {
+          const t = await this.ready
+          const connection = await this.db.open('open the head changefeed')
+          const cursor = (await t.meta.get('head').changes().getCursor(connection)) as unknown as RCursor
+          this.feed = cursor
+          failures = 0
+          this.signal.notify()
+          for await (const change of cursor) {
+            void change
+            this.signal.notify()
+          }
+        } catch (err) {
+          if (this.closed) return
+          this.options.onError?.(err)
+        } finally {
+          this.feed = undefined
+        }
+        this.signal.notify()
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 20 * 2 ** failures++)))
+      }
+    })()
+  }
+
+  private async sweepOrphans(): Promise<void> {
+    if (this.closed || this.subscriptions.size === 0) return
+    try {
+      const old = await this.db.read<number>(
+        this.t.commits.between(r.minval, r.now().sub(ORPHAN_AFTER_S), { index: 'pending' }).limit(1).count(),
+        'look for unplaced commits',
+      )
+      if (old > 0) await this.sequencer.settle()
+    } catch (err) {
+      this.options.onError?.(err)
+    }
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    await this.ready
+    return this.db.read<number>(this.versionOf(streamId), `read the version of "${streamId}"`)
+  }
+
+  async headPosition(): Promise<number> {
+    const t = await this.ready
+    return this.db.read<number>(t.meta.get('head')('position').default(0), 'read the head')
+  }
+
+  async saveSnapshot(snap: Snapshot): Promise<void> {
+    const t = await this.ready
+    const doc: SnapshotDoc = { id: [snap.actorType, snap.streamId], snapshotVersion: snap.snapshotVersion, version: snap.version, state: JSON.stringify(snap.state), at: snap.at }
+    writeOutcome(await this.db.write(t.snapshots.insert(doc, { conflict: 'replace' }), 'save a snapshot'), 'save a snapshot')
+  }
+
+  async loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
+    const t = await this.ready
+    const doc = await this.db.read<SnapshotDoc | null>(t.snapshots.get([actorType, streamId]), 'load a snapshot')
+    if (!doc) return undefined
+    try {
+      return { actorType, streamId, snapshotVersion: doc.snapshotVersion, version: doc.version, state: parseStoredJson(doc.state), at: doc.at }
+    } catch (err) {
+      throw new SnapshotCorruptError(actorType, streamId, err)
+    }
+  }
+
+  async saveCheckpoint(name: string, position: number): Promise<void> {
+    const t = await this.ready
+    writeOutcome(await this.db.write(t.checkpoints.insert({ id: name, position }, { conflict: 'replace' }), 'save a checkpoint'), 'save a checkpoint')
+  }
+
+  async loadCheckpoint(name: string): Promise<number | undefined> {
+    const t = await this.ready
+    const doc = await this.db.read<{ position: number } | null>(t.checkpoints.get(name), 'load a checkpoint')
+    return doc?.position
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
+    await this.ready
+    return this.leases.acquire(name, owner, ttlMs, now)
+  }
+
+  async renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState> {
+    await this.ready
+    return this.leases.renew(name, owner, term, ttlMs, now)
+  }
+
+  async releaseLease(name: string, owner: string, term: number, now: number): Promise<void> {
+    await this.ready
+    return this.leases.release(name, owner, term, now)
+  }
+
+  async readLease(name: string): Promise<LeaseState | undefined> {
+    await this.ready
+    return this.leases.read(name)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    await Promise.all([...this.subscriptions].map((sub) => sub.close()))
+    await Promise.allSettled([...this.inFlight])
+    this.closed = true
+    clearInterval(this.sweeper)
+    await this.feed?.close().catch(() => undefined)
+    await this.db.close()
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StorageError(`RethinkStore (${this.server.host}:${this.server.port}/${this.server.db}) is closed`, { code: 'STORE_CLOSED' })
+  }
+}

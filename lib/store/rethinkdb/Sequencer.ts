@@ -1,0 +1,236 @@
+import { r, type RDatum } from 'rethinkdb-ts'
+import { StorageError } from '../../errors.js'
+import { keyText, type CommitDoc, type CommitKey, type HeadDoc, type SequenceEntry } from './documents.js'
+import { writeOutcome } from './failures.js'
+import type { RethinkConnection } from './RethinkConnection.js'
+import type { Tables } from './schema.js'
+
+const ENTRY_BATCH = 200
+const PLAN_BATCH = 500
+const MAX_ROUNDS = 10_000
+
+interface Snapshot {
+  head: HeadDoc
+  entries: SequenceEntry[]
+  pending: CommitDoc[]
+}
+
+/** What the sequencer knows of a commit: its stream, versions and (once final) its position. */
+type CommitView = Pick<CommitDoc, 'id' | 'stream' | 'from' | 'count' | 'position'>
+
+/**
+ * Gives commits their gap-free, ever-increasing `position`, so that readAll and subscriptions
+ * can read "everything up to the head" and never miss a commit that becomes visible late.
+ *
+ * Timestamps are not unique across servers, and a shared counter leaves gaps and out-of-order
+ * visibility (position 9 may appear after 10). Instead, positions are handed out in rounds:
+ *
+ * 1. A round inserts one `sequence` entry `n`, listing pending commits with their positions,
+ *    numbered on from entry `n - 1`. The primary key makes racing sequencers collide, never overlap.
+ * 2. Each listed commit takes its position with a conditional update (only if it has none),
+ *    and only if its stream predecessor already has a lower one: per-stream order is position order.
+ *    A commit that cannot take it (someone else placed it first, or its predecessor is later)
+ *    leaves a hole that nobody will ever fill: positions may have gaps, never reorderings.
+ * 3. `head` moves past entry `n` once every commit it lists has a final position.
+ *
+ * Every step is idempotent and any process may run it (a crashed writer's commit is placed
+ * by the next process that looks), so no lease is needed for safety: racing sequencers only
+ * cost retries. Readers read positions up to `head` only.
+ */
+export class Sequencer {
+  private readonly waiters = new Map<string, Array<{ resolve: (position: number) => void; reject: (err: unknown) => void }>>()
+  private running: Promise<void> | undefined
+
+  constructor(
+    private readonly db: RethinkConnection,
+    private readonly t: Tables,
+    private readonly onHeadMoved: () => void,
+  ) {}
+
+  /** Resolves with the commit's position once it has one (running rounds as needed). */
+  positionOf(key: CommitKey): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const text = keyText(key)
+      const list = this.waiters.get(text) ?? []
+      list.push({ resolve, reject })
+      this.waiters.set(text, list)
+      this.kick()
+    })
+  }
+
+  /** Runs rounds until no commit is pending (used to place commits of crashed writers). */
+  async settle(): Promise<void> {
+    for (let i = 0; i < MAX_ROUNDS; i++) {
+      const progress = await this.round()
+      if (!progress.pending) return
+    }
+  }
+
+  private kick(): void {
+    this.running ??= this.serve().finally(() => {
+      this.running = undefined
+      if (this.waiters.size > 0) this.kick()
+    })
+  }
+
+  private async serve(): Promise<void> {
+    let failures = 0
+    for (let rounds = 0; this.waiters.size > 0; rounds++) {
+      try {
+        await this.round()
+        await this.answerWaiters()
+        failures = 0
+      } catch (err) {
+        // The connection waits for the server itself; a round that still fails is retried a few
+        // times, then its waiters are told (their commits stay stored and will be placed later).
+        if (++failures >= 5 || rounds > MAX_ROUNDS) {
+          const waiters = [...this.waiters.values()].flat()
+          this.waiters.clear()
+          for (const w of waiters) w.reject(err)
+          return
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** failures))
+      }
+    }
+  }
+
+  private async answerWaiters(): Promise<void> {
+    const keys = [...this.waiters.keys()]
+    if (keys.length === 0) return
+    const wanted = keys.map((k) => {
+      const at = k.lastIndexOf('\u0000')
+      return [k.slice(0, at), Number(k.slice(at + 1))]
+    })
+    const docs = await this.db.read<Array<Pick<CommitDoc, 'id' | 'position'>>>(this.t.commits.getAll(r.args(wanted)).pluck('id', 'position').coerceTo('array'), 'read positions')
+    for (const doc of docs) {
+      if (doc.position === undefined) continue
+      const text = keyText(doc.id)
+      const list = this.waiters.get(text)
+      this.waiters.delete(text)
+      for (const w of list ?? []) w.resolve(doc.position)
+    }
+    const missing = keys.filter((k) => this.waiters.has(k) && !docs.some((d) => keyText(d.id) === k))
+    for (const k of missing) {
+      const list = this.waiters.get(k)!
+      this.waiters.delete(k)
+      for (const w of list) w.reject(new StorageError(`commit ${k.replace('\u0000', '@')} is not stored`, { code: 'STORAGE' }))
+    }
+  }
+
+  /** One round: finish the open entries, move the head, then place pending commits in a new entry. */
+  private async round(): Promise<{ pending: boolean }> {
+    const snap = await this.snapshot()
+    const views = await this.finishEntries(snap.entries)
+    const headMoved = await this.moveHead(snap.head, snap.entries, views)
+    if (headMoved) this.onHeadMoved()
+    const unplaced = snap.pending.filter((c) => views.get(keyText(c.id))?.position === undefined)
+    if (unplaced.length === 0) return { pending: false }
+    // Only a full view of the open entries tells where the next entry starts.
+    if (snap.entries.length < ENTRY_BATCH) await this.openEntry(snap, unplaced)
+    return { pending: true }
+  }
+
+  private async snapshot(): Promise<Snapshot> {
+    const t = this.t
+    return this.db.read<Snapshot>(
+      t.meta.get('head').do((head: RDatum) => ({
+        head,
+        entries: t.sequence.between(head('seq').add(1), r.maxval).orderBy({ index: 'id' }).limit(ENTRY_BATCH).coerceTo('array'),
+        pending: t.commits.between(r.minval, r.maxval, { index: 'pending' }).orderBy({ index: 'pending' }).limit(PLAN_BATCH).pluck('id', 'stream', 'from', 'count').coerceTo('array'),
+      })),
+      'read the sequence',
+    )
+  }
+
+  /**
+   * Gives each commit of the open entries its listed position where the rules allow, in
+   * entry order, and returns what is now known of them (and of their predecessors).
+   */
+  private async finishEntries(entries: readonly SequenceEntry[]): Promise<Map<string, CommitView>> {
+    const views = new Map<string, CommitView>()
+    // The same commits by [stream, last version]: a commit's predecessor ends where it begins.
+    const byEnd = new Map<string, CommitView>()
+    const listed = entries.flatMap((e) => e.commits.map((c) => ({ ...c, seq: e.id })))
+    if (listed.length === 0) return views
+    const keys = listed.map((c) => c.key)
+    const predecessorKeys = keys.filter((k) => k[1] > 1).map((k) => [k[0], k[1] - 1])
+    const read = async () => {
+      const found = await this.db.read<{ commits: CommitView[]; predecessors: CommitView[] }>(
+        r.expr({
+          commits: this.t.commits.getAll(r.args(keys)).pluck('id', 'stream', 'from', 'count', 'position').coerceTo('array'),
+          predecessors:
+            predecessorKeys.length > 0
+              ? this.t.commits.getAll(r.args(predecessorKeys), { index: 'stream_to' }).pluck('id', 'stream', 'from', 'count', 'position').coerceTo('array')
+              : [],
+        }),
+        'read listed commits',
+      )
+      for (const c of [...found.predecessors, ...found.commits]) {
+        views.set(keyText(c.id), c)
+        byEnd.set(keyText([c.stream, c.from + c.count - 1]), c)
+      }
+    }
+    await read()
+    const claims: Array<{ key: CommitKey; first: number; seq: number }> = []
+    for (const c of listed) {
+      const view = views.get(keyText(c.key))
+      if (!view || view.position !== undefined) continue
+      if (c.key[1] > 1) {
+        const predecessor = byEnd.get(keyText([view.stream, view.from - 1]))
+        if (predecessor?.position === undefined || predecessor.position >= c.first) continue
+      }
+      claims.push(c)
+      // Later commits of the same stream in these entries see this one as placed.
+      const assumed = { ...view, position: c.first }
+      views.set(keyText(c.key), assumed)
+      byEnd.set(keyText([view.stream, view.from + view.count - 1]), assumed)
+    }
+    if (claims.length === 0) return views
+    const placed = await this.db.write(
+      r.expr(claims).forEach((claim: RDatum) =>
+        this.t.commits.get(claim('key')).replace((row: RDatum) =>
+          r.branch(row.hasFields('pending'), row.without('pending').merge({ position: claim('first'), seq: claim('seq') }), row),
+        ),
+      ),
+      'place commits',
+    )
+    writeOutcome(placed, 'place commits')
+    // Someone may have placed some of them first, elsewhere: read what stands.
+    await read()
+    return views
+  }
+
+  /** Moves the head past every leading entry whose commits all have their final position. */
+  private async moveHead(head: HeadDoc, entries: readonly SequenceEntry[], views: Map<string, CommitView>): Promise<boolean> {
+    let next: HeadDoc | undefined
+    for (const entry of entries) {
+      if (entry.id !== (next ?? head).seq + 1) break
+      if (!entry.commits.every((c) => views.get(keyText(c.key))?.position !== undefined)) break
+      next = { id: 'head', seq: entry.id, position: entry.first + entry.count - 1 }
+    }
+    if (!next) return false
+    const target = next
+    const moved = await this.db.write(
+      this.t.meta.get('head').update((row: RDatum) => r.branch(row('seq').lt(target.seq), { seq: target.seq, position: target.position }, {})),
+      'move the head',
+    )
+    writeOutcome(moved, 'move the head')
+    return true
+  }
+
+  /** Lists unplaced commits, each stream's in version order, in the entry after the last one. */
+  private async openEntry(snap: Snapshot, unplaced: readonly CommitDoc[]): Promise<void> {
+    const last = snap.entries[snap.entries.length - 1]
+    const id = (last?.id ?? snap.head.seq) + 1
+    let next = last ? last.first + last.count : snap.head.position + 1
+    const ordered = [...unplaced].sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.from - b.from))
+    const commits = ordered.map((c) => {
+      const first = next
+      next += c.count
+      return { key: c.id, first }
+    })
+    const entry: SequenceEntry = { id, first: commits[0]!.first, count: next - commits[0]!.first, commits }
+    // A collision means another sequencer wrote entry `id` first: the next round finishes it.
+    writeOutcome(await this.db.write(this.t.sequence.insert(entry, { conflict: 'error' }), 'open a sequence entry'), 'open a sequence entry')
+  }
+}

@@ -1,0 +1,123 @@
+import type { EventEnvelope, EventMeta, NewEvent } from '../../envelope.js'
+import { StorageError } from '../../errors.js'
+import { parseStoredJson } from '../../safeData.js'
+import { decodeEventData, encodeEventData } from '../eventJson.js'
+
+// The documents RethinkStore keeps, and how events go in and out of them.
+
+/** `[streamId, first version]`: two writers expecting the same version collide on it. */
+export type CommitKey = [string, number]
+
+/** One event inside a commit; data and meta as JSON text, so that replay returns exactly what was fired. */
+export interface StoredEvent {
+  id: string
+  name: string
+  data: string
+  schemaVersion: number
+  at: number
+  meta: string
+}
+
+/**
+ * One append: all its events in one document, because RethinkDB writes are atomic per
+ * document only. `position` (of the first event) is set once, by the sequencer; until then
+ * `pending` holds the server time of the commit and the commit is not yet visible to readAll.
+ */
+export interface CommitDoc {
+  id: CommitKey
+  stream: string
+  from: number
+  to: number
+  count: number
+  /** The first event's id: a retried commit recognises itself by it. */
+  commitId: string
+  events: StoredEvent[]
+  /** Set while the commit waits for a position; removed when it gets one. */
+  pending?: unknown
+  position?: number
+  /** The sequence entry that gave the position. */
+  seq?: number
+  /** Fencing: the lease term the commit was written under. */
+  fenceTerm?: number
+}
+
+/**
+ * A key a deposed lease holder announced (see leases.ts) and the next holder blocked: the
+ * deposed holder's late insert finds it and fails. Any later writer replaces it.
+ */
+export interface TombstoneDoc {
+  id: CommitKey
+  tombstone: true
+  /** The deposed term. */
+  term: number
+}
+
+/**
+ * One round of the sequencer: positions `first .. first + count - 1`, given to `commits` in
+ * order. Entry `seq` is inserted only after entry `seq - 1` exists, so its range follows the
+ * previous one exactly; the primary key makes two sequencers collide instead of overlap.
+ */
+export interface SequenceEntry {
+  id: number
+  first: number
+  count: number
+  commits: Array<{ key: CommitKey; first: number }>
+}
+
+/** The highest sequence entry (and position) below which every commit has its final position. */
+export interface HeadDoc {
+  id: 'head'
+  seq: number
+  position: number
+}
+
+export interface SnapshotDoc {
+  id: [string, string]
+  snapshotVersion: number
+  version: number
+  state: string
+  at: number
+}
+
+export interface CheckpointDoc {
+  id: string
+  position: number
+}
+
+export interface LeaseDoc {
+  id: string
+  holder: string
+  term: number
+  expiresAt: number
+  /** Bumped by every change, so a caller can tell whether its conditional change applied. */
+  stamp: number
+  /** Commit keys the holder is inserting right now (fencing, see leases.ts). */
+  intents: CommitKey[]
+}
+
+export function toStoredEvent(streamId: string, e: NewEvent): StoredEvent {
+  try {
+    return { id: e.id, name: e.name, data: encodeEventData(e.data), schemaVersion: e.schemaVersion, at: e.at, meta: JSON.stringify(e.meta) }
+  } catch (err) {
+    throw new StorageError(`event "${e.name}" on "${streamId}" cannot be stored as JSON: ${(err as Error).message}`, { cause: err, code: 'UNSERIALIZABLE' })
+  }
+}
+
+/** The events of a positioned commit as envelopes. */
+export function commitEnvelopes(commit: CommitDoc, position: number): EventEnvelope[] {
+  return commit.events.map((e, i) => ({
+    id: e.id,
+    name: e.name,
+    data: decodeEventData(e.data),
+    schemaVersion: e.schemaVersion,
+    at: e.at,
+    meta: parseStoredJson(e.meta) as EventMeta,
+    streamId: commit.stream,
+    version: commit.from + i,
+    position: position + i,
+  }))
+}
+
+export function keyText(key: CommitKey): string {
+  return `${key[0]}\u0000${key[1]}`
+}
