@@ -1,17 +1,20 @@
 import { join } from 'node:path'
 import { SqliteStore, type StorageAdapter } from 'omniscient-actors'
 import { PgStore } from 'omniscient-actors/postgres'
+import { RethinkStore } from 'omniscient-actors/rethinkdb'
 import { dropSchema, freshSchema, PG_URL } from './postgres.js'
+import { dropTables, freshPrefix, RETHINKDB_URL } from './rethinkdb.js'
 import { tempDir } from './tmp.js'
 
 /**
- * Opens the store a worker process is pointed at: a SQLite file path, or
- * `postgres://...#schema` for PostgreSQL.
+ * Opens the store a worker process is pointed at: a SQLite file path,
+ * `postgres://...#schema` for PostgreSQL or `rethinkdb://...#tablePrefix` for RethinkDB.
  */
 export function openStore(target: string): StorageAdapter {
-  if (!target.startsWith('postgres')) return new SqliteStore({ file: target })
-  const [connectionString, schema] = target.split('#') as [string, string]
-  return new PgStore({ connectionString, schema })
+  const [url, namespace] = target.split('#') as [string, string]
+  if (target.startsWith('postgres')) return new PgStore({ connectionString: url, schema: namespace })
+  if (target.startsWith('rethinkdb')) return new RethinkStore({ url, tablePrefix: namespace })
+  return new SqliteStore({ file: target })
 }
 
 /** A store kind the multi-process specs run against; `create` gives a fresh target for workers. */
@@ -20,7 +23,7 @@ export interface StoreKind {
   create(dir: string): Promise<{ target: string; dispose: () => Promise<void> }>
 }
 
-/** SQLite always; PostgreSQL when a server is given (npm run test:pg, CI). */
+/** SQLite always; PostgreSQL and RethinkDB when a server is given (npm run test:pg, CI; npm run test:rethink). */
 export const storeKinds: StoreKind[] = [
   { name: 'SqliteStore', create: async (dir) => ({ target: join(dir, 'store.db'), dispose: async () => {} }) },
   ...(PG_URL
@@ -30,6 +33,17 @@ export const storeKinds: StoreKind[] = [
           create: async () => {
             const schema = freshSchema()
             return { target: `${PG_URL}#${schema}`, dispose: () => dropSchema(schema) }
+          },
+        },
+      ]
+    : []),
+  ...(RETHINKDB_URL
+    ? [
+        {
+          name: 'RethinkStore',
+          create: async () => {
+            const prefix = freshPrefix()
+            return { target: `${RETHINKDB_URL}#${prefix}`, dispose: () => dropTables(prefix) }
           },
         },
       ]

@@ -1,6 +1,6 @@
-import { r, type RDatum, type RTable } from 'rethinkdb-ts'
+import { r, type RDatum, type RStream, type RTable } from 'rethinkdb-ts'
 import type { CheckpointDoc, CommitDoc, HeadDoc, LeaseDoc, SequenceEntry, SnapshotDoc } from './documents.js'
-import { alreadyExists, writeOutcome } from './failures.js'
+import { alreadyExists, failureText, writeOutcome } from './failures.js'
 import type { RethinkConnection } from './RethinkConnection.js'
 
 /** The tables of one store, named `<prefix><name>`. */
@@ -44,21 +44,42 @@ const COMMIT_INDEXES: ReadonlyArray<{ name: string; fn: (row: RDatum) => unknown
   { name: 'stream_last', fn: (row) => [row('stream'), row('position').add(row('count')).sub(1)] },
 ]
 
+const SETUP_ATTEMPTS = 8
+const SYSTEM = r.db('rethinkdb')
+
 /**
  * Creates the database, tables and indexes that are missing and waits until they are ready.
- * Safe when several processes start at once: "already exists" from a racing creator is success.
+ * Several processes may start at once, and RethinkDB then creates two databases or tables of
+ * the same name (its name check is not atomic with the creation). So after creating, every
+ * process keeps the same survivor, the one with the lowest id, and deletes the others while
+ * they are still empty; a query that met the ambiguity meanwhile starts the set-up again.
  */
 export async function ensureSchema(db: RethinkConnection, dbName: string, prefix: string): Promise<Tables> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createMissing(db, dbName, prefix)
+    } catch (err) {
+      if (attempt >= SETUP_ATTEMPTS || !/ambiguous|does not exist|already exists/.test(failureText(err))) throw err
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150))
+    }
+  }
+}
+
+async function createMissing(db: RethinkConnection, dbName: string, prefix: string): Promise<Tables> {
   const ignoreExisting = (err: unknown) => {
     if (!alreadyExists(err)) throw err
   }
   const dbs = await db.read<string[]>(r.dbList(), 'list databases')
   if (!dbs.includes(dbName)) await db.write(r.dbCreate(dbName), `create database "${dbName}"`).catch(ignoreExisting)
+  await keepOneOfEach(db, SYSTEM.table('db_config').filter({ name: dbName }), 'database')
+  const names = NAMES.map((name) => prefix + name)
   const existing = await db.read<string[]>(r.db(dbName).tableList(), 'list tables')
-  for (const name of NAMES) {
-    if (existing.includes(prefix + name)) continue
-    await db.write(r.db(dbName).tableCreate(prefix + name, { durability: 'hard' }), `create table "${prefix + name}"`).catch(ignoreExisting)
+  for (const name of names) {
+    if (existing.includes(name)) continue
+    await db.write(r.db(dbName).tableCreate(name, { durability: 'hard' }), `create table "${name}"`).catch(ignoreExisting)
   }
+  const ours = SYSTEM.table('table_config').filter((t: RDatum) => t('db').eq(dbName).and(r.expr(names).contains(t('name'))))
+  await keepOneOfEach(db, ours, 'table')
   await db.read(r.db(dbName).wait({ waitFor: 'all_replicas_ready' }), 'wait for tables')
   const tables = tablesOf(dbName, prefix)
   const indexes = await db.read<string[]>(tables.commits.indexList(), 'list indexes')
@@ -67,7 +88,24 @@ export async function ensureSchema(db: RethinkConnection, dbName: string, prefix
     await db.write(tables.commits.indexCreate(index.name, index.fn, { multi: index.multi ?? false }), `create index "${index.name}"`).catch(ignoreExisting)
   }
   await db.read(tables.commits.indexWait(), 'wait for indexes')
+  // A twin created by a late racer shows up here at the latest, before anything is written.
+  await keepOneOfEach(db, ours, 'table')
   const head: HeadDoc = { id: 'head', seq: 0, position: 0 }
   writeOutcome(await db.write(tables.meta.insert(head, { conflict: 'error' }), 'create the head'), 'create the head')
   return tables
+}
+
+/** Of several system config rows with one name, keeps the lowest id (the same choice in every process). */
+async function keepOneOfEach(db: RethinkConnection, rows: RStream, what: string): Promise<void> {
+  const configs = await db.read<Array<{ id: string; name: string }>>(rows.pluck('id', 'name').coerceTo('array'), `list ${what}s`)
+  const kept = new Map<string, string>()
+  for (const c of [...configs].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    if (!kept.has(c.name)) {
+      kept.set(c.name, c.id)
+      continue
+    }
+    // Deleting the config row drops the twin, which nobody has written to yet.
+    const table = what === 'database' ? 'db_config' : 'table_config'
+    writeOutcome(await db.write(SYSTEM.table(table).get(c.id).delete(), `drop a twin ${what} "${c.name}"`), `drop a twin ${what} "${c.name}"`)
+  }
 }
