@@ -53,7 +53,7 @@ export class RethinkStore implements StorageAdapter {
   readonly server: RethinkServer
   readonly tablePrefix: string
   private readonly db: RethinkConnection
-  private readonly ready: Promise<Tables>
+  private setup: Promise<Tables> | undefined
   private t!: Tables
   private sequencer!: Sequencer
   private leases!: RethinkLeases
@@ -72,20 +72,31 @@ export class RethinkStore implements StorageAdapter {
       throw new StorageError(`table prefix "${this.tablePrefix}" may hold only letters, digits and _`, { code: 'INVALID_SCHEMA' })
     }
     this.db = new RethinkConnection(this.server, options)
-    this.ready = ensureSchema(this.db, this.server.db, this.tablePrefix).then((tables) => {
-      this.t = tables
-      this.sequencer = new Sequencer(this.db, tables, () => this.signal.notify())
-      this.leases = new RethinkLeases(this.db, tables, options.leaseClock ?? 'server')
-      return tables
-    })
-    this.ready.catch(() => undefined)
+    this.ready().catch(() => undefined)
+  }
+
+  /** The tables, created on first use; a set-up that failed (no server yet) is tried again by the next call. */
+  private ready(): Promise<Tables> {
+    this.setup ??= ensureSchema(this.db, this.server.db, this.tablePrefix).then(
+      (tables) => {
+        this.t = tables
+        this.sequencer = new Sequencer(this.db, tables, () => this.signal.notify())
+        this.leases = new RethinkLeases(this.db, tables, this.options.leaseClock ?? 'server')
+        return tables
+      },
+      (err: unknown) => {
+        this.setup = undefined
+        throw err
+      },
+    )
+    return this.setup
   }
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
     this.assertOpen()
     assertWellFormedBatch(streamId, events)
     const stored = events.map((e) => toStoredEvent(streamId, e))
-    await this.ready
+    await this.ready()
     const work = this.appendOnce(streamId, events, stored, options)
     this.inFlight.add(work)
     try {
@@ -202,7 +213,7 @@ export class RethinkStore implements StorageAdapter {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
-    await this.ready
+    await this.ready()
     let from = Math.max(1, options.fromVersion ?? 1)
     const to = options.toVersion ?? Number.MAX_SAFE_INTEGER
     for (;;) {
@@ -234,7 +245,7 @@ export class RethinkStore implements StorageAdapter {
 
   /** Events from `from` on, up to the head only: below it every commit has its final position. */
   private async readPage(from: number, limit: number, streamId: string | undefined): Promise<EventEnvelope[]> {
-    await this.ready
+    await this.ready()
     const t = this.t
     const commits = await this.db.read<CommitDoc[]>(
       t.meta.get('head').do((head: RDatum) =>
@@ -275,7 +286,7 @@ export class RethinkStore implements StorageAdapter {
     void (async () => {
       for (let failures = 0; !this.closed; ) {
         try {
-          const t = await this.ready
+          const t = await this.ready()
           const connection = await this.db.open('open the head changefeed')
           const cursor = (await t.meta.get('head').changes().getCursor(connection)) as unknown as RCursor
           this.feed = cursor
@@ -311,23 +322,23 @@ export class RethinkStore implements StorageAdapter {
   }
 
   async streamVersion(streamId: string): Promise<number> {
-    await this.ready
+    await this.ready()
     return this.db.read<number>(this.versionOf(streamId), `read the version of "${streamId}"`)
   }
 
   async headPosition(): Promise<number> {
-    const t = await this.ready
+    const t = await this.ready()
     return this.db.read<number>(t.meta.get('head')('position').default(0), 'read the head')
   }
 
   async saveSnapshot(snap: Snapshot): Promise<void> {
-    const t = await this.ready
+    const t = await this.ready()
     const doc: SnapshotDoc = { id: [snap.actorType, snap.streamId], snapshotVersion: snap.snapshotVersion, version: snap.version, state: JSON.stringify(snap.state), at: snap.at }
     writeOutcome(await this.db.write(t.snapshots.insert(doc, { conflict: 'replace' }), 'save a snapshot'), 'save a snapshot')
   }
 
   async loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
-    const t = await this.ready
+    const t = await this.ready()
     const doc = await this.db.read<SnapshotDoc | null>(t.snapshots.get([actorType, streamId]), 'load a snapshot')
     if (!doc) return undefined
     try {
@@ -338,33 +349,33 @@ export class RethinkStore implements StorageAdapter {
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {
-    const t = await this.ready
+    const t = await this.ready()
     writeOutcome(await this.db.write(t.checkpoints.insert({ id: name, position }, { conflict: 'replace' }), 'save a checkpoint'), 'save a checkpoint')
   }
 
   async loadCheckpoint(name: string): Promise<number | undefined> {
-    const t = await this.ready
+    const t = await this.ready()
     const doc = await this.db.read<{ position: number } | null>(t.checkpoints.get(name), 'load a checkpoint')
     return doc?.position
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
-    await this.ready
+    await this.ready()
     return this.leases.acquire(name, owner, ttlMs, now)
   }
 
   async renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState> {
-    await this.ready
+    await this.ready()
     return this.leases.renew(name, owner, term, ttlMs, now)
   }
 
   async releaseLease(name: string, owner: string, term: number, now: number): Promise<void> {
-    await this.ready
+    await this.ready()
     return this.leases.release(name, owner, term, now)
   }
 
   async readLease(name: string): Promise<LeaseState | undefined> {
-    await this.ready
+    await this.ready()
     return this.leases.read(name)
   }
 
