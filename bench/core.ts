@@ -1,26 +1,10 @@
 // Core figures on SQLite: durable Fire (sequential and concurrent) and Load, each beside raw
 // better-sqlite3 doing the same inserts and reads at the same durability, in the same run.
 import Database from 'better-sqlite3'
-import { z } from 'zod'
-import { Actor, createContainer, defineEvents, SqliteStore, type Container, type EventData, type NewEvent } from 'omniscient-actors'
+import { createContainer, SqliteStore, type NewEvent } from 'omniscient-actors'
+import { Account, NOTE } from './Account.js'
 import { medianRate, perSecond, printTable, rate, tempDb, type Row } from './support.js'
 
-const BenchEvents = defineEvents({
-  deposited: z.object({ amount: z.number(), note: z.string() }),
-})
-
-class Account extends Actor<typeof BenchEvents, { balance: number }> {
-  static events = BenchEvents
-  constructor(id: string, c: Container) {
-    super(id, c)
-    this._state.balance = 0
-  }
-  deposited(data: EventData<typeof BenchEvents, 'deposited'>) {
-    this._state.balance += data.amount
-  }
-}
-
-const NOTE = 'a deposit of some money into the account'
 const SEQUENTIAL = 2_000
 const ACTORS = 200
 const FIRES_PER_ACTOR = 20

@@ -4,9 +4,11 @@ import { benchCore } from './core.js'
 import { benchLive } from './live.js'
 import { benchOne } from './one.js'
 import { benchPg } from './pg.js'
+import { benchRethink } from './rethink.js'
 
 console.log(`omniscient-actors benchmarks: Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`)
 await benchCore()
 await benchLive()
 await benchOne()
 await benchPg()
+await benchRethink()

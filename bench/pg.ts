@@ -1,24 +1,11 @@
 // PgStore figures against raw `pg` doing the same work on the same server, in the same run.
 // Needs PG_URL (npm run bench starts a throwaway server through scripts/with-postgres.sh).
 import pg from 'pg'
-import { z } from 'zod'
-import { Actor, createContainer, defineEvents, type Container, type EventData, type NewEvent } from 'omniscient-actors'
+import { createContainer, type NewEvent } from 'omniscient-actors'
+import { Account, NOTE } from './Account.js'
 import { PgStore } from 'omniscient-actors/postgres'
 import { medianRate, percentile, perSecond, printTable, rate, type Row } from './support.js'
 
-const Events = defineEvents({ deposited: z.object({ amount: z.number(), note: z.string() }) })
-class Account extends Actor<typeof Events, { balance: number }> {
-  static events = Events
-  constructor(id: string, c: Container) {
-    super(id, c)
-    this._state.balance = 0
-  }
-  deposited(d: EventData<typeof Events, 'deposited'>) {
-    this._state.balance += d.amount
-  }
-}
-
-const NOTE = 'a deposit of some money into the account'
 const SEQUENTIAL = 1_000
 const ACTORS = Number(process.env['PG_BENCH_ACTORS'] ?? 200)
 const PER_ACTOR = Math.max(1, Math.round(4_000 / ACTORS))
