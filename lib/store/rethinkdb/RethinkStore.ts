@@ -311,8 +311,9 @@ export class RethinkStore implements StorageAdapter {
   private async sweepOrphans(): Promise<void> {
     if (this.closed || this.subscriptions.size === 0) return
     try {
+      const t = await this.ready()
       const old = await this.db.read<number>(
-        this.t.commits.between(r.minval, r.now().sub(ORPHAN_AFTER_S), { index: 'pending' }).limit(1).count(),
+        t.commits.between(r.minval, r.now().sub(ORPHAN_AFTER_S), { index: 'pending' }).limit(1).count(),
         'look for unplaced commits',
       )
       if (old > 0) await this.sequencer.settle()
