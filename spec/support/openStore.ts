@@ -23,31 +23,28 @@ export interface StoreKind {
   create(dir: string): Promise<{ target: string; dispose: () => Promise<void> }>
 }
 
+/**
+ * A store on a server, when its URL is given: each target is `url#namespace`, with a namespace
+ * (schema, table prefix) of its own that `drop` removes afterwards.
+ */
+function serverKind(name: string, url: string | undefined, fresh: () => string, drop: (namespace: string) => Promise<void>): StoreKind[] {
+  if (!url) return []
+  return [
+    {
+      name,
+      create: async () => {
+        const namespace = fresh()
+        return { target: `${url}#${namespace}`, dispose: () => drop(namespace) }
+      },
+    },
+  ]
+}
+
 /** SQLite always; PostgreSQL and RethinkDB when a server is given (npm run test:pg, CI; npm run test:rethink). */
 export const storeKinds: StoreKind[] = [
   { name: 'SqliteStore', create: async (dir) => ({ target: join(dir, 'store.db'), dispose: async () => {} }) },
-  ...(PG_URL
-    ? [
-        {
-          name: 'PgStore',
-          create: async () => {
-            const schema = freshSchema()
-            return { target: `${PG_URL}#${schema}`, dispose: () => dropSchema(schema) }
-          },
-        },
-      ]
-    : []),
-  ...(RETHINKDB_URL
-    ? [
-        {
-          name: 'RethinkStore',
-          create: async () => {
-            const prefix = freshPrefix()
-            return { target: `${RETHINKDB_URL}#${prefix}`, dispose: () => dropTables(prefix) }
-          },
-        },
-      ]
-    : []),
+  ...serverKind('PgStore', PG_URL, freshSchema, dropSchema),
+  ...serverKind('RethinkStore', RETHINKDB_URL, freshPrefix, dropTables),
 ]
 
 /**

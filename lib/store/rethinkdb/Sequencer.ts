@@ -18,9 +18,21 @@ interface Snapshot {
 /** What the sequencer knows of a commit: its stream, versions and (once final) its position. */
 type CommitView = Pick<CommitDoc, 'id' | 'stream' | 'from' | 'count' | 'position'>
 
+/** What one round learnt: the positions it saw, and which commits still wait for one. */
+interface RoundResult {
+  readonly views: ReadonlyMap<string, CommitView>
+  readonly unplaced: ReadonlySet<string>
+}
+
+interface Waiter {
+  readonly key: CommitKey
+  readonly callbacks: Array<{ resolve: (position: number) => void; reject: (err: unknown) => void }>
+}
+
 /**
- * Gives commits their gap-free, ever-increasing `position`, so that readAll and subscriptions
- * can read "everything up to the head" and never miss a commit that becomes visible late.
+ * Gives commits their ever-increasing `position`, complete below a `head`, so that readAll and
+ * subscriptions can read "everything up to the head" and never miss a commit that becomes
+ * visible late.
  *
  * Timestamps are not unique across servers, and a shared counter leaves gaps and out-of-order
  * visibility (position 9 may appear after 10). Instead, positions are handed out in rounds:
@@ -38,7 +50,7 @@ type CommitView = Pick<CommitDoc, 'id' | 'stream' | 'from' | 'count' | 'position
  * cost retries. Readers read positions up to `head` only.
  */
 export class Sequencer {
-  private readonly waiters = new Map<string, Array<{ resolve: (position: number) => void; reject: (err: unknown) => void }>>()
+  private readonly waiters = new Map<string, Waiter>()
   private running: Promise<void> | undefined
 
   constructor(
@@ -51,9 +63,9 @@ export class Sequencer {
   positionOf(key: CommitKey): Promise<number> {
     return new Promise((resolve, reject) => {
       const text = keyText(key)
-      const list = this.waiters.get(text) ?? []
-      list.push({ resolve, reject })
-      this.waiters.set(text, list)
+      const waiter = this.waiters.get(text) ?? { key, callbacks: [] }
+      waiter.callbacks.push({ resolve, reject })
+      this.waiters.set(text, waiter)
       this.kick()
     })
   }
@@ -61,8 +73,8 @@ export class Sequencer {
   /** Runs rounds until no commit is pending (used to place commits of crashed writers). */
   async settle(): Promise<void> {
     for (let i = 0; i < MAX_ROUNDS; i++) {
-      const progress = await this.round()
-      if (!progress.pending) return
+      const { unplaced } = await this.round()
+      if (unplaced.size === 0) return
     }
   }
 
@@ -77,16 +89,15 @@ export class Sequencer {
     let failures = 0
     for (let rounds = 0; this.waiters.size > 0; rounds++) {
       try {
-        await this.round()
-        await this.answerWaiters()
+        await this.answerWaiters(await this.round())
         failures = 0
       } catch (err) {
         // The connection waits for the server itself; a round that still fails is retried a few
         // times, then its waiters are told (their commits stay stored and will be placed later).
         if (++failures >= 5 || rounds > MAX_ROUNDS) {
-          const waiters = [...this.waiters.values()].flat()
+          const waiters = [...this.waiters.values()]
           this.waiters.clear()
-          for (const w of waiters) w.reject(err)
+          for (const w of waiters) for (const c of w.callbacks) c.reject(err)
           return
         }
         await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** failures))
@@ -94,40 +105,49 @@ export class Sequencer {
     }
   }
 
-  private async answerWaiters(): Promise<void> {
-    const keys = [...this.waiters.keys()]
-    if (keys.length === 0) return
-    const wanted = keys.map((k) => {
-      const at = k.lastIndexOf('\u0000')
-      return [k.slice(0, at), Number(k.slice(at + 1))]
-    })
-    const docs = await this.db.read<Array<Pick<CommitDoc, 'id' | 'position'>>>(this.t.commits.getAll(r.args(wanted)).pluck('id', 'position').coerceTo('array'), 'read positions')
-    for (const doc of docs) {
-      if (doc.position === undefined) continue
-      const text = keyText(doc.id)
-      const list = this.waiters.get(text)
-      this.waiters.delete(text)
-      for (const w of list ?? []) w.resolve(doc.position)
+  /**
+   * Answers the waiters whose commit the round saw placed. Only a waiter the round knew nothing
+   * of (placed by another process, in an entry already behind the head) costs a read; one still
+   * pending simply waits for the next round.
+   */
+  private async answerWaiters(round: RoundResult): Promise<void> {
+    const unknown: Waiter[] = []
+    for (const [text, waiter] of this.waiters) {
+      const position = round.views.get(text)?.position
+      if (position !== undefined) this.answer(text, position)
+      else if (!round.unplaced.has(text)) unknown.push(waiter)
     }
-    const missing = keys.filter((k) => this.waiters.has(k) && !docs.some((d) => keyText(d.id) === k))
-    for (const k of missing) {
-      const list = this.waiters.get(k)!
-      this.waiters.delete(k)
-      for (const w of list) w.reject(new StorageError(`commit ${k.replace('\u0000', '@')} is not stored`, { code: 'STORAGE' }))
+    if (unknown.length === 0) return
+    const docs = await this.db.read<Array<Pick<CommitDoc, 'id' | 'position'>>>(
+      this.t.commits.getAll(r.args(unknown.map((w) => w.key))).pluck('id', 'position').coerceTo('array'),
+      'read positions',
+    )
+    const stored = new Set(docs.map((d) => keyText(d.id)))
+    for (const doc of docs) if (doc.position !== undefined) this.answer(keyText(doc.id), doc.position)
+    for (const waiter of unknown) {
+      const text = keyText(waiter.key)
+      if (stored.has(text)) continue
+      this.waiters.delete(text)
+      for (const c of waiter.callbacks) c.reject(new StorageError(`commit "${waiter.key[0]}"@${waiter.key[1]} is not stored`, { code: 'STORAGE' }))
     }
   }
 
+  private answer(text: string, position: number): void {
+    const waiter = this.waiters.get(text)
+    this.waiters.delete(text)
+    for (const c of waiter?.callbacks ?? []) c.resolve(position)
+  }
+
   /** One round: finish the open entries, move the head, then place pending commits in a new entry. */
-  private async round(): Promise<{ pending: boolean }> {
+  private async round(): Promise<RoundResult> {
     const snap = await this.snapshot()
     const views = await this.finishEntries(snap.entries)
     const headMoved = await this.moveHead(snap.head, snap.entries, views)
     if (headMoved) this.onHeadMoved()
     const unplaced = snap.pending.filter((c) => views.get(keyText(c.id))?.position === undefined)
-    if (unplaced.length === 0) return { pending: false }
     // Only a full view of the open entries tells where the next entry starts.
-    if (snap.entries.length < ENTRY_BATCH) await this.openEntry(snap, unplaced)
-    return { pending: true }
+    if (unplaced.length > 0 && snap.entries.length < ENTRY_BATCH) await this.openEntry(snap, unplaced)
+    return { views, unplaced: new Set(unplaced.map((c) => keyText(c.id))) }
   }
 
   private async snapshot(): Promise<Snapshot> {
