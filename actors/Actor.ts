@@ -23,6 +23,7 @@ import {
   type Listener,
   type NewEvent,
 } from '../lib/index.js'
+import { rejected } from '../lib/rejected.js'
 
 /** The statics an actor class may declare; all optional but `events`. */
 export interface ActorStatics {
@@ -187,11 +188,16 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
    * Validates, applies and durably appends an event; resolves with the stored envelope.
    * Invalid data throws `EventValidationError` and nothing is applied or stored.
    */
-  async Fire<K extends EventName<C>>(name: K, ...args: FireArgs<C, K, S>): Promise<EventEnvelope<K, EventData<C, K>>> {
-    // Validation happens here, before the mailbox: bad input never waits behind other work.
-    const options = args[1] ?? {}
-    const event = this.prepare(name, args[0], options)
-    return (await this.mailbox.post(() => this.commit(event, options))) as EventEnvelope<K, EventData<C, K>>
+  Fire<K extends EventName<C>>(name: K, ...args: FireArgs<C, K, S>): Promise<EventEnvelope<K, EventData<C, K>>> {
+    // Not `async` (one promise fewer on the hot path), but bad input still rejects, never throws.
+    try {
+      // Validation happens here, before the mailbox: bad input never waits behind other work.
+      const options = args[1] ?? {}
+      const event = this.prepare(name, args[0], options)
+      return this.mailbox.post(() => this.commit(event, options)) as Promise<EventEnvelope<K, EventData<C, K>>>
+    } catch (err) {
+      return rejected(err)
+    }
   }
 
   /** Resolves when every Fire and Load posted so far has finished. */
@@ -227,7 +233,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
     const expectedVersion = this.currentVersion
     this.checkPrecondition(event, options)
     try {
-      this.apply({ ...event, streamId: this.id, version: expectedVersion + 1 })
+      this.apply(this.applied(event, expectedVersion + 1))
       return await this.appendApplied(event, expectedVersion)
     } catch (err) {
       await this.rebuildAfterFailure()
@@ -265,6 +271,21 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
     } catch (err) {
       this.stale = true
       this.container.report(err, { where: `reload of ${this.actorType} "${this.id}" after a failed Fire` })
+    }
+  }
+
+  /** The event as this actor applies it before the store places it (no position yet). */
+  protected applied(event: NewEvent, version: number): AppliedEvent {
+    // Field by field rather than a spread: same shape as the store's envelopes, and cheaper.
+    return {
+      id: event.id,
+      streamId: this.id,
+      version,
+      name: event.name,
+      data: event.data,
+      schemaVersion: event.schemaVersion,
+      at: event.at,
+      meta: event.meta,
     }
   }
 

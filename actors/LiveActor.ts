@@ -120,7 +120,7 @@ export abstract class LiveActor<C extends AnyEventCatalog = AnyEventCatalog, S e
         await this.catchUp()
       }
       try {
-        this.apply({ ...event, streamId: this.id, version: expectedVersion + 1 })
+        this.apply(this.applied(event, expectedVersion + 1))
       } catch (err) {
         await this.rebuildAfterFailure()
         throw err

@@ -52,3 +52,21 @@ export interface DomainEvent<TName extends string = string, TData = unknown> {
   readonly name: TName
   readonly data: TData
 }
+
+/**
+ * The envelope of an event the store has just placed. Built field by field, in the order every
+ * adapter reads rows in, so all envelopes share one shape (a spread would not guarantee it).
+ */
+export function storedEnvelope(event: NewEvent, streamId: string, version: number, position: number): EventEnvelope {
+  return {
+    id: event.id,
+    streamId,
+    version,
+    position,
+    name: event.name,
+    data: event.data,
+    schemaVersion: event.schemaVersion,
+    at: event.at,
+    meta: event.meta,
+  }
+}

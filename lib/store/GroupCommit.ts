@@ -41,12 +41,14 @@ export class GroupCommit<TWork, TResult> {
       const batch = this.pending
       this.pending = []
       try {
-        const outcomes = await this.runBatch(batch.map((p) => p.work))
-        batch.forEach((p, i) => {
+        const ran = this.runBatch(batch.map((p) => p.work))
+        // A synchronous store (SQLite) answers at once: no extra turn before the writers hear.
+        const outcomes = ran instanceof Promise ? await ran : ran
+        for (let i = 0; i < batch.length; i++) {
           const outcome = outcomes[i]!
-          if (outcome.ok) p.resolve(outcome.value)
-          else p.reject(outcome.error)
-        })
+          if (outcome.ok) batch[i]!.resolve(outcome.value)
+          else batch[i]!.reject(outcome.error)
+        }
       } catch (err) {
         for (const p of batch) p.reject(err)
       }

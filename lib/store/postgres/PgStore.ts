@@ -1,5 +1,5 @@
 import pg from 'pg'
-import type { EventEnvelope, EventMeta, NewEvent } from '../../envelope.js'
+import { storedEnvelope, type EventEnvelope, type EventMeta, type NewEvent } from '../../envelope.js'
 import { ConcurrencyError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
 import { assertWellFormedBatch, storedBatch } from '../appendRules.js'
@@ -161,7 +161,7 @@ export class PgStore implements StorageAdapter {
   private async outcome(work: AppendWork, result: GroupResult): Promise<Outcome<AppendResult>> {
     try {
       if ('positions' in result) {
-        const events = work.events.map((e, i): EventEnvelope => ({ ...e, streamId: work.streamId, version: result.firstVersion + i, position: Number(result.positions[i]) }))
+        const events = work.events.map((e, i) => storedEnvelope(e, work.streamId, result.firstVersion + i, Number(result.positions[i])))
         return { ok: true, value: { events, alreadyStored: false } }
       }
       if (result.error === 'lease') return { ok: false, error: new LeaseLostError(work.options.lease!.name, work.options.lease!.term, result.currentTerm) }

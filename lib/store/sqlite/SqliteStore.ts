@@ -2,8 +2,9 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import type { Database, Statement } from 'better-sqlite3'
-import type { EventEnvelope, EventMeta, NewEvent } from '../../envelope.js'
+import { storedEnvelope, type EventEnvelope, type EventMeta, type NewEvent } from '../../envelope.js'
 import { SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
+import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
 import { assertExpectedVersion, assertWellFormedBatch, storedBatch } from '../appendRules.js'
 import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../leaseRules.js'
@@ -195,11 +196,16 @@ export class SqliteStore implements StorageAdapter {
     })
   }
 
-  async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
-    this.assertOpen()
-    assertWellFormedBatch(streamId, events)
-    const serialized = events.map((event) => serialize(streamId, event))
-    return this.commits.submit({ streamId, events: serialized, expectedVersion: options.expectedVersion, lease: options.lease })
+  append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    // Not `async`: the hot path would pay a second promise. Bad input still rejects, never throws.
+    try {
+      this.assertOpen()
+      assertWellFormedBatch(streamId, events)
+      const serialized = events.map((event) => serialize(streamId, event))
+      return this.commits.submit({ streamId, events: serialized, expectedVersion: options.expectedVersion, lease: options.lease })
+    } catch (err) {
+      return rejected(err)
+    }
   }
 
   // Runs inside the group's IMMEDIATE transaction, so no other process can write in between.
@@ -215,12 +221,12 @@ export class SqliteStore implements StorageAdapter {
       if (retried) return retried
       assertExpectedVersion(streamId, work.expectedVersion, current)
     }
-    const stored = work.events.map((e, i): EventEnvelope => {
-      const version = current + i + 1
-      const { source } = e
-      const info = this.sql.insert.run(source.id, streamId, version, source.name, e.data, source.schemaVersion, source.at, e.meta)
-      return { ...source, streamId, version, position: Number(info.lastInsertRowid) }
-    })
+    const stored: EventEnvelope[] = []
+    for (const { source, data, meta } of work.events) {
+      const version = current + stored.length + 1
+      const info = this.sql.insert.run(source.id, streamId, version, source.name, data, source.schemaVersion, source.at, meta)
+      stored.push(storedEnvelope(source, streamId, version, Number(info.lastInsertRowid)))
+    }
     return { events: stored, alreadyStored: false }
   }
 
