@@ -21,6 +21,8 @@ type Channels = Record<string, [event: EventEnvelope]>
  */
 export class EventBus {
   private readonly emitter = new EventEmitter<Channels>()
+  // With no listener at all (a batch job, a benchmark), publishing skips building channel names.
+  private listenerCount = 0
 
   constructor(private readonly onError: (err: unknown, event: EventEnvelope) => void) {}
 
@@ -49,6 +51,7 @@ export class EventBus {
 
   /** Hands a committed event to its listeners. */
   publish(event: EventEnvelope): void {
+    if (this.listenerCount === 0) return
     this.emitter.emit(`name:${event.name}`, event)
     this.emitter.emit(`stream:${event.streamId}`, event)
     this.emitter.emit('all', event)
@@ -64,6 +67,13 @@ export class EventBus {
       }
     }
     this.emitter.on(channel, guarded)
-    return () => void this.emitter.off(channel, guarded)
+    this.listenerCount++
+    let listening = true
+    return () => {
+      if (!listening) return
+      listening = false
+      this.listenerCount--
+      this.emitter.off(channel, guarded)
+    }
   }
 }

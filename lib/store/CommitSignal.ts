@@ -15,8 +15,10 @@ export class CommitSignal implements CommitWaiter {
   notify(): void {
     this.generation++
     const waiters = this.waiters
-    this.waiters = new Set()
-    for (const wake of waiters) wake()
+    if (waiters.size > 0) {
+      this.waiters = new Set()
+      for (const wake of waiters) wake()
+    }
     this.stopPollingIfIdle()
   }
 
