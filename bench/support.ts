@@ -20,8 +20,31 @@ export async function rate(operations: number, fn: () => Promise<void> | void): 
 export async function medianRate(runs: number, measure: () => Promise<number>): Promise<number> {
   const rates: number[] = []
   for (let i = 0; i < runs; i++) rates.push(await measure())
-  rates.sort((a, b) => a - b)
-  return rates[Math.floor(rates.length / 2)]!
+  return median(rates)
+}
+
+/**
+ * Measures a figure and its baseline in alternation (baseline, figure, baseline, figure...), so
+ * that a machine whose speed drifts during the run moves both alike. Returns the median of each
+ * and the median of the per-pair ratios.
+ */
+export async function pairedRates(
+  runs: number,
+  baseline: () => Promise<number>,
+  measured: () => Promise<number>,
+): Promise<{ baseline: number; measured: number; ratio: number }> {
+  const pairs: Array<{ baseline: number; measured: number }> = []
+  for (let i = 0; i < runs; i++) pairs.push({ baseline: await baseline(), measured: await measured() })
+  return {
+    baseline: median(pairs.map((p) => p.baseline)),
+    measured: median(pairs.map((p) => p.measured)),
+    ratio: median(pairs.map((p) => p.measured / p.baseline)),
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
