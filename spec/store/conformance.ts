@@ -144,6 +144,30 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
         expect(await store.streamVersion('s1')).to.equal(3)
       })
 
+      it('should judge each of many concurrent appends on its own ids: stored, shared, or new', async () => {
+        const stored = newEvent()
+        await store.append('s0', [stored], { expectedVersion: 0 })
+        const shared = newEvent()
+        // Started together, so a group-committing store judges them in one group.
+        const [fresh, reused, first, second, mixed] = await Promise.allSettled([
+          store.append('a', [newEvent()], { expectedVersion: 0 }),
+          store.append('b', [stored], { expectedVersion: 0 }),
+          store.append('c', [shared], { expectedVersion: 0 }),
+          store.append('d', [shared], { expectedVersion: 0 }),
+          store.append('e', [newEvent(), stored], { expectedVersion: 0 }),
+        ])
+        expect(fresh.status).to.equal('fulfilled')
+        for (const refused of [reused, mixed]) expect((refused as PromiseRejectedResult).reason).to.be.instanceOf(IdempotencyError)
+        const sharers = [first, second]
+        expect(sharers.filter((o) => o.status === 'fulfilled')).to.have.length(1)
+        expect((sharers.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason).to.be.instanceOf(IdempotencyError)
+        const versions = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((id) => store.streamVersion(id)))
+        expect(versions[0]).to.equal(1)
+        expect([versions[1], versions[4]]).to.deep.equal([0, 0])
+        expect(versions[2]! + versions[3]!).to.equal(1)
+        expect(await collect(store.readAll())).to.have.length(3)
+      })
+
       it('should commit concurrent appends to many streams, each whole', async () => {
         const results = await Promise.all(
           Array.from({ length: 50 }, (_, i) => store.append(`many-${i}`, [newEvent(), newEvent()], { expectedVersion: 0 })),

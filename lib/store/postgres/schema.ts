@@ -40,11 +40,26 @@ CREATE TABLE ${s}.snapshots (
 CREATE TABLE ${s}.checkpoints (name TEXT PRIMARY KEY, position BIGINT NOT NULL);
 CREATE TABLE ${s}.leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, term INTEGER NOT NULL, expires_at BIGINT NOT NULL);
 
+${appendGroupFunction(s)}
+`,
+    // Ids and stream ids compare byte by byte: they are identifiers, not words, and the locale's
+    // collation made every index comparison on them slower (and ties their indexes to the C
+    // library's sort rules, which an OS upgrade may change). Rebuilds the two indexes.
+    `
+ALTER TABLE ${s}.events ALTER COLUMN id TYPE TEXT COLLATE "C", ALTER COLUMN stream_id TYPE TEXT COLLATE "C";
+${appendGroupFunction(s)}
+`,
+  ]
+}
+
+/** The current append_group; every migration that changes it runs this text again. */
+function appendGroupFunction(s: string): string {
+  return `
 -- One call appends a whole group (group commit). Under the append lock nothing else writes
 -- events, so each append's checks (lease term, version, ids not yet stored) are decided before
 -- it inserts: a refused append inserts nothing and the others go on, without the cost of a
 -- subtransaction per append. Returns one result per append.
-CREATE FUNCTION ${s}.append_group(works jsonb, channel text) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION ${s}.append_group(works jsonb, channel text) RETURNS jsonb LANGUAGE plpgsql AS $fn$
 DECLARE
   w jsonb;
   results jsonb := '[]'::jsonb;
@@ -63,14 +78,19 @@ BEGIN
     -- append order, so within a stream positions follow versions.
     WITH w AS (
       SELECT ord AS i, value->>'streamId' AS sid, value->>'expected' AS exp,
-             value->>'leaseName' AS lname, (value->>'leaseTerm')::integer AS lterm, value->'events' AS evs
+             value->>'leaseName' AS lname, (value->>'leaseTerm')::integer AS lterm, value->'events' AS evs,
+             jsonb_array_length(value->'events') AS event_count
       FROM jsonb_array_elements(works) WITH ORDINALITY AS t(value, ord)
-    ), cur AS (
+    ), cur AS MATERIALIZED (
+      -- Materialised: each stream's version is looked up once, not once per use below; a
+      -- lease only when the append names one.
       SELECT w.*, coalesce((SELECT max(e.version) FROM ${s}.events e WHERE e.stream_id = w.sid), 0) AS v,
-             (SELECT l.term FROM ${s}.leases l WHERE l.name = w.lname) AS term
+             CASE WHEN w.lname IS NULL THEN NULL ELSE (SELECT l.term FROM ${s}.leases l WHERE l.name = w.lname) END AS term
       FROM w
     ), ids AS (
-      SELECT w.i, x->>'id' AS id FROM w, jsonb_array_elements(w.evs) AS y(x)
+      -- Only appends of several events are checked for stored ids beforehand (all or none of
+      -- them must go in); a single event is skipped by its insert's own unique check instead.
+      SELECT w.i, x->>'id' AS id FROM w, jsonb_array_elements(w.evs) AS y(x) WHERE w.event_count > 1
     ), dups AS (
       -- LATERAL ... LIMIT 1: one unique-index probe per id, whatever the size of the table
       -- (a plain join was planned as a hash join over a scan of every event).
@@ -82,17 +102,33 @@ BEGIN
         WHEN cur.i IN (SELECT i FROM dups) THEN jsonb_build_object('error', 'duplicate')
       END AS err
       FROM cur
-    ), ins AS (
+    ), single AS (
+      -- A stored id (a retry, or another append of this group with the same id) inserts
+      -- nothing; its append is answered 'duplicate' below.
+      INSERT INTO ${s}.events (id, stream_id, version, name, data, schema_version, at, meta)
+      SELECT e->>'id', j.sid, j.v + 1, e->>'name', e->>'data', (e->>'schemaVersion')::integer, (e->>'at')::bigint, e->>'meta'
+      FROM judged j, LATERAL (SELECT j.evs->0 AS e) AS single_event
+      WHERE j.err IS NULL AND j.event_count = 1
+      ORDER BY j.i
+      ON CONFLICT (id) DO NOTHING
+      RETURNING position, stream_id, version
+    ), several AS (
+      -- Rows in append order, so within a stream positions follow versions.
       INSERT INTO ${s}.events (id, stream_id, version, name, data, schema_version, at, meta)
       SELECT e->>'id', j.sid, j.v + n::integer, e->>'name', e->>'data', (e->>'schemaVersion')::integer, (e->>'at')::bigint, e->>'meta'
       FROM judged j, jsonb_array_elements(j.evs) WITH ORDINALITY AS t(e, n)
-      WHERE j.err IS NULL
+      WHERE j.err IS NULL AND j.event_count > 1
       ORDER BY j.i, n
       RETURNING position, stream_id, version
     ), positions AS (
-      SELECT stream_id, jsonb_agg(position ORDER BY version) AS p FROM ins GROUP BY stream_id
+      SELECT stream_id, jsonb_agg(position ORDER BY version) AS p
+      FROM (SELECT * FROM single UNION ALL SELECT * FROM several) AS inserted GROUP BY stream_id
     )
-    SELECT jsonb_agg(coalesce(j.err, jsonb_build_object('firstVersion', j.v + 1, 'positions', positions.p)) ORDER BY j.i)
+    SELECT jsonb_agg(CASE
+      WHEN j.err IS NOT NULL THEN j.err
+      WHEN positions.p IS NULL THEN jsonb_build_object('error', 'duplicate')
+      ELSE jsonb_build_object('firstVersion', j.v + 1, 'positions', positions.p)
+    END ORDER BY j.i)
     INTO results FROM judged j LEFT JOIN positions ON positions.stream_id = j.sid;
     PERFORM pg_notify(channel, '');
     RETURN results;
@@ -138,8 +174,7 @@ BEGIN
   RETURN results;
 END
 $fn$;
-`,
-  ]
+`
 }
 
 /**
