@@ -2,7 +2,7 @@ import type { EventEnvelope, NewEvent } from '../envelope.js'
 import { SnapshotCorruptError } from '../errors.js'
 import { parseStoredJson } from '../safeData.js'
 import { CommitSignal } from './CommitSignal.js'
-import { decodeEventData, encodeEventData } from './eventJson.js'
+import { decodeEventData, decodeEventMeta, encodeEventData } from './eventJson.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from './Subscription.js'
 import { assertExpectedVersion, assertWellFormedBatch, storedBatch } from './appendRules.js'
 import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from './leaseRules.js'
@@ -40,7 +40,7 @@ function toEnvelope(row: Row): EventEnvelope {
     data: decodeEventData(row.data),
     schemaVersion: row.schemaVersion,
     at: row.at,
-    meta: parseStoredJson(row.meta) as EventEnvelope['meta'],
+    meta: decodeEventMeta(row.meta),
   }
 }
 

@@ -1,3 +1,4 @@
+import type { EventMeta } from '../envelope.js'
 import { parseStoredJson } from '../safeData.js'
 
 // Event data may be `undefined` (an event with no payload). JSON has no such value, and
@@ -12,4 +13,19 @@ export function encodeEventData(data: unknown): string {
 /** Stored text back to event data. */
 export function decodeEventData(text: string): unknown {
   return text === '' ? undefined : parseStoredJson(text)
+}
+
+// Events read in a row mostly carry the same metadata text (the same actor type), so the last
+// one parsed is kept: a replay parses it once instead of once per event. The object is frozen,
+// since every envelope carrying that text shares it.
+let lastMetaText = '{}'
+let lastMeta: EventMeta = Object.freeze({})
+
+/** Stored text back to event metadata (frozen, possibly shared with other envelopes). */
+export function decodeEventMeta(text: string): EventMeta {
+  if (text !== lastMetaText) {
+    lastMeta = Object.freeze(parseStoredJson(text) as EventMeta)
+    lastMetaText = text
+  }
+  return lastMeta
 }

@@ -193,6 +193,15 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
         expect(await collect(store.readStream('missing'))).to.deep.equal([])
       })
 
+      it("should give back each event's own metadata, frozen, when events in a row carry different ones", async () => {
+        const metas = [{ actorType: 'A' }, { actorType: 'A' }, { actorType: 'B', correlationId: 'c1' }, {}, { actorType: 'A' }]
+        const events = metas.map((meta) => ({ ...newEvent(), meta }))
+        await store.append('s1', events, { expectedVersion: 0 })
+        const read = await collect(store.readStream('s1'))
+        expect(read.map((e) => e.meta)).to.deep.equal(metas)
+        expect(read.every((e) => Object.isFrozen(e.meta))).to.equal(true)
+      })
+
       it('should read a stream longer than one page in order, without gaps', async () => {
         const batch = Array.from({ length: 10_000 }, (_, i) => newEvent('n', { i }))
         await store.append('long', batch, { expectedVersion: 0 })

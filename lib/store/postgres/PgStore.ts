@@ -1,10 +1,10 @@
 import pg from 'pg'
-import { storedEnvelope, type EventEnvelope, type EventMeta, type NewEvent } from '../../envelope.js'
+import { storedEnvelope, type EventEnvelope, type NewEvent } from '../../envelope.js'
 import { ConcurrencyError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
 import { assertWellFormedBatch, storedBatch } from '../appendRules.js'
 import { CommitSignal } from '../CommitSignal.js'
-import { decodeEventData, encodeEventData } from '../eventJson.js'
+import { decodeEventData, decodeEventMeta, encodeEventData } from '../eventJson.js'
 import { GroupCommit, type Outcome } from '../GroupCommit.js'
 import { leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../leaseRules.js'
 import type {
@@ -67,7 +67,7 @@ function rowToEnvelope(row: EventRow): EventEnvelope {
     data: decodeEventData(row.data),
     schemaVersion: row.schema_version,
     at: Number(row.at),
-    meta: parseStoredJson(row.meta) as EventMeta,
+    meta: decodeEventMeta(row.meta),
   }
 }
 

@@ -1,7 +1,6 @@
-import type { EventEnvelope, EventMeta, NewEvent } from '../../envelope.js'
+import type { EventEnvelope, NewEvent } from '../../envelope.js'
 import { StorageError } from '../../errors.js'
-import { parseStoredJson } from '../../safeData.js'
-import { decodeEventData, encodeEventData } from '../eventJson.js'
+import { decodeEventData, decodeEventMeta, encodeEventData } from '../eventJson.js'
 
 // The documents RethinkStore keeps, and how events go in and out of them.
 
@@ -111,7 +110,7 @@ export function commitEnvelopes(commit: CommitDoc, position: number): EventEnvel
     data: decodeEventData(e.data),
     schemaVersion: e.schemaVersion,
     at: e.at,
-    meta: parseStoredJson(e.meta) as EventMeta,
+    meta: decodeEventMeta(e.meta),
     streamId: commit.stream,
     version: commit.from + i,
     position: position + i,

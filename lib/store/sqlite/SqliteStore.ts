@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import type { Database, Statement } from 'better-sqlite3'
-import { storedEnvelope, type EventEnvelope, type EventMeta, type NewEvent } from '../../envelope.js'
+import { storedEnvelope, type EventEnvelope, type NewEvent } from '../../envelope.js'
 import { SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
 import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
@@ -18,7 +18,7 @@ import type {
   Snapshot,
   StorageAdapter,
 } from '../StorageAdapter.js'
-import { decodeEventData, encodeEventData } from '../eventJson.js'
+import { decodeEventData, decodeEventMeta, encodeEventData } from '../eventJson.js'
 import { CommitSignal } from '../CommitSignal.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
 import { GroupCommit } from '../GroupCommit.js'
@@ -72,8 +72,6 @@ type EventRow = [
 const COLUMNS = 'position, id, stream_id, version, name, data, schema_version, at, meta'
 const PAGE = 4096
 
-// Reused for every event with no metadata, so replay does not parse '{}' again and again.
-const EMPTY_META: EventMeta = Object.freeze({})
 
 function rowToEnvelope(row: EventRow): EventEnvelope {
   return {
@@ -85,7 +83,7 @@ function rowToEnvelope(row: EventRow): EventEnvelope {
     data: decodeEventData(row[5]),
     schemaVersion: row[6],
     at: row[7],
-    meta: row[8] === '{}' ? EMPTY_META : (parseStoredJson(row[8]) as EventMeta),
+    meta: decodeEventMeta(row[8]),
   }
 }
 
