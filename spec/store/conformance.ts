@@ -210,6 +210,9 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
           expect(e.version).to.equal(expected++)
         }
         expect(expected).to.equal(10_001)
+        // Bounds that fall inside pages, several pages apart.
+        const middle = await collect(store.readStream('long', { fromVersion: 1_999, toVersion: 8_193 }))
+        expect(middle.map((e) => e.version)).to.deep.equal(Array.from({ length: 8_193 - 1_999 + 1 }, (_, i) => 1_999 + i))
       })
     })
 

@@ -187,10 +187,12 @@ export class PgStore implements StorageAdapter {
     const to = options.toVersion ?? 2_147_483_647
     for (;;) {
       // Keyset pages instead of a server cursor: no connection or transaction is held while
-      // the caller works on a page.
+      // the caller works on a page. A stream's versions have no gaps, so a page is a range of
+      // versions: bounded work whatever plan the server picks (with stale statistics it chose
+      // to fetch and sort the rest of the stream for every page).
       const rows = await this.query<EventRow>(
-        `SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND version >= $2 AND version <= $3 ORDER BY version LIMIT $4`,
-        [streamId, from, to, PAGE],
+        `SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND version >= $2 AND version <= $3 ORDER BY version`,
+        [streamId, from, Math.min(to, from + PAGE - 1)],
       )
       for (const row of rows) yield rowToEnvelope(row)
       if (rows.length < PAGE) return
@@ -222,7 +224,7 @@ export class PgStore implements StorageAdapter {
         streamId === undefined
           ? await this.readAllPage(from, limit)
           : last && last.position + 1 === from
-            ? await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3`, [streamId, last.version, limit])
+            ? await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version`, [streamId, last.version, last.version + limit])
             : await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND position >= $2 ORDER BY version LIMIT $3`, [streamId, from, limit])
       const end = rows[rows.length - 1]
       if (end) last = { position: Number(end.position), version: end.version }
