@@ -1,5 +1,6 @@
 // PgStore figures against raw `pg` doing the same work on the same server, in the same run.
 // Needs PG_URL (npm run bench starts a throwaway server through scripts/with-postgres.sh).
+import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { createContainer, type NewEvent } from 'omniscient-actors'
 import { Account, NOTE } from './Account.js'
@@ -27,7 +28,7 @@ async function withRaw<T>(url: string, fn: (client: pg.Client, table: string) =>
   }
 }
 
-const row = (i: number, stream: string, version: number) => [`raw-${i}`, stream, version, 'deposited', JSON.stringify({ amount: i, note: NOTE }), 1, Date.now(), '{"actorType":"Account"}']
+const row = (i: number, stream: string, version: number) => [randomUUID(), stream, version, 'deposited', JSON.stringify({ amount: i, note: NOTE }), 1, Date.now(), '{"actorType":"Account"}']
 
 async function rawSingle(url: string): Promise<number> {
   return withRaw(url, (c, t) =>
