@@ -123,23 +123,32 @@ async function load(url: string): Promise<{ load: number; raw: number; ratio: nu
   })
 }
 
-async function latency(url: string): Promise<{ ours: number[]; notify: number[] }> {
-  const ours = await withStore(url, async (writer) => {
+// The commit happens between the append's call and its resolution; the client cannot see
+// the instant. Delivery is timed from both ends: from the call (an upper bound, which also
+// holds the durable commit itself) and from the resolution (a lower bound, 0 when the handler
+// ran first).
+async function latency(url: string): Promise<{ fromCall: number[]; fromResolved: number[]; notify: number[] }> {
+  const { fromCall, fromResolved } = await withStore(url, async (writer) => {
     const reader = new PgStore({ connectionString: url, schema: writer.schema })
-    const committed: number[] = []
-    const lag: number[] = []
-    const sub = reader.subscribe({ streamId: 'ping' }, (e) => void lag.push(performance.now() - committed[(e.data as { i: number }).i]!))
+    const called: number[] = []
+    const resolved: number[] = []
+    const handled: number[] = []
+    const sub = reader.subscribe({ streamId: 'ping' }, (e) => void (handled[(e.data as { i: number }).i] = performance.now()))
     await new Promise((r) => setTimeout(r, 200))
     for (let i = 0; i < PINGS; i++) {
-      const appended = writer.append('ping', [{ id: `p${i}`, name: 'ping', data: { i }, schemaVersion: 1, at: 0, meta: {} }], { expectedVersion: i })
-      committed[i] = performance.now() // the commit may be observed before append's caller resumes
-      await appended
+      called[i] = performance.now()
+      await writer.append('ping', [{ id: `p${i}`, name: 'ping', data: { i }, schemaVersion: 1, at: 0, meta: {} }], { expectedVersion: i })
+      resolved[i] = performance.now()
       await new Promise((r) => setTimeout(r, 2))
     }
-    while (lag.length < PINGS) await new Promise((r) => setTimeout(r, 5))
+    while (handled.filter((t) => t !== undefined).length < PINGS) await new Promise((r) => setTimeout(r, 5))
     await sub.close()
     await reader.close()
-    return lag.sort((a, b) => a - b)
+    const sorted = (xs: number[]) => xs.sort((a, b) => a - b)
+    return {
+      fromCall: sorted(handled.map((t, i) => t - called[i]!)),
+      fromResolved: sorted(handled.map((t, i) => Math.max(0, t - resolved[i]!))),
+    }
   })
   // Raw NOTIFY one-way: the floor LISTEN/NOTIFY sets.
   const listener = new pg.Client({ connectionString: url })
@@ -156,7 +165,7 @@ async function latency(url: string): Promise<{ ours: number[]; notify: number[] 
   }
   while (notify.length < PINGS) await new Promise((r) => setTimeout(r, 5))
   await Promise.all([listener.end(), sender.end()])
-  return { ours, notify: notify.sort((a, b) => a - b) }
+  return { fromCall, fromResolved, notify: notify.sort((a, b) => a - b) }
 }
 
 export async function benchPg(): Promise<void> {
@@ -172,15 +181,16 @@ export async function benchPg(): Promise<void> {
   const { load: loadRate, raw, ratio: loadRatio } = await load(url)
   const seq = sequential.measured
   const conc = concurrent.measured
-  const { ours, notify } = await latency(url)
+  const { fromCall, fromResolved, notify } = await latency(url)
   const ms = (n: number) => `${n.toFixed(2)} ms`
   const rows: Row[] = [
     { what: `sequential durable Fire (${SEQUENTIAL})`, value: perSecond(seq), baseline: `${perSecond(sequential.baseline)} raw INSERT txns`, ratio: `${sequential.ratio.toFixed(2)}x`, goal: '' },
     { what: `concurrent durable Fire, ${ACTORS} actors x ${PER_ACTOR}`, value: perSecond(conc), baseline: `${perSecond(concurrent.baseline)} raw INSERT txns`, ratio: `${concurrent.ratio.toFixed(1)}x`, goal: '>= 10x single inserts' },
     { what: '  the same, against raw 1000-row INSERTs', value: perSecond(conc), baseline: `${perSecond(bulk)} raw rows`, ratio: `${(conc / bulk).toFixed(2)}x`, goal: '(for reference)' },
     { what: `Load of a ${LOAD.toLocaleString('en-US')}-event stream`, value: perSecond(loadRate), baseline: `${perSecond(raw)} raw read+parse`, ratio: `${loadRatio.toFixed(2)}x`, goal: '' },
-    { what: 'live delivery, commit to handler, p50', value: ms(percentile(ours, 50)), baseline: `${ms(percentile(notify, 50))} raw NOTIFY`, ratio: `${(percentile(ours, 50) / percentile(notify, 50)).toFixed(1)}x`, goal: '' },
-    { what: 'live delivery, commit to handler, p99', value: ms(percentile(ours, 99)), baseline: `${ms(percentile(notify, 99))} raw NOTIFY`, ratio: `${(percentile(ours, 99) / percentile(notify, 99)).toFixed(1)}x`, goal: 'p99 < 5 ms' },
+    { what: 'live delivery from the append call, p50', value: ms(percentile(fromCall, 50)), baseline: `${ms(percentile(notify, 50))} raw NOTIFY`, ratio: `${(percentile(fromCall, 50) / percentile(notify, 50)).toFixed(1)}x`, goal: '' },
+    { what: 'live delivery from the append call, p99', value: ms(percentile(fromCall, 99)), baseline: `${ms(percentile(notify, 99))} raw NOTIFY`, ratio: `${(percentile(fromCall, 99) / percentile(notify, 99)).toFixed(1)}x`, goal: 'p99 < 5 ms (commit to handler)' },
+    { what: '  from the append resolved, p99', value: ms(percentile(fromResolved, 99)), baseline: `${ms(percentile(notify, 99))} raw NOTIFY`, ratio: `${(percentile(fromResolved, 99) / percentile(notify, 99)).toFixed(1)}x`, goal: '(the commit lies between)' },
   ]
   printTable('PgStore on a local PostgreSQL 15 (synchronous_commit on; Fire and Load medians of 3 runs paired with their baseline)', rows)
 }
