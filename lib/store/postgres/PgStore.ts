@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { storedEnvelope, type EventEnvelope, type NewEvent } from '../../envelope.js'
 import { ConcurrencyError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
+import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
 import { assertWellFormedBatch, storedBatch } from '../appendRules.js'
 import { CommitSignal } from '../CommitSignal.js'
@@ -92,6 +93,8 @@ export class PgStore implements StorageAdapter {
   private readonly subscriptions = new Set<Subscription>()
   private listener: pg.Client | undefined
   private closed = false
+  // Set once the schema is migrated: appends then skip waiting on `ready`.
+  private prepared = false
 
   constructor(private readonly options: PgStoreOptions) {
     this.schema = options.schema ?? 'omniscient'
@@ -112,23 +115,29 @@ export class PgStore implements StorageAdapter {
     const client = await this.connect()
     try {
       await migrate(client, this.schema)
+      this.prepared = true
     } finally {
       client.release()
     }
   }
 
-  async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
-    this.assertOpen()
-    assertWellFormedBatch(streamId, events)
-    const encoded = events.map((e) => {
-      try {
-        return { id: e.id, name: e.name, data: encodeEventData(e.data), schemaVersion: e.schemaVersion, at: e.at, meta: JSON.stringify(e.meta) }
-      } catch (err) {
-        throw new StorageError(`event "${e.name}" on "${streamId}" cannot be stored as JSON: ${(err as Error).message}`, { cause: err, code: 'UNSERIALIZABLE' })
-      }
-    })
-    await this.ready
-    return this.commits.submit({ streamId, events, encoded, options })
+  append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    // Not `async`: once the schema is ready, the hot path goes straight to the group commit.
+    try {
+      this.assertOpen()
+      assertWellFormedBatch(streamId, events)
+      const encoded = events.map((e) => {
+        try {
+          return { id: e.id, name: e.name, data: encodeEventData(e.data), schemaVersion: e.schemaVersion, at: e.at, meta: JSON.stringify(e.meta) }
+        } catch (err) {
+          throw new StorageError(`event "${e.name}" on "${streamId}" cannot be stored as JSON: ${(err as Error).message}`, { cause: err, code: 'UNSERIALIZABLE' })
+        }
+      })
+      const work: AppendWork = { streamId, events, encoded, options }
+      return this.prepared ? this.commits.submit(work) : this.ready.then(() => this.commits.submit(work))
+    } catch (err) {
+      return rejected(err)
+    }
   }
 
   private async appendGroup(works: readonly AppendWork[]): Promise<Array<Outcome<AppendResult>>> {
@@ -153,17 +162,24 @@ export class PgStore implements StorageAdapter {
       throw this.typed(err, `append of ${works.length} batch(es)`, 'STORAGE_INDETERMINATE')
     }
     this.signal.notify()
+    // Stored appends are answered at once; only a refused one may need a read (is it a retry?).
     const outcomes: Array<Outcome<AppendResult>> = []
-    for (const [i, work] of works.entries()) outcomes.push(await this.outcome(work, results[i]!))
+    const refusals: Array<Promise<void>> = []
+    works.forEach((work, i) => {
+      const result = results[i]!
+      if ('positions' in result) {
+        const events = work.events.map((e, k) => storedEnvelope(e, work.streamId, result.firstVersion + k, Number(result.positions[k])))
+        outcomes[i] = { ok: true, value: { events, alreadyStored: false } }
+      } else {
+        refusals.push(this.refusal(work, result).then((outcome) => void (outcomes[i] = outcome)))
+      }
+    })
+    if (refusals.length > 0) await Promise.all(refusals)
     return outcomes
   }
 
-  private async outcome(work: AppendWork, result: GroupResult): Promise<Outcome<AppendResult>> {
+  private async refusal(work: AppendWork, result: Exclude<GroupResult, { positions: unknown }>): Promise<Outcome<AppendResult>> {
     try {
-      if ('positions' in result) {
-        const events = work.events.map((e, i) => storedEnvelope(e, work.streamId, result.firstVersion + i, Number(result.positions[i])))
-        return { ok: true, value: { events, alreadyStored: false } }
-      }
       if (result.error === 'lease') return { ok: false, error: new LeaseLostError(work.options.lease!.name, work.options.lease!.term, result.currentTerm) }
       // A version mismatch or a duplicate id: a retry of a stored batch is answered from the store.
       const retried = await this.storedBatchOf(work)
