@@ -24,6 +24,8 @@ async function rawInserts(url: URL, concurrency: number, total: number): Promise
   const c: Connection = await r.connect({ host: url.hostname, port: Number(url.port || 28015), silent: true })
   const db = url.pathname.slice(1)
   const table = `${prefix()}raw`
+  // The raw baseline may run before any store has created the database.
+  await r.branch(r.dbList().contains(db), null, r.dbCreate(db)).run(c)
   await r.db(db).tableCreate(table).run(c)
   await r.db(db).table(table).wait().run(c)
   try {
