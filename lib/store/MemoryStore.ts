@@ -2,7 +2,7 @@ import type { EventEnvelope, NewEvent } from '../envelope.js'
 import { SnapshotCorruptError } from '../errors.js'
 import { parseStoredJson } from '../safeData.js'
 import { CommitSignal } from './CommitSignal.js'
-import { decodeEventData, decodeEventMeta, encodeEventData } from './eventJson.js'
+import { decodeEventData, decodeEventMeta, encodeEvent } from './eventJson.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from './Subscription.js'
 import { assertExpectedVersion, assertWellFormedBatch, storedBatch } from './appendRules.js'
 import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from './leaseRules.js'
@@ -73,15 +73,10 @@ export class MemoryStore implements StorageAdapter {
     if (options.lease) assertCurrentTerm(this.leases.get(options.lease.name), options.lease.name, options.lease.term)
     assertExpectedVersion(streamId, options.expectedVersion, stream.length)
     const rows = events.map((event, i): Row => ({
-      id: event.id,
+      ...encodeEvent(streamId, event),
       streamId,
       version: stream.length + i + 1,
       position: this.log.length + i + 1,
-      name: event.name,
-      data: encodeEventData(event.data),
-      schemaVersion: event.schemaVersion,
-      at: event.at,
-      meta: JSON.stringify(event.meta),
     }))
     // Nothing above may throw after this point, so the batch lands whole.
     for (const row of rows) {

@@ -1,4 +1,5 @@
-import type { EventMeta } from '../envelope.js'
+import type { EventMeta, NewEvent } from '../envelope.js'
+import { StorageError } from '../errors.js'
 import { parseStoredJson } from '../safeData.js'
 
 // Event data may be `undefined` (an event with no payload). JSON has no such value, and
@@ -28,4 +29,23 @@ export function decodeEventMeta(text: string): EventMeta {
     lastMetaText = text
   }
   return lastMeta
+}
+
+/** An event as every adapter stores it: data and meta as JSON text. */
+export interface EncodedEvent {
+  readonly id: string
+  readonly name: string
+  readonly data: string
+  readonly schemaVersion: number
+  readonly at: number
+  readonly meta: string
+}
+
+/** Encodes an event for storage; what JSON cannot hold is a StorageError (UNSERIALIZABLE) naming the event and stream. */
+export function encodeEvent(streamId: string, event: NewEvent): EncodedEvent {
+  try {
+    return { id: event.id, name: event.name, data: encodeEventData(event.data), schemaVersion: event.schemaVersion, at: event.at, meta: JSON.stringify(event.meta) }
+  } catch (err) {
+    throw new StorageError(`event "${event.name}" on "${streamId}" cannot be stored as JSON: ${(err as Error).message}`, { cause: err, code: 'UNSERIALIZABLE' })
+  }
 }

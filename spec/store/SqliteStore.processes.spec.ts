@@ -102,12 +102,4 @@ describe('SqliteStore', () => {
       await store.close()
     }
   })
-
-  it('should refuse event data JSON cannot hold, with the event named', async () => {
-    const store = new SqliteStore({ file: ':memory:' })
-    const err = await store.append('s', [newEvent('big', { n: 1n })], { expectedVersion: 0 }).catch((e: unknown) => e)
-    expect(err).to.be.instanceOf(StorageError).and.to.have.property('code', 'UNSERIALIZABLE')
-    expect((err as Error).message).to.include('"big"')
-    await store.close()
-  })
 })

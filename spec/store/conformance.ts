@@ -140,6 +140,13 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
         expect(await store.headPosition()).to.equal(0)
       })
 
+      it('should refuse event data JSON cannot hold, naming the event, storing none of the batch', async () => {
+        const err = await rejection(store.append('s1', [newEvent(), newEvent('big', { n: 1n })], { expectedVersion: 0 }))
+        expect(err).to.be.instanceOf(StorageError).and.to.have.property('code', 'UNSERIALIZABLE')
+        expect((err as Error).message).to.include('"big"').and.to.include('"s1"')
+        expect(await store.streamVersion('s1')).to.equal(0)
+      })
+
       it('should let exactly one of many concurrent writers expecting the same version win', async () => {
         await store.append('s1', [newEvent()], { expectedVersion: 0 })
         const outcomes = await Promise.allSettled(

@@ -5,7 +5,7 @@ import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
 import { assertWellFormedBatch, storedBatch } from '../appendRules.js'
 import { CommitSignal } from '../CommitSignal.js'
-import { decodeEventData, decodeEventMeta, encodeEventData } from '../eventJson.js'
+import { decodeEventData, decodeEventMeta, encodeEvent, type EncodedEvent } from '../eventJson.js'
 import { GroupCommit, type Outcome } from '../GroupCommit.js'
 import { leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../leaseRules.js'
 import type {
@@ -35,7 +35,7 @@ export interface PgStoreOptions {
 interface AppendWork {
   readonly streamId: string
   readonly events: readonly NewEvent[]
-  readonly encoded: ReadonlyArray<{ id: string; name: string; data: string; schemaVersion: number; at: number; meta: string }>
+  readonly encoded: readonly EncodedEvent[]
   readonly options: AppendOptions
 }
 
@@ -126,13 +126,7 @@ export class PgStore implements StorageAdapter {
     try {
       this.assertOpen()
       assertWellFormedBatch(streamId, events)
-      const encoded = events.map((e) => {
-        try {
-          return { id: e.id, name: e.name, data: encodeEventData(e.data), schemaVersion: e.schemaVersion, at: e.at, meta: JSON.stringify(e.meta) }
-        } catch (err) {
-          throw new StorageError(`event "${e.name}" on "${streamId}" cannot be stored as JSON: ${(err as Error).message}`, { cause: err, code: 'UNSERIALIZABLE' })
-        }
-      })
+      const encoded = events.map((e) => encodeEvent(streamId, e))
       const work: AppendWork = { streamId, events, encoded, options }
       return this.prepared ? this.commits.submit(work) : this.ready.then(() => this.commits.submit(work))
     } catch (err) {

@@ -4,9 +4,10 @@ import { ConcurrencyError, LeaseLostError, SnapshotCorruptError, StorageError, i
 import { parseStoredJson } from '../../safeData.js'
 import { assertWellFormedBatch, storedBatch } from '../appendRules.js'
 import { CommitSignal } from '../CommitSignal.js'
+import { encodeEvent } from '../eventJson.js'
 import type { AppendOptions, AppendResult, LeaseState, ReadAllOptions, ReadStreamOptions, Snapshot, StorageAdapter } from '../StorageAdapter.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
-import { commitEnvelopes, toStoredEvent, type CommitDoc, type CommitKey, type SnapshotDoc, type TombstoneDoc } from './documents.js'
+import { commitEnvelopes, type CommitDoc, type CommitKey, type SnapshotDoc, type TombstoneDoc } from './documents.js'
 import { writeOutcome, type WriteOutcome } from './failures.js'
 import { RethinkLeases, type LeaseClock } from './leases.js'
 import { parseRethinkUrl, RethinkConnection, type ConnectionTiming, type RethinkServer } from './RethinkConnection.js'
@@ -95,7 +96,7 @@ export class RethinkStore implements StorageAdapter {
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
     this.assertOpen()
     assertWellFormedBatch(streamId, events)
-    const stored = events.map((e) => toStoredEvent(streamId, e))
+    const stored = events.map((e) => encodeEvent(streamId, e))
     await this.ready()
     const work = this.appendOnce(streamId, events, stored, options)
     this.inFlight.add(work)

@@ -1,6 +1,5 @@
-import type { EventEnvelope, NewEvent } from '../../envelope.js'
-import { StorageError } from '../../errors.js'
-import { decodeEventData, decodeEventMeta, encodeEventData } from '../eventJson.js'
+import type { EventEnvelope } from '../../envelope.js'
+import { decodeEventData, decodeEventMeta, type EncodedEvent } from '../eventJson.js'
 
 // The documents RethinkStore keeps, and how events go in and out of them.
 
@@ -8,14 +7,7 @@ import { decodeEventData, decodeEventMeta, encodeEventData } from '../eventJson.
 export type CommitKey = [string, number]
 
 /** One event inside a commit; data and meta as JSON text, so that replay returns exactly what was fired. */
-export interface StoredEvent {
-  id: string
-  name: string
-  data: string
-  schemaVersion: number
-  at: number
-  meta: string
-}
+export type StoredEvent = EncodedEvent
 
 /**
  * One append: all its events in one document, because RethinkDB writes are atomic per
@@ -92,14 +84,6 @@ export interface LeaseDoc {
   stamp: number
   /** Commit keys the holder is inserting right now (fencing, see leases.ts). */
   intents: CommitKey[]
-}
-
-export function toStoredEvent(streamId: string, e: NewEvent): StoredEvent {
-  try {
-    return { id: e.id, name: e.name, data: encodeEventData(e.data), schemaVersion: e.schemaVersion, at: e.at, meta: JSON.stringify(e.meta) }
-  } catch (err) {
-    throw new StorageError(`event "${e.name}" on "${streamId}" cannot be stored as JSON: ${(err as Error).message}`, { cause: err, code: 'UNSERIALIZABLE' })
-  }
 }
 
 /** The events of a positioned commit as envelopes. */

@@ -18,7 +18,7 @@ import type {
   Snapshot,
   StorageAdapter,
 } from '../StorageAdapter.js'
-import { decodeEventData, decodeEventMeta, encodeEventData } from '../eventJson.js'
+import { decodeEventData, decodeEventMeta, encodeEvent, type EncodedEvent } from '../eventJson.js'
 import { CommitSignal } from '../CommitSignal.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
 import { GroupCommit } from '../GroupCommit.js'
@@ -46,16 +46,12 @@ export interface SqliteStoreOptions {
 
 interface AppendWork {
   readonly streamId: string
-  readonly events: readonly SerializedEvent[]
+  readonly events: readonly NewEvent[]
+  readonly encoded: readonly EncodedEvent[]
   readonly expectedVersion: ExpectedVersion
   readonly lease: AppendOptions['lease']
 }
 
-interface SerializedEvent {
-  readonly source: NewEvent
-  readonly data: string
-  readonly meta: string
-}
 
 type EventRow = [
   position: number,
@@ -199,8 +195,8 @@ export class SqliteStore implements StorageAdapter {
     try {
       this.assertOpen()
       assertWellFormedBatch(streamId, events)
-      const serialized = events.map((event) => serialize(streamId, event))
-      return this.commits.submit({ streamId, events: serialized, expectedVersion: options.expectedVersion, lease: options.lease })
+      const encoded = events.map((event) => encodeEvent(streamId, event))
+      return this.commits.submit({ streamId, events, encoded, expectedVersion: options.expectedVersion, lease: options.lease })
     } catch (err) {
       return rejected(err)
     }
@@ -220,16 +216,16 @@ export class SqliteStore implements StorageAdapter {
       assertExpectedVersion(streamId, work.expectedVersion, current)
     }
     const stored: EventEnvelope[] = []
-    for (const { source, data, meta } of work.events) {
-      const version = current + stored.length + 1
-      const info = this.sql.insert.run(source.id, streamId, version, source.name, data, source.schemaVersion, source.at, meta)
-      stored.push(storedEnvelope(source, streamId, version, Number(info.lastInsertRowid)))
-    }
+    work.encoded.forEach((e, i) => {
+      const version = current + i + 1
+      const info = this.sql.insert.run(e.id, streamId, version, e.name, e.data, e.schemaVersion, e.at, e.meta)
+      stored.push(storedEnvelope(work.events[i]!, streamId, version, Number(info.lastInsertRowid)))
+    })
     return { events: stored, alreadyStored: false }
   }
 
   private storedBatchOf(work: AppendWork): AppendResult | undefined {
-    const stored = storedBatch(work.streamId, work.events.map((e) => e.source), (id) => {
+    const stored = storedBatch(work.streamId, work.events, (id) => {
       const row = this.sql.byId.get(id)
       return row && rowToEnvelope(row)
     })
@@ -386,15 +382,4 @@ export class SqliteStore implements StorageAdapter {
 function isDuplicateId(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown }
   return e.code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof e.message === 'string' && e.message.includes('events.id')
-}
-
-function serialize(streamId: string, event: NewEvent): SerializedEvent {
-  try {
-    return { source: event, data: encodeEventData(event.data), meta: JSON.stringify(event.meta) }
-  } catch (err) {
-    throw new StorageError(`event "${event.name}" on "${streamId}" cannot be stored as JSON: ${(err as Error).message}`, {
-      cause: err,
-      code: 'UNSERIALIZABLE',
-    })
-  }
 }
