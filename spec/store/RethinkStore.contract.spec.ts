@@ -16,8 +16,6 @@ if (url) {
         await dropTables(tablePrefix)
       },
     }
-  }, {
-    concurrentSharedIds: 'RethinkDB has no unique secondary index; ids are checked before the insert, so only a retry on the same stream is caught (docs/adapters.md)',
   })
 } else {
   describe('StorageAdapter contract: RethinkStore', () => {

@@ -1,6 +1,6 @@
 import { r, type RCursor, type RDatum } from 'rethinkdb-ts'
 import type { EventEnvelope, NewEvent } from '../../envelope.js'
-import { ConcurrencyError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
+import { ConcurrencyError, IdempotencyError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
 import { assertWellFormedBatch, storedBatch } from '../appendRules.js'
 import { CommitSignal } from '../CommitSignal.js'
@@ -12,6 +12,7 @@ import { writeOutcome, type WriteOutcome } from './failures.js'
 import { RethinkLeases, type LeaseClock } from './leases.js'
 import { parseRethinkUrl, RethinkConnection, type ConnectionTiming, type RethinkServer } from './RethinkConnection.js'
 import { ensureSchema, type Tables } from './schema.js'
+import { IdClaims } from './idClaims.js'
 import { Sequencer } from './Sequencer.js'
 
 /** Options of `RethinkStore`. */
@@ -58,6 +59,7 @@ export class RethinkStore implements StorageAdapter {
   private t!: Tables
   private sequencer!: Sequencer
   private leases!: RethinkLeases
+  private claims!: IdClaims
   private readonly signal = new CommitSignal()
   private readonly subscriptions = new Set<Subscription>()
   private readonly inFlight = new Set<Promise<unknown>>()
@@ -83,6 +85,7 @@ export class RethinkStore implements StorageAdapter {
         this.t = tables
         this.sequencer = new Sequencer(this.db, tables, () => this.signal.notify())
         this.leases = new RethinkLeases(this.db, tables, this.options.leaseClock ?? 'server')
+        this.claims = new IdClaims(this.db, tables)
         return tables
       },
       (err: unknown) => {
@@ -128,18 +131,42 @@ export class RethinkStore implements StorageAdapter {
         events: stored,
         ...(options.lease ? { fenceTerm: options.lease.term } : {}),
       }
-      const outcome = await this.insertFenced(doc, options.lease)
+      // The ids first: RethinkDB cannot keep them unique across streams by itself.
+      const others = await this.repeatable('claim event ids', () => this.claims.claim(ids, key, doc.commitId))
+      if (others.length > 0) {
+        await this.release(ids, key, doc.commitId)
+        for (const claim of others) {
+          const fate = await this.repeatable('take over an event id', () => this.claims.takeOver(claim, key, doc.commitId))
+          if (fate === 'busy') throw new IdempotencyError(claim.id, `is being appended to "${claim.commit[0]}" by another writer; not stored here`)
+        }
+        continue // a stored one is found by the next attempt's read; a taken one is claimed again
+      }
+      let outcome: WriteOutcome
+      try {
+        outcome = await this.insertFenced(doc, options.lease)
+      } catch (err) {
+        // Refused before or by the insert: nothing landed. (A lost answer keeps the claims: it may have.)
+        if (err instanceof LeaseLostError) await this.release(ids, key, doc.commitId)
+        throw err
+      }
       if (outcome !== 'written') {
         const existing = await this.db.read<CommitDoc | TombstoneDoc | null>(this.t.commits.get(key), `read commit "${streamId}"@${key[1]}`)
+        // Our own earlier attempt, whose answer was lost: it is stored.
+        if (existing && !('tombstone' in existing) && existing.commitId === doc.commitId) {
+          const position = await this.sequencer.positionOf(key)
+          return { events: commitEnvelopes(doc, position), alreadyStored: false }
+        }
+        await this.release(ids, key, doc.commitId)
         if (existing && 'tombstone' in existing) {
-          const lease = options.lease!
+          if ((existing.blocked ?? []).includes(doc.commitId)) {
+            throw new IdempotencyError(ids[0]!, `was taken over by another append while this one was held up; this append is not stored`)
+          }
+          const lease = options.lease
+          if (!lease) throw new StorageError(`append to "${streamId}": a tombstone refused an unfenced commit`, { code: 'STORAGE' })
           throw new LeaseLostError(lease.name, lease.term, (await this.leases.read(lease.name))?.term ?? existing.term)
         }
-        // Our own earlier attempt, whose answer was lost: it is stored.
-        if (existing?.commitId !== doc.commitId) {
-          if (options.expectedVersion === 'any') continue
-          throw new ConcurrencyError(streamId, expected, await this.streamVersion(streamId))
-        }
+        if (options.expectedVersion === 'any') continue
+        throw new ConcurrencyError(streamId, expected, await this.streamVersion(streamId))
       }
       const position = await this.sequencer.positionOf(key)
       return { events: commitEnvelopes(doc, position), alreadyStored: false }
@@ -156,6 +183,11 @@ export class RethinkStore implements StorageAdapter {
     }
     const again = storedBatch(streamId, events, (id) => byId.get(id))
     return { events: again!, alreadyStored: true }
+  }
+
+  /** Frees the ids of a commit that did not land (repeatable: it deletes only this commit's claims). */
+  private release(ids: readonly string[], key: CommitKey, commitId: string): Promise<void> {
+    return this.repeatable('release event ids', () => this.claims.release(ids, key, commitId))
   }
 
   /** Inserts a commit, under its lease's announcement when it has one. */
@@ -175,26 +207,45 @@ export class RethinkStore implements StorageAdapter {
    * first attempt landed, the retry finds it (and the caller recognises its commitId). The key
    * may hold a tombstone: a later term, or a writer without a lease, replaces it.
    */
-  private async insertCommit(doc: CommitDoc): Promise<WriteOutcome> {
+  private insertCommit(doc: CommitDoc): Promise<WriteOutcome> {
+    return this.repeatable(`append to "${doc.stream}"`, async () => {
+      const result = await this.db.write(
+        this.t.commits.insert(r.expr(doc).merge<CommitDoc>({ pending: r.now() }), {
+          durability: 'hard',
+          // A tombstone gives way, except to a commit it blocks by id or (fencing) by term.
+          conflict: (_id: RDatum, old: RDatum, fresh: RDatum) =>
+            r.branch(
+              old
+                .hasFields('tombstone')
+                .and(old('blocked').default([]).contains(fresh('commitId')).not())
+                .and(fresh.hasFields('fenceTerm').not().or(fresh('fenceTerm').gt(old('term')))),
+              fresh,
+              old,
+            ),
+        }),
+        `append to "${doc.stream}"`,
+      )
+      return writeOutcome(result, `append to "${doc.stream}"`)
+    })
+  }
+
+  /**
+   * Runs a write that is safe to send again as it is (the same document, the same claims): a
+   * lost answer or a dropped connection is retried a few times. If an answer was lost and the
+   * server then stayed away, the failure says "indeterminate": it may have happened.
+   */
+  private async repeatable<T>(what: string, write: () => Promise<T>): Promise<T> {
     let indeterminate: unknown
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = await this.db.write(
-          this.t.commits.insert(r.expr(doc).merge<CommitDoc>({ pending: r.now() }), {
-            durability: 'hard',
-            conflict: (_id: RDatum, old: RDatum, fresh: RDatum) =>
-              r.branch(old.hasFields('tombstone').and(fresh.hasFields('fenceTerm').not().or(fresh('fenceTerm').gt(old('term')))), fresh, old),
-          }),
-          `append to "${doc.stream}"`,
-        )
-        return writeOutcome(result, `append to "${doc.stream}"`)
+        return await write()
       } catch (err) {
         const code = isOmniscientError(err) ? err.code : ''
         if (code === 'STORAGE_INDETERMINATE') indeterminate = err
         const retryable = code === 'STORAGE_INDETERMINATE' || code === 'STORAGE_UNAVAILABLE'
         if (!retryable || attempt >= INSERT_RETRIES) {
           if (indeterminate && code !== 'STORAGE_INDETERMINATE') {
-            throw new StorageError(`append to "${doc.stream}" may or may not be stored (the answer was lost, then the server stayed away); retrying with the same ids is safe`, { cause: err, code: 'STORAGE_INDETERMINATE' })
+            throw new StorageError(`${what} may or may not have happened (the answer was lost, then the server stayed away); retrying with the same ids is safe`, { cause: err, code: 'STORAGE_INDETERMINATE' })
           }
           throw err
         }

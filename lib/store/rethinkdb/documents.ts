@@ -33,14 +33,28 @@ export interface CommitDoc {
 }
 
 /**
- * A key a deposed lease holder announced (see leases.ts) and the next holder blocked: the
- * deposed holder's late insert finds it and fails. Any later writer replaces it.
+ * A commit key blocked for some writers, who find it and fail, while any other writer replaces
+ * it. Laid by a new lease holder at keys a deposed holder announced (see leases.ts; `term`), and
+ * by a writer taking over the event ids of an abandoned commit (see idClaims.ts; `blocked`).
+ * Both kinds merge into one document when they meet at one key.
  */
 export interface TombstoneDoc {
   id: CommitKey
   tombstone: true
-  /** The deposed term. */
+  /** Fenced writers of this term or an older one are refused (0: none). */
   term: number
+  /** Commits (by commitId) that must never land here: their event ids went to another commit. */
+  blocked?: string[]
+}
+
+/** Who owns an event id: the commit that carries it, or is about to. */
+export interface IdClaimDoc {
+  /** The event id. */
+  id: string
+  commit: CommitKey
+  commitId: string
+  /** Server time of the claim. */
+  at: unknown
 }
 
 /**

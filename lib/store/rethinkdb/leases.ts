@@ -2,6 +2,7 @@ import { r, type RDatum, type WriteResult } from 'rethinkdb-ts'
 import { LeaseLostError, StorageError } from '../../errors.js'
 import type { LeaseState } from '../StorageAdapter.js'
 import type { CommitDoc, CommitKey, LeaseDoc, TombstoneDoc } from './documents.js'
+import { mergeTombstones } from './idClaims.js'
 import { writeOutcome } from './failures.js'
 import type { RethinkConnection } from './RethinkConnection.js'
 import type { Tables } from './schema.js'
@@ -153,7 +154,7 @@ export class RethinkLeases {
   /** Blocks announced keys of a deposed term: a real commit already there stays (it landed in time). */
   private async tombstone(keys: readonly CommitKey[], term: number): Promise<void> {
     const docs: TombstoneDoc[] = keys.map((id) => ({ id, tombstone: true, term }))
-    const result = await this.db.write(this.t.commits.insert(docs as unknown as CommitDoc[], { conflict: 'error', durability: 'hard' }), 'lay tombstones')
+    const result = await this.db.write(this.t.commits.insert(docs as unknown as CommitDoc[], { conflict: mergeTombstones, durability: 'hard' }), 'lay tombstones')
     writeOutcome(result, 'lay tombstones')
   }
 }

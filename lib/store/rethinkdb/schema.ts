@@ -1,5 +1,5 @@
 import { r, type RDatum, type RStream, type RTable } from 'rethinkdb-ts'
-import type { CheckpointDoc, CommitDoc, HeadDoc, LeaseDoc, SequenceEntry, SnapshotDoc } from './documents.js'
+import type { CheckpointDoc, CommitDoc, HeadDoc, IdClaimDoc, LeaseDoc, SequenceEntry, SnapshotDoc } from './documents.js'
 import { alreadyExists, failureText, writeOutcome } from './failures.js'
 import type { RethinkConnection } from './RethinkConnection.js'
 
@@ -12,9 +12,11 @@ export interface Tables {
   readonly snapshots: RTable<SnapshotDoc>
   readonly checkpoints: RTable<CheckpointDoc>
   readonly leases: RTable<LeaseDoc>
+  /** Event id -> the commit that owns it: RethinkDB has no unique secondary index. */
+  readonly ids: RTable<IdClaimDoc>
 }
 
-const NAMES = ['commits', 'sequence', 'meta', 'snapshots', 'checkpoints', 'leases'] as const
+const NAMES = ['commits', 'sequence', 'meta', 'snapshots', 'checkpoints', 'leases', 'ids'] as const
 
 export function tablesOf(db: string, prefix: string): Tables {
   const d = r.db(db)
@@ -25,6 +27,7 @@ export function tablesOf(db: string, prefix: string): Tables {
     snapshots: d.table<SnapshotDoc>(`${prefix}snapshots`),
     checkpoints: d.table<CheckpointDoc>(`${prefix}checkpoints`),
     leases: d.table<LeaseDoc>(`${prefix}leases`),
+    ids: d.table<IdClaimDoc>(`${prefix}ids`),
   }
 }
 

@@ -1,0 +1,106 @@
+import { r, type RDatum, type WriteResult } from 'rethinkdb-ts'
+import type { CommitDoc, CommitKey, IdClaimDoc, TombstoneDoc } from './documents.js'
+import { writeOutcome } from './failures.js'
+import type { RethinkConnection } from './RethinkConnection.js'
+import type { Tables } from './schema.js'
+
+/** A claim older than this whose commit never appeared is taken to be abandoned (a crashed writer). */
+const ABANDONED_AFTER_S = 10
+const NOTHING = { deleted: 0, errors: 0, inserted: 0, replaced: 0, skipped: 1, unchanged: 0 }
+
+/** What became of another commit's claim on an id this append wants. */
+export type TakeOver = 'taken' | 'stored' | 'busy'
+
+/**
+ * Conflict rule for laying a tombstone: a real commit stays; tombstones merge (the highest
+ * term, every blocked commit), so fencing and abandoned ids can share a key.
+ */
+export const mergeTombstones = (_id: RDatum, old: RDatum, fresh: RDatum): RDatum =>
+  r.branch(
+    old.hasFields('tombstone'),
+    old.merge({ term: r.expr([old('term'), fresh('term')]).max(), blocked: old('blocked').default([]).setUnion(fresh('blocked').default([])) }),
+    old,
+  )
+
+/**
+ * Event ids are unique across streams, but RethinkDB has no unique secondary index. So an
+ * append first claims its ids in a table keyed by them (primary keys are unique), then inserts
+ * its commit; an append that loses a claim to another commit does not insert. A claim whose
+ * commit never appears (its writer crashed, or is held up) is taken over only once that commit
+ * can never land: a tombstone blocking it goes to its key first. Readers never look here.
+ */
+export class IdClaims {
+  constructor(
+    private readonly db: RethinkConnection,
+    private readonly t: Tables,
+  ) {}
+
+  /** Claims the ids for a commit; returns the claims other commits (or earlier attempts) hold. */
+  async claim(ids: readonly string[], commit: CommitKey, commitId: string): Promise<IdClaimDoc[]> {
+    const result = await this.db.write<WriteResult<IdClaimDoc>>(
+      this.t.ids.insert(
+        ids.map((id) => ({ id, commit, commitId, at: r.now() })),
+        { durability: 'hard', conflict: (_id: RDatum, old: RDatum, _fresh: RDatum) => old, returnChanges: 'always' },
+      ),
+      'claim event ids',
+    )
+    if (result.errors > 0) writeOutcome(result, 'claim event ids')
+    return (result.changes ?? []).map((c) => c.new_val!).filter((c) => !(c.commitId === commitId && sameKey(c.commit, commit)))
+  }
+
+  /** Drops the claims this commit holds: its insert did not land, so they must block nobody. */
+  async release(ids: readonly string[], commit: CommitKey, commitId: string): Promise<void> {
+    const result = await this.db.write<WriteResult<IdClaimDoc>>(
+      this.t.ids
+        .getAll(r.args([...ids]))
+        .filter((row: RDatum) => row('commitId').eq(commitId).and(row('commit').eq(commit)))
+        .delete({ durability: 'hard' }),
+      'release event ids',
+    )
+    if (result.errors > 0) writeOutcome(result, 'release event ids')
+  }
+
+  /**
+   * Takes another commit's claim over, if that commit is not stored and never will be: at once
+   * for an earlier attempt of the same batch (same commitId), else once the claim is older than
+   * ABANDONED_AFTER_S by the server's clock. A tombstone blocking the old commit at its key goes
+   * first, so that a writer held up meanwhile cannot land it later.
+   */
+  async takeOver(claim: IdClaimDoc, commit: CommitKey, commitId: string): Promise<TakeOver> {
+    const earlierAttempt = claim.commitId === commitId
+    const blocking: TombstoneDoc = { id: claim.commit, tombstone: true, term: 0, blocked: [claim.commitId] }
+    await this.db.write(
+      this.t.ids.get(claim.id).do((current: RDatum) =>
+        r.branch(
+          current
+            .ne(null)
+            .and(current('commitId').eq(claim.commitId))
+            .and(current('commit').eq(claim.commit))
+            .and(r.expr(earlierAttempt).or(current('at').lt(r.now().sub(ABANDONED_AFTER_S)))),
+          this.t.commits.insert(blocking as unknown as CommitDoc, { durability: 'hard', conflict: mergeTombstones }),
+          NOTHING,
+        ),
+      ),
+      'block an abandoned commit',
+    )
+    const there = await this.db.read<CommitDoc | TombstoneDoc | null>(this.t.commits.get(claim.commit), 'read an abandoned commit')
+    if (there && !('tombstone' in there) && there.commitId === claim.commitId) return 'stored'
+    // Dead: its key is blocked for it, or holds another commit (a key takes one commit only).
+    const dead = there !== null && ('tombstone' in there ? (there.blocked ?? []).includes(claim.commitId) : true)
+    if (!dead) return 'busy'
+    await this.db.write(
+      this.t.ids
+        .get(claim.id)
+        .replace(
+          (row: RDatum) => r.branch(row.ne(null).and(row('commitId').eq(claim.commitId)).and(row('commit').eq(claim.commit)), { id: claim.id, commit, commitId, at: r.now() }, row),
+          { durability: 'hard' },
+        ),
+      'take over an event id',
+    )
+    return 'taken'
+  }
+}
+
+function sameKey(a: CommitKey, b: CommitKey): boolean {
+  return a[0] === b[0] && a[1] === b[1]
+}
