@@ -466,6 +466,17 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
         expect(stale.status).to.equal('rejected')
         expect(current.status).to.equal('fulfilled')
       })
+      it('should fence only the appends of a group that name a lease', async () => {
+        await store.acquireLease('L', 'a', 1_000, 0)
+        const [fenced, free] = await Promise.allSettled([
+          store.append('x', [newEvent()], { expectedVersion: 0, lease: { name: 'L', term: 7 } }),
+          store.append('y', [newEvent(), newEvent()], { expectedVersion: 0 }),
+        ])
+        expect((fenced as PromiseRejectedResult).reason).to.be.instanceOf(LeaseLostError)
+        expect(free.status).to.equal('fulfilled')
+        expect(await store.streamVersion('x')).to.equal(0)
+        expect(await store.streamVersion('y')).to.equal(2)
+      })
     })
 
     describe('against a model (property-based)', () => {

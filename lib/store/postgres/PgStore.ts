@@ -5,7 +5,7 @@ import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
 import { assertWellFormedBatch, storedBatch } from '../appendRules.js'
 import { CommitSignal } from '../CommitSignal.js'
-import { decodeEventData, decodeEventMeta, encodeEvent, type EncodedEvent } from '../eventJson.js'
+import { decodeEventData, decodeEventMeta, encodeEvent } from '../eventJson.js'
 import { GroupCommit, type Outcome } from '../GroupCommit.js'
 import { leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../leaseRules.js'
 import type {
@@ -18,6 +18,7 @@ import type {
   StorageAdapter,
 } from '../StorageAdapter.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
+import { checkedGroupCall, distinctStreamsCall, distinctStreamsResults, onDistinctStreams, type AppendWork, type GroupResult } from './appendGroup.js'
 import { ident, migrate } from './schema.js'
 
 /** Options of `PgStore`. */
@@ -31,15 +32,6 @@ export interface PgStoreOptions {
   /** Told about connection failures that the store recovers from (a restarted server). */
   readonly onError?: (err: unknown) => void
 }
-
-interface AppendWork {
-  readonly streamId: string
-  readonly events: readonly NewEvent[]
-  readonly encoded: readonly EncodedEvent[]
-  readonly options: AppendOptions
-}
-
-type GroupResult = { positions: number[]; firstVersion: number } | { error: 'version'; actual: number } | { error: 'lease'; currentTerm: number } | { error: 'duplicate' }
 
 interface EventRow {
   position: string
@@ -57,6 +49,8 @@ const COLUMNS = 'position, id, stream_id, version, name, data, schema_version, a
 const PAGE = 2_000
 // PostgreSQL error classes that mean "the connection or server went away", not "your query is wrong".
 const CONNECTION_CLASSES = ['08', '57P']
+
+const isUniqueViolation = (err: unknown) => (err as { code?: unknown }).code === '23505'
 
 function rowToEnvelope(row: EventRow): EventEnvelope {
   return {
@@ -134,23 +128,14 @@ export class PgStore implements StorageAdapter {
     }
   }
 
-  private async appendGroup(works: readonly AppendWork[]): Promise<Array<Outcome<AppendResult>>> {
-    const payload = works.map((w) => ({
-      streamId: w.streamId,
-      expected: w.options.expectedVersion === 'any' ? 'any' : String(w.options.expectedVersion),
-      events: w.encoded,
-      ...(w.options.lease ? { leaseName: w.options.lease.name, leaseTerm: w.options.lease.term } : {}),
-    }))
+  private async appendGroup(works: readonly AppendWork[], checked = false): Promise<Array<Outcome<AppendResult>>> {
     let results: GroupResult[]
     try {
-      // One statement in autocommit: the server runs and commits it even if this process is
-      // paused meanwhile, so no client can sit on the append lock.
-      const res = await this.pool.query<{ r: GroupResult[] }>(`SELECT ${this.s}.append_group($1::jsonb, $2) AS r`, [JSON.stringify(payload), this.channel])
-      results = res.rows[0]!.r
+      results = await this.storeGroup(works, checked)
     } catch (err) {
       // Two appends of one group sharing an id fail the whole group: run them one by one.
-      if ((err as { code?: unknown }).code === '23505' && works.length > 1) {
-        return (await Promise.all(works.map((w) => this.appendGroup([w])))).flat()
+      if (isUniqueViolation(err) && works.length > 1) {
+        return (await Promise.all(works.map((w) => this.appendGroup([w], true)))).flat()
       }
       // Lost mid-commit: it may or may not have been stored. Retrying with the same ids is safe.
       throw this.typed(err, `append of ${works.length} batch(es)`, 'STORAGE_INDETERMINATE')
@@ -170,6 +155,26 @@ export class PgStore implements StorageAdapter {
     })
     if (refusals.length > 0) await Promise.all(refusals)
     return outcomes
+  }
+
+  /**
+   * Stores a group with one statement in autocommit: the server runs and commits it even if
+   * this process is paused meanwhile, so no client can sit on the append lock. A group on
+   * distinct streams takes the fast path, which leaves stored ids to the unique index; when
+   * one is hit, the group goes again through append_group, which checks ids append by append.
+   */
+  private async storeGroup(works: readonly AppendWork[], checked: boolean): Promise<GroupResult[]> {
+    if (!checked && onDistinctStreams(works)) {
+      const call = distinctStreamsCall(this.s, works, this.channel)
+      try {
+        const res = await this.pool.query<{ errors: Array<string | null>; versions: number[]; positions: string[] | null }>(call.text, call.values)
+        return distinctStreamsResults(works, res.rows[0]!)
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err
+      }
+    }
+    const call = checkedGroupCall(this.s, works, this.channel)
+    return (await this.pool.query<{ r: GroupResult[] }>(call.text, call.values)).rows[0]!.r
   }
 
   private async refusal(work: AppendWork, result: Exclude<GroupResult, { positions: unknown }>): Promise<Outcome<AppendResult>> {

@@ -49,7 +49,74 @@ ${appendGroupFunction(s)}
 ALTER TABLE ${s}.events ALTER COLUMN id TYPE TEXT COLLATE "C", ALTER COLUMN stream_id TYPE TEXT COLLATE "C";
 ${appendGroupFunction(s)}
 `,
+    // The fast path for the usual group. append_group stays, for the other groups and for the
+    // processes of the previous release during a rolling upgrade (both take the append lock).
+    appendDistinctStreamsFunction(s),
   ]
+}
+
+/**
+ * The usual group, each append on its own stream, in one statement. The client sends any
+ * other group to append_group. Differences with append_group, each measured on 200-append
+ * groups (docs/benchmarks.md):
+ * - arrays instead of one jsonb document: the server no longer parses every event twice (the
+ *   document, then each field out of it);
+ * - ids are not looked up before the insert: an id already stored fails the whole statement on
+ *   the unique index (SQLSTATE 23505) and the client sends the group again through
+ *   append_group, which checks each append's ids. Stored ids come back only with retries after
+ *   a lost answer; a look-up for every event cost more than these rare second tries.
+ * Appends refused on their lease term or expected version insert nothing; the others go on.
+ * Returns, per append, the refusal (NULL when stored) and the stream's version (or the lease's
+ * term when refused for it), and the stored events' positions in append then event order.
+ */
+function appendDistinctStreamsFunction(s: string): string {
+  return `
+CREATE OR REPLACE FUNCTION ${s}.append_distinct_streams(
+  stream_ids text[], expected_versions integer[], lease_names text[], lease_terms integer[],
+  event_owners integer[], event_ordinals integer[], event_ids text[], event_names text[], event_datas text[],
+  event_schema_versions integer[], event_ats bigint[], event_metas text[], channel text,
+  OUT errors text[], OUT versions integer[], OUT positions bigint[]
+) LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM pg_advisory_xact_lock(${APPEND_LOCK});
+  IF lease_names IS NOT NULL THEN
+    -- Leases named in the group stay as they are until this transaction commits.
+    PERFORM 1 FROM ${s}.leases WHERE name = ANY (lease_names) FOR SHARE;
+  END IF;
+  -- unnest pads a shorter (or NULL) array with NULLs: a group without leases sends none.
+  WITH appends AS MATERIALIZED (
+    -- Materialised: each stream's version is looked up once, not once per use below.
+    SELECT a.*, coalesce((SELECT max(e.version) FROM ${s}.events e WHERE e.stream_id = a.stream_id), 0) AS current_version,
+           CASE WHEN a.lease_name IS NULL THEN NULL ELSE (SELECT l.term FROM ${s}.leases l WHERE l.name = a.lease_name) END AS current_term
+    FROM unnest(stream_ids, expected_versions, lease_names, lease_terms) WITH ORDINALITY AS a(stream_id, expected, lease_name, lease_term, i)
+  ), judged AS (
+    SELECT appends.*, CASE
+      WHEN lease_name IS NOT NULL AND current_term IS DISTINCT FROM lease_term THEN 'lease'
+      WHEN expected IS NOT NULL AND expected <> current_version THEN 'version'
+    END AS error
+    FROM appends
+  ), inserted AS (
+    -- Rows in append then event order, so within a stream positions follow versions.
+    INSERT INTO ${s}.events (id, stream_id, version, name, data, schema_version, at, meta)
+    SELECT ev.id, j.stream_id, j.current_version + ev.ordinal, ev.name, ev.data, ev.schema_version, ev.at, ev.meta
+    FROM unnest(event_owners, event_ordinals, event_ids, event_names, event_datas, event_schema_versions, event_ats, event_metas)
+           WITH ORDINALITY AS ev(owner, ordinal, id, name, data, schema_version, at, meta, k)
+    JOIN judged j ON j.i = ev.owner
+    WHERE j.error IS NULL
+    ORDER BY ev.k
+    RETURNING position, stream_id, version
+  )
+  SELECT array_agg(j.error ORDER BY j.i),
+         array_agg(CASE WHEN j.error = 'lease' THEN coalesce(j.current_term, 0) ELSE j.current_version END ORDER BY j.i),
+         -- Matched by stream, which is unique in the group; not by the order rows came back in.
+         (SELECT array_agg(ins.position ORDER BY jj.i, ins.version) FROM inserted ins JOIN judged jj ON jj.stream_id = ins.stream_id)
+  INTO errors, versions, positions
+  FROM judged j;
+  -- Delivered at commit: a wake-up for live subscriptions in every process.
+  PERFORM pg_notify(channel, '');
+END
+$fn$;
+`
 }
 
 /** The current append_group; every migration that changes it runs this text again. */
