@@ -102,7 +102,9 @@ export class PgStore implements StorageAdapter {
     this.pool.on('error', (err) => this.report(err))
     this.ready = this.prepare()
     this.ready.catch(() => undefined)
-    this.commits = new GroupCommit((works) => this.appendGroup(works))
+    // Two groups at once: this process prepares and answers one while the server stores the
+    // other (the append lock serialises them there). One stream never in both: order kept.
+    this.commits = new GroupCommit((works) => this.appendGroup(works), { inFlight: 2, keyOf: (work) => work.streamId })
   }
 
   private async prepare(): Promise<void> {

@@ -76,7 +76,13 @@ CREATE OR REPLACE FUNCTION ${s}.append_distinct_streams(
   event_owners integer[], event_ordinals integer[], event_ids text[], event_names text[], event_datas text[],
   event_schema_versions integer[], event_ats bigint[], event_metas text[], channel text,
   OUT errors text[], OUT versions integer[], OUT positions bigint[]
-) LANGUAGE plpgsql AS $fn$
+)
+LANGUAGE plpgsql
+-- One plan per connection, kept: planned afresh for every call, as PL/pgSQL would by default
+-- since each call brings arrays of another length, the statement's planning cost more than
+-- running it for a group of one (sequential Fire: about 1,300/s planned each time, 2,000/s kept).
+SET plan_cache_mode = force_generic_plan
+AS $fn$
 BEGIN
   PERFORM pg_advisory_xact_lock(${APPEND_LOCK});
   IF lease_names IS NOT NULL THEN
