@@ -9,7 +9,7 @@ import { pairedRates, percentile, perSecond, printTable, rate, type Row } from '
 
 const SEQUENTIAL = 1_000
 const ACTORS = Number(process.env['PG_BENCH_ACTORS'] ?? 200)
-const PER_ACTOR = Math.max(1, Math.round(4_000 / ACTORS))
+const PER_ACTOR = Math.max(1, Math.round(Number(process.env['PG_BENCH_FIRES'] ?? 10_000) / ACTORS))
 const LOAD = 100_000
 const PINGS = 500
 let schemas = 0

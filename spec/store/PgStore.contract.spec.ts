@@ -4,19 +4,22 @@ import { describeStorageContract } from './conformance.js'
 
 const url = PG_URL
 if (url) {
-  describeStorageContract('PgStore', async () => {
-    const schema = freshSchema()
-    const store = new PgStore({ connectionString: url, schema })
-    return {
-      store,
-      corruptSnapshot: (actorType, streamId) =>
-        sql(`UPDATE "${schema}".snapshots SET state = '{"a": 1' WHERE actor_type = $1 AND stream_id = $2`, [actorType, streamId]),
-      dispose: async () => {
-        await store.close()
-        await dropSchema(schema)
-      },
-    }
-  })
+  // Once with appends as prepared statements (the default), once as behind a pooler that keeps none.
+  for (const preparedStatements of [true, false]) {
+    describeStorageContract(preparedStatements ? 'PgStore' : 'PgStore without prepared statements', async () => {
+      const schema = freshSchema()
+      const store = new PgStore({ connectionString: url, schema, preparedStatements })
+      return {
+        store,
+        corruptSnapshot: (actorType, streamId) =>
+          sql(`UPDATE "${schema}".snapshots SET state = '{"a": 1' WHERE actor_type = $1 AND stream_id = $2`, [actorType, streamId]),
+        dispose: async () => {
+          await store.close()
+          await dropSchema(schema)
+        },
+      }
+    })
+  }
 } else {
   describe('StorageAdapter contract: PgStore', () => {
     it.skip('runs with a PostgreSQL server: npm run test:pg (CI does)')

@@ -31,6 +31,11 @@ export interface PgStoreOptions {
   readonly schema?: string
   /** Told about connection failures that the store recovers from (a restarted server). */
   readonly onError?: (err: unknown) => void
+  /**
+   * Appends as a prepared statement on each pooled connection. Default true; set false behind
+   * a pooler that does not keep prepared statements (PgBouncer in transaction mode before 1.21).
+   */
+  readonly preparedStatements?: boolean
 }
 
 interface EventRow {
@@ -167,9 +172,9 @@ export class PgStore implements StorageAdapter {
    */
   private async storeGroup(works: readonly AppendWork[], checked: boolean): Promise<GroupResult[]> {
     if (!checked && onDistinctStreams(works)) {
-      const call = distinctStreamsCall(this.s, works, this.channel)
+      const call = distinctStreamsCall(this.s, works, this.channel, this.options.preparedStatements === false ? undefined : `omniscient_append_${this.schema}`)
       try {
-        const res = await this.pool.query<{ errors: Array<string | null>; versions: number[]; positions: string[] | null }>(call.text, call.values)
+        const res = await this.pool.query<{ errors: Array<string | null>; versions: number[]; positions: string[] | null }>(call)
         return distinctStreamsResults(works, res.rows[0]!)
       } catch (err) {
         if (!isUniqueViolation(err)) throw err
