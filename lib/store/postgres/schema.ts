@@ -5,8 +5,8 @@ export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
 }
 
-// Appends are serialised by one transaction-level advisory lock, taken inside append_group
-// and held until its commit. Positions (a sequence) are therefore assigned in commit order: a
+// Appends are serialised by one transaction-level advisory lock, taken inside both append
+// functions and held until commit. Positions (a sequence) are therefore assigned in commit order: a
 // reader that sees position n has seen every committed position below it, and never has to
 // wait for, or skip past, a position a slower concurrent transaction would commit later.
 // Rolled-back appends leave gaps in the sequence, which the contract allows.
