@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { expect } from 'chai'
@@ -15,6 +16,26 @@ describe('SqliteStore across processes', function () {
     file = join(tmp.dir, 'shared.db')
   })
   afterEach(() => tmp.remove())
+
+  it('should open a new file from 4 processes at once, round after round, every time', async () => {
+    // Regression: two processes switching a new file to WAL at once got SQLITE_BUSY at once,
+    // without the busy timeout, and the store failed to open (seen in CI, 1 round in 10 here).
+    const rounds = 12
+    const workers = ['p0', 'p1', 'p2', 'p3'].map((label) => startWorker('opener', [tmp.dir, label, String(rounds)]))
+    await waitUntil(() => workers.every((w) => w.lines.includes('ready')), 30_000, 'every worker to be ready')
+    for (let round = 0; round < rounds; round++) {
+      writeFileSync(join(tmp.dir, `go-${round}`), 'go')
+      await waitUntil(() => workers.every((w) => w.lines.some((l) => l === `opened ${round}` || l.startsWith(`failed ${round} `))), 30_000, `round ${round}`)
+    }
+    expect(await Promise.all(workers.map((w) => w.exited))).to.deep.equal([0, 0, 0, 0])
+    const failures = workers.flatMap((w) => w.lines.filter((l) => l.startsWith('failed')))
+    expect(failures).to.deep.equal([])
+    for (let round = 0; round < rounds; round++) {
+      const store = new SqliteStore({ file: join(tmp.dir, `db-${round}.db`) })
+      expect((await collect(store.readStream('s'))).map((e) => e.id).sort()).to.deep.equal(['p0', 'p1', 'p2', 'p3'].map((p) => `${p}-${round}`))
+      await store.close()
+    }
+  })
 
   it('should keep one gap-free stream when 4 processes append to it at once', async () => {
     const perProcess = 150

@@ -122,8 +122,9 @@ export class SqliteStore implements StorageAdapter {
     this.file = options.file
     try {
       if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true })
-      this.db = new BetterSqlite3(options.file, { timeout: options.busyTimeoutMs ?? 10_000 })
-      prepareDatabase(this.db, options.durability ?? 'full')
+      const busyTimeoutMs = options.busyTimeoutMs ?? 10_000
+      this.db = new BetterSqlite3(options.file, { timeout: busyTimeoutMs })
+      prepareDatabase(this.db, options.durability ?? 'full', busyTimeoutMs)
     } catch (err) {
       throw new StorageError(`cannot open SQLite database "${options.file}": ${(err as Error).message}`, { cause: err })
     }

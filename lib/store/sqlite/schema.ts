@@ -44,9 +44,35 @@ export type SqliteDurability = 'full' | 'normal'
  * Safe when several processes open the same new file at once: the DDL runs in one IMMEDIATE
  * transaction and is idempotent.
  */
-export function prepareDatabase(db: Database, durability: SqliteDurability): void {
-  db.pragma('journal_mode = WAL')
+export function prepareDatabase(db: Database, durability: SqliteDurability, busyTimeoutMs: number): void {
+  switchToWal(db, busyTimeoutMs)
   db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`)
   db.pragma('foreign_keys = OFF')
   db.transaction(() => db.exec(TABLES)).immediate()
+}
+
+/**
+ * Two processes switching a new file to WAL at once both hold a shared lock and want an
+ * exclusive one: SQLite answers one of them SQLITE_BUSY at once, without the busy timeout
+ * (waiting there could deadlock). The mode is stored in the file, so once the other process
+ * has switched it, asking again succeeds; until the busy timeout, ask again after a pause.
+ */
+function switchToWal(db: Database, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs
+  for (let attempt = 1; ; attempt++) {
+    try {
+      db.pragma('journal_mode = WAL')
+      return
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err
+      pauseSync(Math.min(50, attempt * 2))
+    }
+  }
+}
+
+const pauseCell = new Int32Array(new SharedArrayBuffer(4))
+
+/** Blocks the thread for `ms` (the store's constructor is synchronous). */
+function pauseSync(ms: number): void {
+  Atomics.wait(pauseCell, 0, 0, ms)
 }
