@@ -5,15 +5,33 @@ export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
 }
 
-// Appends are serialised by one transaction-level advisory lock, taken inside both append
-// functions and held until commit. Positions (a sequence) are therefore assigned in commit order: a
-// reader that sees position n has seen every committed position below it, and never has to
-// wait for, or skip past, a position a slower concurrent transaction would commit later.
-// Rolled-back appends leave gaps in the sequence, which the contract allows.
+// The appends to one schema are serialised by a transaction-level advisory lock named after
+// the schema, taken inside both append functions and held until commit. Positions (a
+// sequence) are therefore assigned in commit order: a reader that sees position n has seen
+// every committed position below it, and never has to wait for, or skip past, a position a
+// slower concurrent transaction would commit later. Rolled-back appends leave gaps in the
+// sequence, which the contract allows. Stores on other schemas of the database have locks of
+// their own and append in parallel.
+//
+// Until migration 3 the lock was one key for the whole database, APPEND_LOCK. The functions
+// still hold that key, shared: shared holds do not block each other, but they do block a
+// function of an earlier release (during a rolling upgrade, or on a schema not migrated yet),
+// which takes it exclusively, so that it never commits alongside an append of this release.
 const APPEND_LOCK = 0x6f6d6e69 // "omni"
+// The first key of the two-key form (which never meets the one-key form); the second is a hash
+// of the schema's name.
+const SCHEMA_APPEND_LOCK = 0x6f6d6e6a
+
+/** The locks each append function takes first. */
+function appendLocks(schemaName: string): string {
+  return `
+  PERFORM pg_advisory_xact_lock_shared(${APPEND_LOCK});
+  PERFORM pg_advisory_xact_lock(${SCHEMA_APPEND_LOCK}, hashtext('${schemaName.replace(/'/g, "''")}'));`
+}
 
 /** The migrations, in order; each runs once per schema, recorded in schema_migrations. */
-function migrations(s: string): string[] {
+function migrations(schemaName: string): string[] {
+  const s = ident(schemaName)
   return [
     `
 CREATE TABLE ${s}.events (
@@ -40,18 +58,24 @@ CREATE TABLE ${s}.snapshots (
 CREATE TABLE ${s}.checkpoints (name TEXT PRIMARY KEY, position BIGINT NOT NULL);
 CREATE TABLE ${s}.leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, term INTEGER NOT NULL, expires_at BIGINT NOT NULL);
 
-${appendGroupFunction(s)}
+${appendGroupFunction(s, schemaName)}
 `,
     // Ids and stream ids compare byte by byte: they are identifiers, not words, and the locale's
     // collation made every index comparison on them slower (and ties their indexes to the C
     // library's sort rules, which an OS upgrade may change). Rebuilds the two indexes.
     `
 ALTER TABLE ${s}.events ALTER COLUMN id TYPE TEXT COLLATE "C", ALTER COLUMN stream_id TYPE TEXT COLLATE "C";
-${appendGroupFunction(s)}
+${appendGroupFunction(s, schemaName)}
 `,
-    // The fast path for the usual group. append_group stays, for the other groups and for the
-    // processes of the previous release during a rolling upgrade (both take the append lock).
-    appendDistinctStreamsFunction(s),
+    // The fast path for the usual group, and the append lock per schema. append_group stays,
+    // for the other groups and for the processes of the previous release during a rolling
+    // upgrade (they call it on the server, which now runs this text). The database-wide lock
+    // held here lets the appends still running the previous text finish first.
+    `
+SELECT pg_advisory_xact_lock(${APPEND_LOCK});
+${appendGroupFunction(s, schemaName)}
+${appendDistinctStreamsFunction(s, schemaName)}
+`,
   ]
 }
 
@@ -69,7 +93,7 @@ ${appendGroupFunction(s)}
  * Returns, per append, the refusal (NULL when stored) and the stream's version (or the lease's
  * term when refused for it), and the stored events' positions in append then event order.
  */
-function appendDistinctStreamsFunction(s: string): string {
+function appendDistinctStreamsFunction(s: string, schemaName: string): string {
   return `
 CREATE OR REPLACE FUNCTION ${s}.append_distinct_streams(
   stream_ids text[], expected_versions integer[], lease_names text[], lease_terms integer[],
@@ -84,7 +108,7 @@ LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 AS $fn$
 BEGIN
-  PERFORM pg_advisory_xact_lock(${APPEND_LOCK});
+${appendLocks(schemaName)}
   IF lease_names IS NOT NULL THEN
     -- Leases named in the group stay as they are until this transaction commits.
     PERFORM 1 FROM ${s}.leases WHERE name = ANY (lease_names) FOR SHARE;
@@ -126,7 +150,7 @@ $fn$;
 }
 
 /** The current append_group; every migration that changes it runs this text again. */
-function appendGroupFunction(s: string): string {
+function appendGroupFunction(s: string, schemaName: string): string {
   return `
 -- One call appends a whole group (group commit). Under the append lock nothing else writes
 -- events, so each append's checks (lease term, version, ids not yet stored) are decided before
@@ -142,7 +166,7 @@ DECLARE
   event_id text;
   duplicate boolean;
 BEGIN
-  PERFORM pg_advisory_xact_lock(${APPEND_LOCK});
+${appendLocks(schemaName)}
   -- Leases named in the group stay as they are until this transaction commits.
   PERFORM 1 FROM ${s}.leases WHERE name IN (SELECT value->>'leaseName' FROM jsonb_array_elements(works)) FOR SHARE;
   IF (SELECT count(*) > 1 AND count(DISTINCT value->>'streamId') = count(*) FROM jsonb_array_elements(works)) THEN
@@ -263,7 +287,7 @@ export async function migrate(client: PoolClient, schema: string): Promise<void>
     await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version INTEGER PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now())`)
     const done = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${s}.schema_migrations`)
     const applied = done.rows[0]?.v ?? 0
-    const all = migrations(s)
+    const all = migrations(schema)
     for (let version = applied + 1; version <= all.length; version++) {
       await client.query('BEGIN')
       try {
