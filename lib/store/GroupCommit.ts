@@ -30,15 +30,18 @@ export class GroupCommit<TWork, TResult> {
   private scheduled = false
   private running = 0
   private readonly inFlight: number
+  // Only consulted with several groups in flight: one at a time keeps every order anyway.
+  private readonly keyOf: ((work: TWork) => string) | undefined
   private readonly keysRunning = new Map<string, number>()
   private idle: Promise<void> = Promise.resolve()
   private markIdle: () => void = () => {}
 
   constructor(
     private readonly runBatch: (works: readonly TWork[]) => Array<Outcome<TResult>> | Promise<Array<Outcome<TResult>>>,
-    private readonly options: GroupCommitOptions<TWork> = {},
+    options: GroupCommitOptions<TWork> = {},
   ) {
     this.inFlight = Math.max(1, options.inFlight ?? 1)
+    this.keyOf = this.inFlight > 1 ? options.keyOf : undefined
   }
 
   submit(work: TWork): Promise<TResult> {
@@ -75,8 +78,8 @@ export class GroupCommit<TWork, TResult> {
 
   /** Takes up to `limit` pending writes, skipping those whose key a running group holds (and those after them with the same key). */
   private take(limit: number): Array<Pending<TWork, TResult>> {
-    const keyOf = this.options.keyOf
-    if (this.inFlight === 1 || !keyOf) return this.pending.splice(0, limit)
+    const keyOf = this.keyOf
+    if (!keyOf) return this.pending.splice(0, limit)
     const batch: Array<Pending<TWork, TResult>> = []
     const waiting: Array<Pending<TWork, TResult>> = []
     const blocked = new Set<string>()
@@ -115,8 +118,8 @@ export class GroupCommit<TWork, TResult> {
   }
 
   private release(batch: Array<Pending<TWork, TResult>>): void {
-    const keyOf = this.options.keyOf
-    if (this.inFlight === 1 || !keyOf) return
+    const keyOf = this.keyOf
+    if (!keyOf) return
     for (const p of batch) {
       const key = keyOf(p.work)
       const left = this.keysRunning.get(key)! - 1

@@ -18,7 +18,15 @@ import type {
   StorageAdapter,
 } from '../StorageAdapter.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
-import { checkedGroupCall, distinctStreamsCall, distinctStreamsResults, onDistinctStreams, type AppendWork, type GroupResult } from './appendGroup.js'
+import {
+  checkedGroupCall,
+  distinctStreamsCall,
+  distinctStreamsResults,
+  onDistinctStreams,
+  type AppendWork,
+  type DistinctStreamsRow,
+  type GroupResult,
+} from './appendGroup.js'
 import { ident, migrate } from './schema.js'
 
 /** Options of `PgStore`. */
@@ -94,6 +102,8 @@ export class PgStore implements StorageAdapter {
   private closed = false
   // Set once the schema is migrated: appends then skip waiting on `ready`.
   private prepared = false
+  // The fast path's prepared-statement name, or none (options.preparedStatements false).
+  private readonly appendStatement: string | undefined
 
   constructor(private readonly options: PgStoreOptions) {
     this.schema = options.schema ?? 'omniscient'
@@ -102,6 +112,7 @@ export class PgStore implements StorageAdapter {
     }
     this.s = ident(this.schema)
     this.channel = `omniscient_${this.schema}`.slice(0, 63)
+    this.appendStatement = options.preparedStatements === false ? undefined : `omniscient_append_${this.schema}`
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: 10, ...options.pool })
     // An idle client that loses its connection is reported, never a crash of the process.
     this.pool.on('error', (err) => this.report(err))
@@ -172,16 +183,16 @@ export class PgStore implements StorageAdapter {
    */
   private async storeGroup(works: readonly AppendWork[], checked: boolean): Promise<GroupResult[]> {
     if (!checked && onDistinctStreams(works)) {
-      const call = distinctStreamsCall(this.s, works, this.channel, this.options.preparedStatements === false ? undefined : `omniscient_append_${this.schema}`)
+      const call = distinctStreamsCall(this.s, works, this.channel, this.appendStatement)
       try {
-        const res = await this.pool.query<{ errors: Array<string | null>; versions: number[]; positions: string[] | null }>(call)
+        const res = await this.pool.query<DistinctStreamsRow>(call)
         return distinctStreamsResults(works, res.rows[0]!)
       } catch (err) {
         if (!isUniqueViolation(err)) throw err
       }
     }
     const call = checkedGroupCall(this.s, works, this.channel)
-    return (await this.pool.query<{ r: GroupResult[] }>(call.text, call.values)).rows[0]!.r
+    return (await this.pool.query<{ r: GroupResult[] }>(call)).rows[0]!.r
   }
 
   private async refusal(work: AppendWork, result: Exclude<GroupResult, { positions: unknown }>): Promise<Outcome<AppendResult>> {

@@ -78,8 +78,15 @@ export function distinctStreamsCall(schema: string, works: readonly AppendWork[]
   }
 }
 
+/** The row append_distinct_streams answers: per append its refusal and version, then the stored events' positions. */
+export interface DistinctStreamsRow {
+  errors: Array<string | null>
+  versions: number[]
+  positions: string[] | null
+}
+
 /** What append_distinct_streams answered, as one GroupResult per append. */
-export function distinctStreamsResults(works: readonly AppendWork[], row: { errors: Array<string | null>; versions: number[]; positions: string[] | null }): GroupResult[] {
+export function distinctStreamsResults(works: readonly AppendWork[], row: DistinctStreamsRow): GroupResult[] {
   const stored = row.positions ?? []
   let next = 0
   const results = works.map((work, i): GroupResult => {

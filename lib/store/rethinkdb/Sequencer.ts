@@ -1,15 +1,13 @@
 import { r, type RDatum, type WriteResult } from 'rethinkdb-ts'
 import { StorageError } from '../../errors.js'
 import { keyText, type CommitDoc, type CommitKey, type HeadDoc, type SequenceEntry } from './documents.js'
-import { writeOutcome } from './failures.js'
+import { SKIPPED_WRITE, writeOutcome } from './failures.js'
 import type { RethinkConnection } from './RethinkConnection.js'
 import type { Tables } from './schema.js'
 
 const ENTRY_BATCH = 200
 const PLAN_BATCH = 500
 const MAX_ROUNDS = 10_000
-// What a claim whose predecessor is not (or not below it) placed adds to the write's counts.
-const NOT_PLACED = { deleted: 0, errors: 0, inserted: 0, replaced: 0, skipped: 1, unchanged: 0 }
 
 interface Snapshot {
   head: HeadDoc
@@ -272,7 +270,7 @@ export class Sequencer {
               this.t.commits.get(claim('key')).replace((row: RDatum) =>
                 r.branch(row.hasFields('pending'), row.without('pending').merge({ position: claim('first'), seq: claim('seq') }), row),
               ),
-              NOT_PLACED,
+              SKIPPED_WRITE, // its predecessor is not placed, or not below it
             ),
           ),
       ),

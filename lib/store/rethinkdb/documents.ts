@@ -1,3 +1,4 @@
+import { r, type RDatum } from 'rethinkdb-ts'
 import type { EventEnvelope } from '../../envelope.js'
 import { decodeEventData, decodeEventMeta, type EncodedEvent } from '../eventJson.js'
 
@@ -46,6 +47,17 @@ export interface TombstoneDoc {
   /** Commits (by commitId) that must never land here: their event ids went to another commit. */
   blocked?: string[]
 }
+
+/**
+ * Conflict rule for laying a tombstone: a real commit stays; tombstones merge (the highest
+ * term, every blocked commit), so fencing and abandoned ids can share a key.
+ */
+export const mergeTombstones = (_id: RDatum, old: RDatum, fresh: RDatum): RDatum =>
+  r.branch(
+    old.hasFields('tombstone'),
+    old.merge({ term: r.expr([old('term'), fresh('term')]).max(), blocked: old('blocked').default([]).setUnion(fresh('blocked').default([])) }),
+    old,
+  )
 
 /** Who owns an event id: the commit that carries it, or is about to. */
 export interface IdClaimDoc {

@@ -76,3 +76,6 @@ export function writeOutcome(result: WriteResult<unknown>, what: string): WriteO
 export function alreadyExists(err: unknown): boolean {
   return /already exists/.test(failureText(err))
 }
+
+/** The counts a write adds when a branch decides to write nothing (for `r.branch(..., write, SKIPPED_WRITE)`). */
+export const SKIPPED_WRITE = { deleted: 0, errors: 0, inserted: 0, replaced: 0, skipped: 1, unchanged: 0 }

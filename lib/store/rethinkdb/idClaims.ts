@@ -1,26 +1,14 @@
 import { r, type RDatum, type WriteResult } from 'rethinkdb-ts'
-import type { CommitDoc, CommitKey, IdClaimDoc, TombstoneDoc } from './documents.js'
-import { writeOutcome } from './failures.js'
+import { mergeTombstones, type CommitDoc, type CommitKey, type IdClaimDoc, type TombstoneDoc } from './documents.js'
+import { SKIPPED_WRITE, writeOutcome } from './failures.js'
 import type { RethinkConnection } from './RethinkConnection.js'
 import type { Tables } from './schema.js'
 
 /** A claim older than this whose commit never appeared is taken to be abandoned (a crashed writer). */
 const ABANDONED_AFTER_S = 10
-const NOTHING = { deleted: 0, errors: 0, inserted: 0, replaced: 0, skipped: 1, unchanged: 0 }
 
 /** What became of another commit's claim on an id this append wants. */
 export type TakeOver = 'taken' | 'stored' | 'busy'
-
-/**
- * Conflict rule for laying a tombstone: a real commit stays; tombstones merge (the highest
- * term, every blocked commit), so fencing and abandoned ids can share a key.
- */
-export const mergeTombstones = (_id: RDatum, old: RDatum, fresh: RDatum): RDatum =>
-  r.branch(
-    old.hasFields('tombstone'),
-    old.merge({ term: r.expr([old('term'), fresh('term')]).max(), blocked: old('blocked').default([]).setUnion(fresh('blocked').default([])) }),
-    old,
-  )
 
 /**
  * Event ids are unique across streams, but RethinkDB has no unique secondary index. So an
@@ -78,7 +66,7 @@ export class IdClaims {
             .and(current('commit').eq(claim.commit))
             .and(r.expr(earlierAttempt).or(current('at').lt(r.now().sub(ABANDONED_AFTER_S)))),
           this.t.commits.insert(blocking as unknown as CommitDoc, { durability: 'hard', conflict: mergeTombstones }),
-          NOTHING,
+          SKIPPED_WRITE,
         ),
       ),
       'block an abandoned commit',

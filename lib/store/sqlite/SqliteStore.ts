@@ -52,7 +52,6 @@ interface AppendWork {
   readonly lease: AppendOptions['lease']
 }
 
-
 type EventRow = [
   position: number,
   id: string,
@@ -67,7 +66,6 @@ type EventRow = [
 
 const COLUMNS = 'position, id, stream_id, version, name, data, schema_version, at, meta'
 const PAGE = 4096
-
 
 function rowToEnvelope(row: EventRow): EventEnvelope {
   return {
