@@ -1,6 +1,12 @@
 // Type-aware linting: floating promises are the classic bug of async actors.
+import { builtinModules } from 'node:module'
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+
+// The core runs in browsers too: it may not import Node built-ins or the engines' drivers.
+// (tsconfig.core.json checks the same files for Node globals such as `process`.)
+const coreFiles = ['index.ts', 'lib/*.ts', 'lib/listeners/**/*.ts', 'lib/testing/**/*.ts', 'lib/store/*.ts', 'actors/**/*.ts']
+const nodeOnly = ['node:*', ...builtinModules, 'better-sqlite3', 'pg', 'rethinkdb-ts']
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.data/**', 'dist/**'] },
@@ -16,6 +22,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Handler methods are looked up by event name, so some are legitimately sync-but-typed.
       '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    files: coreFiles,
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: nodeOnly, message: 'the core must run in browsers: Node-only code goes on its own entry point (node.ts, a subpath)' }],
+      }],
     },
   },
   {

@@ -37,7 +37,6 @@ export {
   randomIds,
   sequentialIds,
   MemoryStore,
-  SqliteStore,
   type EventIssue,
   type AppliedEvent,
   type DomainEvent,
@@ -77,5 +76,4 @@ export {
   type ListenOptions,
   type ListenTarget,
   type Listener,
-  type SqliteStoreOptions,
 } from './lib/index.js'

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import {
   HandlerError,
   Mailbox,
@@ -23,6 +22,7 @@ import {
   type Listener,
   type NewEvent,
 } from '../lib/index.js'
+import { derivedId } from '../lib/ids.js'
 import { rejected } from '../lib/rejected.js'
 
 /** The statics an actor class may declare; all optional but `events`. */
@@ -212,6 +212,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
     const valid = validateEventData(definition, data)
     const cause = options.causedBy
     return {
+      // The same cause, actor and event name give the same id: the store keeps the event once.
       id: options.id ?? (cause ? derivedId(cause.id, this.actorType, this.id, name) : this.container.ids()),
       name,
       // The round trip makes the state built now equal to the state a replay builds.
@@ -385,12 +386,6 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
   private get snapshotVersion(): number {
     return this.statics.snapshotVersion ?? 1
   }
-}
-
-// The same cause, actor and event name give the same id: the store keeps the event once.
-function derivedId(causeId: string, actorType: string, streamId: string, name: string): string {
-  const hex = createHash('sha256').update(JSON.stringify([causeId, actorType, streamId, name])).digest('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
 }
 
 function isPlainObject(value: unknown): value is object {

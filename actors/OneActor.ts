@@ -1,4 +1,3 @@
-import { hostname } from 'node:os'
 import {
   LeaseLostError,
   ProposalRejectedError,
@@ -18,6 +17,7 @@ import {
   type Subscription,
 } from '../lib/index.js'
 import { startListener } from '../lib/index.js'
+import { instanceLabel } from '../lib/ids.js'
 import { reserveFrameworkMembers, type FireArgs } from './Actor.js'
 import { LiveActor } from './LiveActor.js'
 
@@ -58,7 +58,7 @@ let instances = 0
  */
 export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S extends object = Record<string, unknown>> extends LiveActor<C, S> {
   /** This instance's identity in the lease. */
-  readonly owner = `${hostname()}:${process.pid}:${++instances}:${Math.random().toString(36).slice(2, 8)}`
+  readonly owner = `${instanceLabel()}:${++instances}:${Math.random().toString(36).slice(2, 8)}`
   private term = 0
   private electing: { cancel(): void } | undefined
   private electionRunning: Promise<void> = Promise.resolve()

@@ -1,4 +1,4 @@
-import type { Clock } from './Clock.js'
+import { unrefTimer, type Clock } from './Clock.js'
 import type { Container } from './Container.js'
 
 /** What the registry needs of an actor; every actor kind fits. */
@@ -36,7 +36,7 @@ export class ActorRegistry {
   private count = 0
   private readonly idleMs: number
   private readonly maxActive: number
-  private sweeper: NodeJS.Timeout | undefined
+  private sweeper: ReturnType<typeof setInterval> | undefined
 
   constructor(
     private readonly container: () => Container,
@@ -130,6 +130,6 @@ export class ActorRegistry {
     if (this.sweeper) return
     // Unref'd: an idle registry never keeps a process alive.
     this.sweeper = setInterval(() => void this.sweep(), Math.max(1_000, this.idleMs / 2))
-    this.sweeper.unref()
+    unrefTimer(this.sweeper)
   }
 }

@@ -56,3 +56,13 @@ export class ManualClock implements Clock {
     this.current = target
   }
 }
+
+/**
+ * Lets Node exit while this timer is pending (a no-op in browsers, whose timers are numbers).
+ *
+ * @example unrefTimer(setInterval(sweep, 1_000))
+ */
+export function unrefTimer(timer: unknown): void {
+  const unref = typeof timer === 'object' && timer !== null ? (timer as { unref?: unknown }).unref : undefined
+  if (typeof unref === 'function') (unref as () => void).call(timer)
+}

@@ -51,4 +51,3 @@ export type {
 export type { CommitWaiter, SubscribeOptions, Subscription, SubscriptionHandler } from './store/Subscription.js'
 export { MemoryStore } from './store/MemoryStore.js'
 export { startListener, type ListenHandler, type ListenOptions, type ListenTarget, type Listener } from './listeners/Listener.js'
-export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/SqliteStore.js'

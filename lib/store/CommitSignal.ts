@@ -6,7 +6,7 @@ import type { CommitWaiter, Wait } from './Subscription.js'
  */
 export class CommitSignal implements CommitWaiter {
   private waiters = new Set<() => void>()
-  private pollTimer: NodeJS.Timeout | undefined
+  private pollTimer: ReturnType<typeof setInterval> | undefined
   private generation = 0
 
   constructor(private readonly poll?: { everyMs: number; changed: () => boolean }) {}
