@@ -22,6 +22,7 @@ import {
   type Listener,
   type NewEvent,
 } from '../lib/index.js'
+import { reportMisspeltHandlers } from '../lib/handlers.js'
 import { derivedId } from '../lib/ids.js'
 import { rejected } from '../lib/rejected.js'
 
@@ -115,6 +116,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
     this.container = container
     this._state = {} as S
     if (!this.statics.events) throw new TypeError(`${this.actorType} declares no static events (static events = defineEvents({...}))`)
+    reportMisspeltHandlers(this, this.actorType, this.catalog, (name) => frameworkMembers.has(name), container, (err) => container.report(err, { where: `class ${this.actorType}` }))
   }
 
   /** The version of the last event applied: the stream's version as this actor knows it. */

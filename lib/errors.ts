@@ -247,3 +247,25 @@ export class ProposalTimeoutError extends OmniscientError {
     super('PROPOSAL_TIMEOUT', `no leader of "${streamId}" answered proposal ${eventId} within ${waitedMs} ms; retry with the same id to stay idempotent`)
   }
 }
+
+/**
+ * An actor class has a method one edit away from one of its event names: most likely a
+ * misspelt handler, which would never be called (the events are stored, the state never
+ * changes). Reported once per class and container, through the container's `report`; a
+ * Given/When/Then scenario fails on it.
+ *
+ * @example
+ * createContainer({ report: (err) => { if (isOmniscientError(err) && err.code === 'MISSPELT_HANDLER') throw err } })
+ */
+export class MisspeltHandlerError extends OmniscientError {
+  constructor(
+    readonly actorType: string,
+    readonly method: string,
+    readonly eventName: string,
+  ) {
+    super(
+      'MISSPELT_HANDLER',
+      `${actorType} has a method "${method}", one edit away from its event "${eventName}": a handler must be named exactly after its event, so "${method}" is never called`,
+    )
+  }
+}

@@ -14,6 +14,7 @@ export {
   ProposalTimeoutError,
   isOmniscientError,
   isConcurrencyError,
+  MisspeltHandlerError,
   type EventIssue,
 } from './errors.js'
 export type { AppliedEvent, DomainEvent, EventEnvelope, EventMeta, NewEvent } from './envelope.js'
@@ -32,6 +33,7 @@ export {
   type EventSpecObject,
   type Upcaster,
 } from './events.js'
+export type { Handlers } from './handlers.js'
 export { EventBus, type BusListener, type Unsubscribe } from './EventBus.js'
 export { ManualClock, systemClock, type Clock } from './Clock.js'
 export { randomIds, sequentialIds, type IdGenerator } from './ids.js'

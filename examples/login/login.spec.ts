@@ -4,7 +4,7 @@ import { hashPassword } from './password.js'
 import { Player } from './Player.js'
 import { TRY_PERIOD_MS, User } from './User.js'
 
-const signedUp = { name: 'signup', data: { username: 'test', passwordHash: hashPassword('test') } }
+const signedUp = { name: 'signup', data: { username: 'test', passwordHash: hashPassword('test') }, actor: User }
 
 describe('the login example', () => {
   describe('User.DoLoginAttempt', () => {

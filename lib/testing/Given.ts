@@ -2,23 +2,37 @@ import { AssertionError, expect } from 'chai'
 import { ManualClock } from '../Clock.js'
 import { createContainer, type Container } from '../Container.js'
 import type { EventEnvelope, NewEvent } from '../envelope.js'
-import { findDefinition, validateEventData, type AnyEventCatalog } from '../events.js'
+import { UnknownEventError } from '../errors.js'
+import { findDefinition, validateEventData, type AnyEventCatalog, type EventName } from '../events.js'
 import { sequentialIds } from '../ids.js'
 import { MemoryStore } from '../store/MemoryStore.js'
 import { alignWithExpected } from './match.js'
 
-/** An event of the Given list: on the actor's stream unless `streamId` says otherwise. */
+/** An actor class, as a Given event names the class that fired it. */
+export interface FiringClass {
+  readonly name: string
+  readonly events?: AnyEventCatalog
+  readonly actorType?: string
+}
+
+/**
+ * An event of the Given list: on the actor's stream unless `streamId` says otherwise. Its name
+ * and data are checked against the class under test, or against `actor` when another class
+ * fired it (classes may share a stream).
+ */
 export interface GivenEvent {
   readonly name: string
   readonly data?: unknown
   readonly streamId?: string
+  /** The class that fired it, when not the class under test. */
+  readonly actor?: FiringClass
   /** When it happened, in ms since the epoch. Default: the scenario's `now`. */
   readonly at?: number
 }
 
 /** An event of the Then list; `data` may hold placeholders such as `'{string}'`. */
-export interface ExpectedEvent {
-  readonly name: string
+export interface ExpectedEvent<N extends string = string> {
+  readonly name: N
   readonly data?: unknown
   readonly streamId?: string
 }
@@ -43,6 +57,37 @@ export interface TestableActor {
 export type TestableActorClass<A extends TestableActor> = (new (id: string, container: Container) => A) & {
   readonly events?: AnyEventCatalog
 }
+
+/** The catalog of an actor class's `static events` (any catalog when it declares none). */
+export type CatalogOf<T> = T extends { readonly events: infer C extends AnyEventCatalog } ? C : AnyEventCatalog
+
+// The names of Given events on the actor's own stream that its class does not define. A name
+// typed as plain `string` (an event kept in a variable) cannot be checked here; the run
+// time check catches it.
+type UnknownGivenNames<G, C extends AnyEventCatalog> = {
+  [I in keyof G]: G[I] extends { readonly actor: infer F }
+    ? UnknownName<G[I], CatalogOf<F>>
+    : G[I] extends { readonly streamId: string } ? never : UnknownName<G[I], C>
+}[keyof G & number]
+
+type UnknownName<E, C extends AnyEventCatalog> = E extends { readonly name: infer N extends string }
+  ? string extends N ? never : N extends EventName<C> ? never : N
+  : never
+
+/** `unknown` when every Given event fits the class under test; otherwise a type naming the misfit. */
+export type GivenFits<G, C extends AnyEventCatalog> = [UnknownGivenNames<G, C>] extends [never]
+  ? unknown
+  : { readonly 'Given names an event the class under test does not define': UnknownGivenNames<G, C> }
+
+/** The placeholders of `PLACEHOLDERS`, for expected data and state. */
+export type Placeholder = '{any}' | '{string}' | '{number}' | '{boolean}' | '{object}' | '{array}'
+
+/** What AndState accepts: some of the state's keys, at any depth, each a value or a placeholder. */
+export type StatePattern<S> = S extends readonly (infer T)[]
+  ? readonly StatePattern<T>[] | Placeholder
+  : S extends object
+    ? { readonly [K in keyof S]?: StatePattern<S[K]> } | Placeholder
+    : S | Placeholder
 
 /** The names of an actor's methods, for When's second argument. */
 export type MethodName<A> = {
@@ -77,31 +122,37 @@ export interface ScenarioResult<A extends TestableActor = TestableActor> {
  * A Given/When/Then scenario. Each step returns a new scenario; awaiting one runs it on a fresh
  * in-memory store with a manual clock and rejects with a chai `AssertionError` on a mismatch.
  */
-export class Scenario<A extends TestableActor = TestableActor> implements PromiseLike<ScenarioResult<A>> {
+export class Scenario<A extends TestableActor = TestableActor, C extends AnyEventCatalog = AnyEventCatalog, G = readonly GivenEvent[]>
+  implements PromiseLike<ScenarioResult<A>>
+{
   constructor(private readonly plan: Plan) {}
 
-  /** Constructs and loads the actor, then calls `method(...args)` and waits for its Fires. */
-  When<B extends TestableActor, M extends MethodName<B>>(
-    actorClass: TestableActorClass<B>,
+  /**
+   * Constructs and loads the actor, then calls `method(...args)` and waits for its Fires. The
+   * method and its arguments are checked against the class, and so are the Given events'
+   * names (those on the actor's own stream).
+   */
+  When<T extends TestableActorClass<TestableActor>, M extends MethodName<InstanceType<T>>>(
+    actorClass: T & GivenFits<G, CatalogOf<T>>,
     method: M,
-    ...args: MethodArgs<B, M>
-  ): Scenario<B> {
-    return new Scenario<B>({ ...this.plan, when: { actorClass, method, args } })
+    ...args: MethodArgs<InstanceType<T>, M>
+  ): Scenario<InstanceType<T>, CatalogOf<T>, G> {
+    return new Scenario({ ...this.plan, when: { actorClass, method, args } })
   }
 
   /** The events the When step fired, in order. `data` is compared whole, placeholders allowed. */
-  Then(expected: readonly ExpectedEvent[]): Scenario<A> {
-    return new Scenario<A>({ ...this.plan, then: expected })
+  Then(expected: readonly ExpectedEvent<EventName<C>>[]): Scenario<A, C, G> {
+    return new Scenario({ ...this.plan, then: expected })
   }
 
   /** The When step must throw: an error class, an error `code`, or a message pattern. */
-  ThenThrows(expected: ExpectedError): Scenario<A> {
-    return new Scenario<A>({ ...this.plan, throws: expected })
+  ThenThrows(expected: ExpectedError): Scenario<A, C, G> {
+    return new Scenario({ ...this.plan, throws: expected })
   }
 
   /** The keys named here must equal the actor's state (other keys are not compared). */
-  AndState(expected: object): Scenario<A> {
-    return new Scenario<A>({ ...this.plan, state: expected })
+  AndState(expected: StatePattern<A['_state']>): Scenario<A, C, G> {
+    return new Scenario({ ...this.plan, state: expected as object })
   }
 
   then<R1 = ScenarioResult<A>, R2 = never>(
@@ -123,7 +174,7 @@ export class Scenario<A extends TestableActor = TestableActor> implements Promis
       ids: sequentialIds('event'),
       report: (err) => reported.push(err),
     })
-    await seed(container, id, plan.given, actorClass.events ?? {})
+    await seed(container, id, plan.given, actorClass)
 
     const actor = new actorClass(id, container)
     const fired: EventEnvelope[] = []
@@ -202,11 +253,20 @@ function describe(expected: ExpectedError): string {
   return `a ${expected.name}`
 }
 
-// Given events are validated against the class under test when it defines them, so a typo in
-// a test's history fails loudly instead of seeding an event no handler understands.
-async function seed(container: Container, id: string, given: readonly GivenEvent[], catalog: AnyEventCatalog): Promise<void> {
+// Given events are validated against the class under test, so a typo in a test's history
+// fails loudly instead of seeding an event no handler understands.
+// An event is checked against the class that fired it: `actor` when given, else the class
+// under test for events on its own stream (another stream's events, unnamed, are not checked).
+async function seed(container: Container, id: string, given: readonly GivenEvent[], actorClass: TestableActorClass<TestableActor>): Promise<void> {
   for (const event of given) {
-    const definition = findDefinition(catalog, event.name)
+    const firedBy: FiringClass | undefined = event.actor ?? ((event.streamId ?? id) === id ? actorClass : undefined)
+    const catalog = firedBy?.events
+    const definition = catalog ? findDefinition(catalog, event.name) : undefined
+    if (catalog && !definition) {
+      const err = new UnknownEventError(event.name, actorTypeOf(firedBy), Object.keys(catalog))
+      if (!event.actor) err.message += '; an event that another class fired on this stream names it: { name, data, actor: ThatClass }'
+      throw err
+    }
     const data = definition ? validateEventData(definition, event.data) : event.data
     const stored: NewEvent = {
       id: container.ids(),
@@ -214,10 +274,14 @@ async function seed(container: Container, id: string, given: readonly GivenEvent
       data,
       schemaVersion: definition?.version ?? 1,
       at: event.at ?? container.clock.now(),
-      meta: { actorType: 'Given' },
+      meta: { actorType: event.actor ? actorTypeOf(event.actor) : 'Given' },
     }
     await container.store.append(event.streamId ?? id, [stored], { expectedVersion: 'any' })
   }
+}
+
+function actorTypeOf(c: FiringClass): string {
+  return c.actorType ?? c.name
 }
 
 /**
@@ -230,6 +294,10 @@ async function seed(container: Container, id: string, given: readonly GivenEvent
  *   .Then([{ name: 'logged_in', data: { browserFingerprint: {}, token: '{string}' } }])
  *   .AndState({ logged_in: true })
  */
-export function Given(description: string, events: readonly GivenEvent[] = [], options: GivenOptions = {}): Scenario {
-  return new Scenario({ description, given: events, options })
+export function Given<const G extends readonly GivenEvent[] = readonly []>(
+  description: string,
+  events?: G,
+  options: GivenOptions = {},
+): Scenario<TestableActor, AnyEventCatalog, G> {
+  return new Scenario({ description, given: events ?? [], options })
 }

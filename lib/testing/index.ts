@@ -2,12 +2,17 @@
 export {
   Given,
   Scenario,
+  type CatalogOf,
   type ExpectedError,
   type ExpectedEvent,
+  type FiringClass,
   type GivenEvent,
+  type GivenFits,
   type GivenOptions,
   type MethodName,
+  type Placeholder,
   type ScenarioResult,
+  type StatePattern,
   type TestableActor,
   type TestableActorClass,
 } from './Given.js'

@@ -1,6 +1,6 @@
 import { AssertionError, expect } from 'chai'
 import { z } from 'zod'
-import { Actor, ConcurrencyError, defineEvents, EventValidationError, LiveActor, type Container, type EventData } from 'omniscient-actors'
+import { Actor, ConcurrencyError, defineEvents, EventValidationError, LiveActor, UnknownEventError, type Container, type EventData } from 'omniscient-actors'
 import { Given } from 'omniscient-actors/testing'
 
 const LampEvents = defineEvents({
@@ -102,6 +102,36 @@ describe('Given/When/Then', () => {
   it('should refuse Given events that the class under test defines differently', async () => {
     const err = await Promise.resolve(Given('a bad history', [{ name: 'switched', data: { on: 'yes' } }]).When(Lamp, 'Toggle', 'x')).catch((e: unknown) => e)
     expect(err).to.be.instanceOf(EventValidationError)
+  })
+
+  it('should refuse a Given event that the class under test does not define (a typo in the history)', async () => {
+    const misspelt: string = 'swiched' // typed as string: the compiler would refuse the literal
+    const err = await Promise.resolve(Given('a typo', [{ name: misspelt, data: {} }]).When(Lamp, 'Toggle', 'x')).catch((e: unknown) => e)
+    expect(err).to.be.instanceOf(UnknownEventError)
+    expect((err as UnknownEventError).message).to.include('"swiched"').and.include('Lamp defines no event of that name').and.include('actor: ThatClass')
+  })
+
+  it('should take events another class fired on the same stream when they name that class', async () => {
+    const NoteEvents = defineEvents({ noted: z.object({ text: z.string() }) })
+    class Note extends Actor<typeof NoteEvents> {
+      static events = NoteEvents
+    }
+    const result = await Given('a note on the lamp', [{ name: 'noted', data: { text: 'dusty' }, actor: Note }, { name: 'switched', data: { on: true, by: 'ann', at: 0 } }])
+      .When(Lamp, 'Toggle', 'bob')
+      .AndState({ on: false, switches: 2 })
+    const stored = []
+    for await (const e of result.container.store.readStream('test-id')) stored.push([e.name, e.meta.actorType])
+    expect(stored).to.deep.equal([['noted', 'Note'], ['switched', 'Given'], ['switched', 'Lamp']])
+    const invalid = await Promise.resolve(Given('a bad note', [{ name: 'noted', data: { text: 3 }, actor: Note }]).When(Lamp, 'Toggle', 'x')).catch((e: unknown) => e)
+    expect(invalid, 'checked against the class that fired it').to.be.instanceOf(EventValidationError)
+  })
+
+  it('should fail a scenario whose class has a misspelt handler', async () => {
+    class Lamp2 extends Lamp {
+      swiched() {}
+    }
+    const err = await failure(Given('a new lamp').When(Lamp2, 'Toggle', 'x'))
+    expect(err.message).to.include('Lamp2 has a method "swiched", one edit away from its event "switched"')
   })
 
   it('should put Given events on the stream the scenario names', async () => {
