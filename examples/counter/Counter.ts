@@ -1,12 +1,12 @@
 import { z } from 'zod'
-import { LiveActor, defineEvents, type Container, type EventData } from 'omniscient-actors'
+import { LiveActor, defineEvents, type Container, type EventData, type Handlers } from 'omniscient-actors'
 
 export const CounterEvents = defineEvents({
   added: z.object({ by: z.number().int(), who: z.string() }),
 })
 
 /** A counter shared by every process that opens the same store: each sees every addition live. */
-export class Counter extends LiveActor<typeof CounterEvents, { total: number; last?: string }> {
+export class Counter extends LiveActor<typeof CounterEvents, { total: number; last?: string }> implements Handlers<typeof CounterEvents> {
   static events = CounterEvents
 
   constructor(id: string, container: Container) {

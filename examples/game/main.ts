@@ -19,10 +19,11 @@ const container = createContainer({ store })
 
 async function serve(room: string, players: string[]): Promise<void> {
   if (players.length === 0) throw new Error('usage: serve <room> <player> [player...]')
+  // The banner first: reactions to what players did while the game was down follow at once.
+  console.log(`game "${room}" is following ${players.join(', ')}, catching up on what they did meanwhile (Ctrl-C to stop)`)
   container.bus.subscribeAll((e) => console.log(`[${room}] ${e.name} ${JSON.stringify(e.data)} (caused by ${e.meta.causationId ?? '-'})`))
   const game = await new Game(room, container, players).Load()
-  console.log(`game "${room}" is following ${players.join(', ')}; respawns so far: ${JSON.stringify(game._state.respawns)}, ejected: ${game._state.ejected.join(', ') || 'none'}`)
-  console.log('waiting for players (Ctrl-C to stop)…')
+  console.log(`loaded at version ${game.version}: respawns ${JSON.stringify(game._state.respawns)}, ejected ${game._state.ejected.join(', ') || 'none'}; waiting for players…`)
   await new Promise<void>((resolve) => process.once('SIGINT', resolve))
   await game.Stop()
 }

@@ -21,7 +21,11 @@ if (command === 'restock') {
 } else if (command === 'sell') {
   let sold = 0
   let refused = 0
+  // Leadership moves while processes come and go: say what this one was while it sold.
+  const roles: string[] = []
   for (let i = 0; i < n; i++) {
+    const role = stock.IsLeader ? 'leader' : 'follower'
+    if (roles.at(-1) !== role) roles.push(role)
     try {
       await stock.Sell(1, `pid${process.pid}-${i}`)
       sold++
@@ -32,7 +36,7 @@ if (command === 'restock') {
       else throw err
     }
   }
-  console.log(`pid ${process.pid} (${stock.IsLeader ? 'leader' : 'follower'}): sold ${sold}, refused ${refused}; ${stock._state.left} left in all`)
+  console.log(`pid ${process.pid} (${roles.join(', then ')}): sold ${sold}, refused ${refused}; ${stock._state.left} left in all`)
 } else {
   console.log('usage: npm run inventory -- restock <n> | sell <n>')
 }
