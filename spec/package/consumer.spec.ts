@@ -70,11 +70,14 @@ describe('the packed package, installed into an empty project', function () {
     if (project && !process.env.KEEP_CONSUMER) rmSync(project, { recursive: true, force: true })
   })
 
-  it('should ship compiled JavaScript and declarations only, no specs, benches or sources', async () => {
+  it('should ship compiled JavaScript, declarations and the sources their maps point to; no specs or benches', async () => {
     const files = (await sh('tar', ['-tzf', tarball], project)).trim().split('\n').map((f) => f.replace(/^package\//, ''))
-    const outside = files.filter((f) => !f.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(f))
-    expect(outside, 'files outside dist/').to.deep.equal([])
-    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'TypeScript sources').to.deep.equal([])
+    const source = (f: string) => /^(index|node)\.ts$|^(lib|actors)\/.*\.ts$/.test(f) && !f.endsWith('.spec.ts')
+    const outside = files.filter((f) => !f.startsWith('dist/') && !source(f) && !['package.json', 'README.md', 'LICENSE'].includes(f))
+    expect(outside, 'files that are neither built nor sources').to.deep.equal([])
+    expect(files.filter((f) => f.startsWith('dist/') && f.endsWith('.ts') && !f.endsWith('.d.ts')), 'TypeScript in dist/').to.deep.equal([])
+    const map = JSON.parse(readFileSync(join(project, 'node_modules/omniscient-actors/dist/lib/ids.d.ts.map'), 'utf8')) as { sources: string[] }
+    expect(files, 'the source a declaration map points to').to.include(join('dist/lib', map.sources[0]!))
     for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/lib/testing/index.js', 'dist/lib/store/sqlite/index.d.ts']) {
       expect(files).to.include(entry)
     }
