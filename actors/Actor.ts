@@ -25,6 +25,7 @@ import {
 import { reportMisspeltHandlers } from '../lib/handlers.js'
 import { derivedId } from '../lib/ids.js'
 import { rejected } from '../lib/rejected.js'
+import { storedData } from '../lib/safeData.js'
 
 /** The statics an actor class may declare; all optional but `events`. */
 export interface ActorStatics {
@@ -218,7 +219,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
       id: options.id ?? (cause ? derivedId(cause.id, this.actorType, this.id, name) : this.container.ids()),
       name,
       // The round trip makes the state built now equal to the state a replay builds.
-      data: valid === undefined ? undefined : JSON.parse(JSON.stringify(valid)),
+      data: storedData(name, valid),
       schemaVersion: definition.version,
       at: this.container.clock.now(),
       meta: cause

@@ -269,3 +269,51 @@ export class MisspeltHandlerError extends OmniscientError {
     )
   }
 }
+
+/**
+ * A store method was called with an argument no engine may be given: a stream or event id that
+ * is empty, too long, not well-formed Unicode or holds NUL; an `expectedVersion` that is not
+ * `'any'` or a non-negative integer; an `at` that is not an integer... Checked before the engine
+ * sees anything, the same way on every adapter; nothing was stored. `argument` names the
+ * argument (`events[2].id`).
+ *
+ * @example
+ * catch (err) { if (err instanceof InvalidArgumentError) console.log(err.argument, err.reason) }
+ */
+export class InvalidArgumentError extends StorageError {
+  constructor(
+    readonly argument: string,
+    value: unknown,
+    readonly reason: string,
+  ) {
+    super(`${argument} ${reason}; got ${describeValue(value)}; nothing was stored`, { code: 'INVALID_ARGUMENT' })
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (Array.isArray(value)) return `an array of ${value.length}`
+  if (typeof value === 'object' && value !== null) return 'an object'
+  return String(value)
+}
+
+/**
+ * Event data holds something JSON cannot keep, so replay would not give back what was fired:
+ * a BigInt, a cycle, nesting deeper than `MAX_DATA_DEPTH` (64), a function or symbol, `NaN` or
+ * `Infinity`, a Map, Set or other non-plain object. Refused before anything is applied or
+ * stored; `path` says where (`[]` is the data itself).
+ *
+ * @example
+ * catch (err) { if (err instanceof UnserializableDataError) console.log(err.path, err.reason) }
+ */
+export class UnserializableDataError extends EventValidationError {
+  constructor(
+    eventName: string,
+    readonly path: readonly PropertyKey[],
+    readonly reason: string,
+  ) {
+    super(eventName, [{ path, code: 'not_json', message: reason }])
+    Object.defineProperty(this, 'code', { value: 'UNSERIALIZABLE' })
+  }
+}

@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import { EventValidationError } from './errors.js'
-import { findForbiddenKey } from './safeData.js'
+import { dataFaultError, findDataFault } from './safeData.js'
 
 /** Lifts data stored under schema version `n` to the shape of version `n + 1`. */
 export type Upcaster = (data: unknown) => unknown
@@ -89,13 +89,10 @@ export function findDefinition(catalog: AnyEventCatalog, name: string): EventDef
  */
 export function validateEventData(definition: EventDefinition, data: unknown): unknown {
   // The input is checked, not zod's output: zod assigns `__proto__` keys, so they would
-  // vanish from the output (having already replaced its prototype) and pass unnoticed.
-  const forbidden = findForbiddenKey(data)
-  if (forbidden) {
-    throw new EventValidationError(definition.name, [
-      { path: forbidden, code: 'forbidden_key', message: `key "${String(forbidden.at(-1))}" is not allowed in event data` },
-    ])
-  }
+  // vanish from the output (having already replaced its prototype) and pass unnoticed. Cycles
+  // and deep nesting are refused here too, before zod recurses into them.
+  const fault = findDataFault(data, false)
+  if (fault) throw dataFaultError(definition.name, fault)
   const result = definition.schema.safeParse(data)
   if (!result.success) throw EventValidationError.fromZod(definition.name, result.error)
   return result.data

@@ -12,6 +12,8 @@ export {
   PreconditionFailedError,
   ProposalRejectedError,
   ProposalTimeoutError,
+  InvalidArgumentError,
+  UnserializableDataError,
   isOmniscientError,
   isConcurrencyError,
   MisspeltHandlerError,
@@ -52,4 +54,6 @@ export type {
 } from './store/StorageAdapter.js'
 export type { CommitWaiter, SubscribeOptions, Subscription, SubscriptionHandler } from './store/Subscription.js'
 export { MemoryStore } from './store/MemoryStore.js'
+export { MAX_ID_BYTES } from './store/arguments.js'
+export { MAX_DATA_DEPTH } from './safeData.js'
 export { startListener, type ListenHandler, type ListenOptions, type ListenTarget, type Listener } from './listeners/Listener.js'

@@ -1,18 +1,124 @@
+import { EventValidationError, UnserializableDataError } from './errors.js'
+
 // Keys that let data reach an object's prototype when a handler merges it into state
 // (Object.assign, deep-merge helpers). Own properties with these names are refused on write
 // and dropped on read.
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
 
-/** The path of the first forbidden key inside `value`, or undefined when there is none. */
-export function findForbiddenKey(value: unknown): PropertyKey[] | undefined {
-  if (typeof value !== 'object' || value === null) return undefined
-  for (const key of Object.keys(value)) {
-    if (FORBIDDEN.has(key)) return [key]
-    // The path is built on the way back out, so the common (clean) case allocates nothing.
-    const below = findForbiddenKey((value as Record<string, unknown>)[key])
-    if (below) return [key, ...below]
+/**
+ * How deep event data may nest (the data itself is depth 0). Deeper data is refused: walking it
+ * (here, in zod, in JSON.stringify) recurses once per level, and past a few thousand levels that
+ * is a stack overflow instead of an answer. 64 is far past what a domain event needs.
+ */
+export const MAX_DATA_DEPTH = 64
+
+/** What is wrong with a value, and where: a forbidden key, or something JSON cannot keep. */
+export interface DataFault {
+  readonly kind: 'forbidden_key' | 'not_json'
+  readonly path: PropertyKey[]
+  readonly reason: string
+}
+
+/**
+ * The first fault in `value`, or undefined. Always: forbidden keys, nesting past
+ * `MAX_DATA_DEPTH`, cycles. With `json`, also what JSON would change or cannot write: BigInt,
+ * functions, symbols, `NaN`/`Infinity`, `undefined` in an array, non-plain objects (Map, Set,
+ * class instances) without `toJSON`. Without `json` (data before its schema parsed it), those
+ * are left to the schema, which may turn them into plain values. Without `keys`, forbidden keys
+ * pass (a store keeps them; they are dropped when read back).
+ */
+export function findDataFault(value: unknown, json: boolean, keys = true): DataFault | undefined {
+  const ancestors: object[] = []
+  // The path is built on the way back out, so the common (clean) case allocates nothing.
+  const walk = (node: unknown, depth: number): DataFault | undefined => {
+    switch (typeof node) {
+      case 'string':
+      case 'boolean':
+      case 'undefined':
+        return undefined
+      case 'number':
+        return json && !Number.isFinite(node) ? notJson(`${node} is not a JSON number`) : undefined
+      case 'bigint':
+        return json ? notJson('a BigInt has no JSON form (send it as a string)') : undefined
+      case 'function':
+      case 'symbol':
+        return json ? notJson(`a ${typeof node} has no JSON form`) : undefined
+    }
+    if (node === null) return undefined
+    const object = node as Record<string, unknown>
+    if (depth >= MAX_DATA_DEPTH) {
+      return ancestors.includes(object)
+        ? notJson('the data refers to itself (a cycle)')
+        : notJson(`the data nests deeper than ${MAX_DATA_DEPTH} levels`)
+    }
+    if (json && !Array.isArray(object)) {
+      const toJSON = (object as { toJSON?: unknown }).toJSON
+      if (typeof toJSON === 'function') return walk((toJSON as (key: string) => unknown).call(object, ''), depth)
+      const proto = Object.getPrototypeOf(object) as unknown
+      if (proto !== Object.prototype && proto !== null) {
+        const kind = (proto as { constructor?: { name?: string } }).constructor?.name ?? 'non-plain'
+        return notJson(`a ${kind} object would lose its contents or its type in JSON`)
+      }
+    }
+    ancestors.push(object)
+    try {
+      if (Array.isArray(object)) {
+        for (let i = 0; i < object.length; i++) {
+          const item: unknown = object[i]
+          if (json && item === undefined) return at(i, notJson('undefined in an array becomes null in JSON'))
+          const below = walk(item, depth + 1)
+          if (below) return at(i, below)
+        }
+        return undefined
+      }
+      for (const key of Object.keys(object)) {
+        if (keys && FORBIDDEN.has(key)) return { kind: 'forbidden_key', path: [key], reason: `key "${key}" is not allowed in event data` }
+        const below = walk(object[key], depth + 1)
+        if (below) return at(key, below)
+      }
+      return undefined
+    } finally {
+      ancestors.pop()
+    }
   }
-  return undefined
+  return walk(value, 0)
+}
+
+function notJson(reason: string): DataFault {
+  return { kind: 'not_json', path: [], reason }
+}
+
+function at(key: PropertyKey, fault: DataFault): DataFault {
+  fault.path.unshift(key)
+  return fault
+}
+
+/** The path of the first forbidden key inside `value` (looked for down to `MAX_DATA_DEPTH`), or undefined. */
+export function findForbiddenKey(value: unknown): PropertyKey[] | undefined {
+  const fault = findDataFault(value, false)
+  return fault?.kind === 'forbidden_key' ? fault.path : undefined
+}
+
+/** The error an event's data fault is refused with: `EVENT_VALIDATION` for a forbidden key, else `UNSERIALIZABLE`. */
+export function dataFaultError(eventName: string, fault: DataFault): EventValidationError {
+  if (fault.kind === 'forbidden_key') return new EventValidationError(eventName, [{ path: fault.path, code: 'forbidden_key', message: fault.reason }])
+  return new UnserializableDataError(eventName, fault.path, fault.reason)
+}
+
+/**
+ * The data as replay will see it (through JSON), or `UnserializableDataError` when JSON would
+ * change it or cannot write it: what a handler is given on Fire is then what it is given on
+ * replay.
+ *
+ * @example
+ * const stored = storedData('moved', { x: 1 })  // { x: 1 }, a copy
+ * storedData('moved', { x: 1n })                // throws UnserializableDataError (code UNSERIALIZABLE)
+ */
+export function storedData(eventName: string, data: unknown): unknown {
+  if (data === undefined) return undefined
+  const fault = findDataFault(data, true)
+  if (fault) throw dataFaultError(eventName, fault)
+  return JSON.parse(JSON.stringify(data))
 }
 
 function dropForbidden(this: unknown, key: string, value: unknown): unknown {

@@ -4,7 +4,8 @@ import { parseStoredJson } from '../safeData.js'
 import { CommitSignal } from './CommitSignal.js'
 import { decodeEventData, decodeEventMeta, encodeEvent } from './eventJson.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from './Subscription.js'
-import { assertExpectedVersion, assertWellFormedBatch, storedBatch } from './appendRules.js'
+import { assertExpectedVersion, storedBatch } from './appendRules.js'
+import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from './arguments.js'
 import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from './leaseRules.js'
 import type {
   AppendOptions,
@@ -62,7 +63,7 @@ export class MemoryStore implements StorageAdapter {
   private readonly subscriptions = new Set<Subscription>()
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
-    assertWellFormedBatch(streamId, events)
+    checkAppend(streamId, events, options)
     const retried = storedBatch(streamId, events, (id) => {
       const row = this.byId.get(id)
       return row && toEnvelope(row)
@@ -90,6 +91,7 @@ export class MemoryStore implements StorageAdapter {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
+    checkReadStream(streamId, options)
     const stream = this.streams.get(streamId) ?? []
     const from = Math.max(1, options.fromVersion ?? 1)
     const to = Math.min(stream.length, options.toVersion ?? stream.length)
@@ -97,6 +99,7 @@ export class MemoryStore implements StorageAdapter {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
+    checkReadAll(options)
     // Positions are 1..n without gaps here, so a position is an index.
     for (let i = Math.max(0, (options.fromPosition ?? 1) - 1); i < this.log.length; i++) yield toEnvelope(this.log[i]!)
   }
@@ -121,6 +124,7 @@ export class MemoryStore implements StorageAdapter {
   }
 
   async streamVersion(streamId: string): Promise<number> {
+    checkIdentifier(streamId, 'streamId')
     return this.streams.get(streamId)?.length ?? 0
   }
 
@@ -148,31 +152,37 @@ export class MemoryStore implements StorageAdapter {
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
+    checkLease(name, owner, now, { ttlMs })
     const lease = leaseAfterAcquire(this.leases.get(name), name, owner, ttlMs, now)
     this.leases.set(name, lease)
     return lease
   }
 
   async renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState> {
+    checkLease(name, owner, now, { term, ttlMs })
     const lease = leaseAfterRenew(this.leases.get(name), name, owner, term, ttlMs, now)
     this.leases.set(name, lease)
     return lease
   }
 
   async releaseLease(name: string, owner: string, term: number, now: number): Promise<void> {
+    checkLease(name, owner, now, { term })
     const lease = leaseAfterRelease(this.leases.get(name), owner, term, now)
     if (lease) this.leases.set(name, lease)
   }
 
   async readLease(name: string): Promise<LeaseState | undefined> {
+    checkIdentifier(name, 'name')
     return this.leases.get(name)
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {
+    checkCheckpoint(name, position)
     this.checkpoints.set(name, position)
   }
 
   async loadCheckpoint(name: string): Promise<number | undefined> {
+    checkCheckpoint(name)
     return this.checkpoints.get(name)
   }
 

@@ -1,22 +1,9 @@
 import type { EventEnvelope, NewEvent } from '../envelope.js'
-import { ConcurrencyError, IdempotencyError, StorageError } from '../errors.js'
+import { ConcurrencyError, IdempotencyError } from '../errors.js'
 import type { ExpectedVersion } from './StorageAdapter.js'
 
 // The rules every adapter applies inside its append, in one place so they cannot drift apart.
-
-/** Refuses an empty batch or one that repeats an id. */
-export function assertWellFormedBatch(streamId: string, events: readonly NewEvent[]): void {
-  if (typeof streamId !== 'string' || streamId.length === 0) {
-    throw new StorageError('a stream id must be a non-empty string', { code: 'INVALID_STREAM_ID' })
-  }
-  if (events.length === 0) throw new StorageError(`append to "${streamId}": the batch is empty`, { code: 'EMPTY_BATCH' })
-  if (events.length === 1) return
-  const ids = new Set<string>()
-  for (const event of events) {
-    if (ids.has(event.id)) throw new IdempotencyError(event.id, 'appears twice in one batch')
-    ids.add(event.id)
-  }
-}
+// (Its arguments are checked before, by arguments.ts.)
 
 /** Throws ConcurrencyError unless the stream is at the version the writer expects. */
 export function assertExpectedVersion(streamId: string, expected: ExpectedVersion, actual: number): void {

@@ -1,6 +1,6 @@
 import type { EventMeta, NewEvent } from '../envelope.js'
 import { StorageError } from '../errors.js'
-import { parseStoredJson } from '../safeData.js'
+import { findDataFault, parseStoredJson, type DataFault } from '../safeData.js'
 
 // Event data may be `undefined` (an event with no payload). JSON has no such value, and
 // storing it as `null` would hand replay a different value than the one fired; the empty
@@ -41,11 +41,20 @@ export interface EncodedEvent {
   readonly meta: string
 }
 
-/** Encodes an event for storage; what JSON cannot hold is a StorageError (UNSERIALIZABLE) naming the event and stream. */
+/**
+ * Encodes an event for storage. Data or meta that JSON cannot hold (or would change: see
+ * `findDataFault`) is a StorageError (UNSERIALIZABLE) naming the event, the stream and the path.
+ */
 export function encodeEvent(streamId: string, event: NewEvent): EncodedEvent {
-  try {
-    return { id: event.id, name: event.name, data: encodeEventData(event.data), schemaVersion: event.schemaVersion, at: event.at, meta: JSON.stringify(event.meta) }
-  } catch (err) {
-    throw new StorageError(`event "${event.name}" on "${streamId}" cannot be stored as JSON: ${(err as Error).message}`, { cause: err, code: 'UNSERIALIZABLE' })
+  const fault = prefixed('data', findDataFault(event.data, true, false)) ?? prefixed('meta', findDataFault(event.meta, true, false))
+  if (fault) {
+    const where = fault.path.length > 0 ? ` at ${fault.path.map(String).join('.')}` : ''
+    throw new StorageError(`event "${event.name}" on "${streamId}" cannot be stored as JSON${where}: ${fault.reason}; nothing was stored`, { code: 'UNSERIALIZABLE' })
   }
+  return { id: event.id, name: event.name, data: encodeEventData(event.data), schemaVersion: event.schemaVersion, at: event.at, meta: JSON.stringify(event.meta) }
+}
+
+function prefixed(key: string, fault: DataFault | undefined): DataFault | undefined {
+  fault?.path.unshift(key)
+  return fault
 }

@@ -10,6 +10,7 @@ import {
   type NewEvent,
   type StorageAdapter,
 } from 'omniscient-actors'
+import { describeInputRules } from './inputRules.js'
 
 /** What each adapter's spec file provides to the shared suite. */
 export interface AdapterHarness {
@@ -192,6 +193,8 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
         expect(new Set(all.map((e) => e.position)).size).to.equal(100)
       })
     })
+
+    describeInputRules(() => store)
 
     describe('readStream()', () => {
       it('should read in version order, within inclusive bounds', async () => {

@@ -3,7 +3,8 @@ import { storedEnvelope, type EventEnvelope, type NewEvent } from '../../envelop
 import { ConcurrencyError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
 import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
-import { assertWellFormedBatch, storedBatch } from '../appendRules.js'
+import { storedBatch } from '../appendRules.js'
+import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../arguments.js'
 import { CommitSignal } from '../CommitSignal.js'
 import { decodeEventData, decodeEventMeta, encodeEvent } from '../eventJson.js'
 import { GroupCommit, type Outcome } from '../GroupCommit.js'
@@ -64,6 +65,13 @@ const PAGE = 2_000
 const CONNECTION_CLASSES = ['08', '57P']
 
 const isUniqueViolation = (err: unknown) => (err as { code?: unknown }).code === '23505'
+
+/** The connection or server went away: the statement may or may not have committed. */
+function isConnectionLoss(err: unknown): boolean {
+  const raw = (err as { code?: unknown }).code
+  const code = typeof raw === 'string' ? raw : ''
+  return CONNECTION_CLASSES.some((c) => code.startsWith(c)) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code) || /terminat|Connection/i.test(String((err as Error).message))
+}
 
 function rowToEnvelope(row: EventRow): EventEnvelope {
   return {
@@ -137,7 +145,7 @@ export class PgStore implements StorageAdapter {
     // Not `async`: once the schema is ready, the hot path goes straight to the group commit.
     try {
       this.assertOpen()
-      assertWellFormedBatch(streamId, events)
+      checkAppend(streamId, events, options)
       const encoded = events.map((e) => encodeEvent(streamId, e))
       const work: AppendWork = { streamId, events, encoded, options }
       return this.prepared ? this.commits.submit(work) : this.ready.then(() => this.commits.submit(work))
@@ -151,9 +159,12 @@ export class PgStore implements StorageAdapter {
     try {
       results = await this.storeGroup(works, checked)
     } catch (err) {
-      // Two appends of one group sharing an id fail the whole group: run them one by one.
-      if (isUniqueViolation(err) && works.length > 1) {
-        return (await Promise.all(works.map((w) => this.appendGroup([w], true)))).flat()
+      // One statement stores the whole group, so one append the server refuses fails them all
+      // (two appends sharing an id; anything the argument checks did not foresee). The
+      // statement stored nothing: run each append on its own, to its own outcome.
+      if (works.length > 1 && !isOmniscientError(err) && !isConnectionLoss(err)) {
+        const alone = (w: AppendWork) => this.appendGroup([w], true).catch((error: unknown): Array<Outcome<AppendResult>> => [{ ok: false, error }])
+        return (await Promise.all(works.map(alone))).flat()
       }
       // Lost mid-commit: it may or may not have been stored. Retrying with the same ids is safe.
       throw this.typed(err, `append of ${works.length} batch(es)`, 'STORAGE_INDETERMINATE')
@@ -216,8 +227,11 @@ export class PgStore implements StorageAdapter {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
+    checkReadStream(streamId, options)
     let from = Math.max(1, options.fromVersion ?? 1)
-    const to = options.toVersion ?? 2_147_483_647
+    // Versions are `integer`: past its range there is nothing to read (and no cast to fail).
+    const to = Math.min(options.toVersion ?? 2_147_483_647, 2_147_483_647)
+    if (from > to) return
     for (;;) {
       // Keyset pages instead of a server cursor: no connection or transaction is held while
       // the caller works on a page. A stream's versions have no gaps, so a page is a range of
@@ -234,6 +248,7 @@ export class PgStore implements StorageAdapter {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
+    checkReadAll(options)
     let from = Math.max(1, options.fromPosition ?? 1)
     for (;;) {
       const rows = await this.readAllPage(from, PAGE)
@@ -305,6 +320,7 @@ export class PgStore implements StorageAdapter {
   }
 
   async streamVersion(streamId: string): Promise<number> {
+    checkIdentifier(streamId, 'streamId')
     const rows = await this.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${this.s}.events WHERE stream_id = $1`, [streamId])
     return rows[0]?.v ?? 0
   }
@@ -337,27 +353,33 @@ export class PgStore implements StorageAdapter {
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {
+    checkCheckpoint(name, position)
     await this.query(`INSERT INTO ${this.s}.checkpoints (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = $2`, [name, position])
   }
 
   async loadCheckpoint(name: string): Promise<number | undefined> {
+    checkCheckpoint(name)
     const rows = await this.query<{ position: string }>(`SELECT position FROM ${this.s}.checkpoints WHERE name = $1`, [name])
     return rows[0] ? Number(rows[0].position) : undefined
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
+    checkLease(name, owner, now, { ttlMs })
     return (await this.changeLease(name, (current) => leaseAfterAcquire(current, name, owner, ttlMs, now)))!
   }
 
   async renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState> {
+    checkLease(name, owner, now, { term, ttlMs })
     return (await this.changeLease(name, (current) => leaseAfterRenew(current, name, owner, term, ttlMs, now)))!
   }
 
   async releaseLease(name: string, owner: string, term: number, now: number): Promise<void> {
+    checkLease(name, owner, now, { term })
     await this.changeLease(name, (current) => leaseAfterRelease(current, owner, term, now))
   }
 
   async readLease(name: string): Promise<LeaseState | undefined> {
+    checkIdentifier(name, 'name')
     const rows = await this.query<{ holder: string; term: number; expires_at: string }>(`SELECT holder, term, expires_at FROM ${this.s}.leases WHERE name = $1`, [name])
     const row = rows[0]
     return row && row.term > 0 ? { name, holder: row.holder, term: row.term, expiresAt: Number(row.expires_at) } : undefined
@@ -419,10 +441,7 @@ export class PgStore implements StorageAdapter {
 
   private typed(err: unknown, what: string, lostCode = 'STORAGE_UNAVAILABLE'): unknown {
     if (isOmniscientError(err)) return err
-    const raw = (err as { code?: unknown }).code
-    const code = typeof raw === 'string' ? raw : ''
-    const lost = CONNECTION_CLASSES.some((c) => code.startsWith(c)) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code) || /terminat|Connection/i.test(String((err as Error).message))
-    return new StorageError(`PostgreSQL ${what} failed: ${(err as Error).message}`, { cause: err, code: lost ? lostCode : 'STORAGE' })
+    return new StorageError(`PostgreSQL ${what} failed: ${(err as Error).message}`, { cause: err, code: isConnectionLoss(err) ? lostCode : 'STORAGE' })
   }
 
   private report(err: unknown): void {

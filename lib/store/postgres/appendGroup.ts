@@ -3,6 +3,12 @@ import { StorageError } from '../../errors.js'
 import type { EncodedEvent } from '../eventJson.js'
 import type { AppendOptions } from '../StorageAdapter.js'
 
+// Versions and terms are `integer` columns. A larger expected version or term (valid for the
+// contract: any non-negative safe integer) can match no row, so it is sent as -1, which matches
+// none either, instead of failing the cast and with it the whole group.
+const INT4_MAX = 2_147_483_647
+const int4 = (n: number): number => (n > INT4_MAX ? -1 : n)
+
 // How a group of appends travels to the server's append functions (schema.ts) and how their
 // answers come back, one GroupResult per append.
 
@@ -55,11 +61,11 @@ export function distinctStreamsCall(schema: string, works: readonly AppendWork[]
   const metas: string[] = []
   works.forEach((work, i) => {
     streamIds.push(work.streamId)
-    expected.push(work.options.expectedVersion === 'any' ? null : work.options.expectedVersion)
+    expected.push(work.options.expectedVersion === 'any' ? null : int4(work.options.expectedVersion))
     const lease = work.options.lease
     leases ||= lease !== undefined
     leaseNames.push(lease ? lease.name : null)
-    leaseTerms.push(lease ? lease.term : null)
+    leaseTerms.push(lease ? int4(lease.term) : null)
     work.encoded.forEach((e, k) => {
       owners.push(i + 1)
       ordinals.push(k + 1)
@@ -109,9 +115,9 @@ export function distinctStreamsResults(works: readonly AppendWork[], row: Distin
 export function checkedGroupCall(schema: string, works: readonly AppendWork[], channel: string): Call {
   const payload = works.map((w) => ({
     streamId: w.streamId,
-    expected: w.options.expectedVersion === 'any' ? 'any' : String(w.options.expectedVersion),
+    expected: w.options.expectedVersion === 'any' ? 'any' : String(int4(w.options.expectedVersion)),
     events: w.encoded,
-    ...(w.options.lease ? { leaseName: w.options.lease.name, leaseTerm: w.options.lease.term } : {}),
+    ...(w.options.lease ? { leaseName: w.options.lease.name, leaseTerm: int4(w.options.lease.term) } : {}),
   }))
   return { text: `SELECT ${schema}.append_group($1::jsonb, $2) AS r`, values: [JSON.stringify(payload), channel] }
 }

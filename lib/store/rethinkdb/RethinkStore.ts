@@ -2,7 +2,8 @@ import { r, type RCursor, type RDatum } from 'rethinkdb-ts'
 import type { EventEnvelope, NewEvent } from '../../envelope.js'
 import { ConcurrencyError, IdempotencyError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
-import { assertWellFormedBatch, storedBatch } from '../appendRules.js'
+import { storedBatch } from '../appendRules.js'
+import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../arguments.js'
 import { CommitSignal } from '../CommitSignal.js'
 import { encodeEvent } from '../eventJson.js'
 import type { AppendOptions, AppendResult, LeaseState, ReadAllOptions, ReadStreamOptions, Snapshot, StorageAdapter } from '../StorageAdapter.js'
@@ -25,6 +26,14 @@ export interface RethinkStoreOptions extends ConnectionTiming {
   /** Whose clock decides lease expiry: the server's `r.now()` (default) or the `now` callers pass. */
   readonly leaseClock?: LeaseClock
 }
+
+/**
+ * Longest stream id, event id, lease or checkpoint name RethinkStore takes, in UTF-8 bytes
+ * (other stores take `MAX_ID_BYTES`, 256). RethinkDB refuses a primary key past 127 bytes, and
+ * the keys here hold more than the id: a commit's key is `[streamId, version]`, a snapshot's
+ * `[actorType, streamId]`, each with a few bytes of encoding per element.
+ */
+export const RETHINK_MAX_ID_BYTES = 80
 
 // r.desc() is typed `any` by rethinkdb-ts.
 const LATEST_FIRST = r.desc('stream_to') as unknown as string
@@ -98,7 +107,7 @@ export class RethinkStore implements StorageAdapter {
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
     this.assertOpen()
-    assertWellFormedBatch(streamId, events)
+    checkAppend(streamId, events, options, RETHINK_MAX_ID_BYTES)
     const stored = events.map((e) => encodeEvent(streamId, e))
     await this.ready()
     const work = this.appendOnce(streamId, events, stored, options)
@@ -265,6 +274,7 @@ export class RethinkStore implements StorageAdapter {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
+    checkReadStream(streamId, options, RETHINK_MAX_ID_BYTES)
     await this.ready()
     let from = Math.max(1, options.fromVersion ?? 1)
     const to = options.toVersion ?? Number.MAX_SAFE_INTEGER
@@ -286,6 +296,7 @@ export class RethinkStore implements StorageAdapter {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
+    checkReadAll(options)
     let from = Math.max(1, options.fromPosition ?? 1)
     for (;;) {
       const page = await this.readPage(from, PAGE, undefined)
@@ -375,6 +386,7 @@ export class RethinkStore implements StorageAdapter {
   }
 
   async streamVersion(streamId: string): Promise<number> {
+    checkIdentifier(streamId, 'streamId', RETHINK_MAX_ID_BYTES)
     await this.ready()
     return this.db.read<number>(this.versionOf(streamId), `read the version of "${streamId}"`)
   }
@@ -402,32 +414,38 @@ export class RethinkStore implements StorageAdapter {
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {
+    checkCheckpoint(name, position, RETHINK_MAX_ID_BYTES)
     const t = await this.ready()
     writeOutcome(await this.db.write(t.checkpoints.insert({ id: name, position }, { conflict: 'replace' }), 'save a checkpoint'), 'save a checkpoint')
   }
 
   async loadCheckpoint(name: string): Promise<number | undefined> {
+    checkCheckpoint(name, undefined, RETHINK_MAX_ID_BYTES)
     const t = await this.ready()
     const doc = await this.db.read<{ position: number } | null>(t.checkpoints.get(name), 'load a checkpoint')
     return doc?.position
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
+    checkLease(name, owner, now, { ttlMs }, RETHINK_MAX_ID_BYTES)
     await this.ready()
     return this.leases.acquire(name, owner, ttlMs, now)
   }
 
   async renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState> {
+    checkLease(name, owner, now, { term, ttlMs }, RETHINK_MAX_ID_BYTES)
     await this.ready()
     return this.leases.renew(name, owner, term, ttlMs, now)
   }
 
   async releaseLease(name: string, owner: string, term: number, now: number): Promise<void> {
+    checkLease(name, owner, now, { term }, RETHINK_MAX_ID_BYTES)
     await this.ready()
     return this.leases.release(name, owner, term, now)
   }
 
   async readLease(name: string): Promise<LeaseState | undefined> {
+    checkIdentifier(name, 'name', RETHINK_MAX_ID_BYTES)
     await this.ready()
     return this.leases.read(name)
   }

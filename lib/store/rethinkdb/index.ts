@@ -1,4 +1,4 @@
 // `omniscient-actors/rethinkdb`: the RethinkDB adapter (needs the `rethinkdb-ts` package).
-export { RethinkStore, type RethinkStoreOptions } from './RethinkStore.js'
+export { RethinkStore, RETHINK_MAX_ID_BYTES, type RethinkStoreOptions } from './RethinkStore.js'
 export type { RethinkServer, ConnectionTiming } from './RethinkConnection.js'
 export type { LeaseClock } from './leases.js'

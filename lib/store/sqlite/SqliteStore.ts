@@ -6,7 +6,8 @@ import { storedEnvelope, type EventEnvelope, type NewEvent } from '../../envelop
 import { SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
 import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
-import { assertExpectedVersion, assertWellFormedBatch, storedBatch } from '../appendRules.js'
+import { assertExpectedVersion, storedBatch } from '../appendRules.js'
+import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../arguments.js'
 import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../leaseRules.js'
 import type {
   AppendOptions,
@@ -21,7 +22,7 @@ import type {
 import { decodeEventData, decodeEventMeta, encodeEvent, type EncodedEvent } from '../eventJson.js'
 import { CommitSignal } from '../CommitSignal.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
-import { GroupCommit } from '../GroupCommit.js'
+import { GroupCommit, type Outcome } from '../GroupCommit.js'
 import { prepareDatabase, type SqliteDurability } from './schema.js'
 
 /** Options of `SqliteStore`. */
@@ -166,11 +167,27 @@ export class SqliteStore implements StorageAdapter {
     const appendOne = db.transaction((work: AppendWork) => this.appendNow(work))
     const appendGroup = db.transaction((works: readonly AppendWork[]) =>
       // A nested transaction is a savepoint: a refused append leaves the others intact.
-      works.map((work) => this.outcome(work, () => appendOne(work))),
+      works.map((work) => {
+        const outcome = this.outcome(work, () => appendOne(work))
+        // Some failures (SQLITE_FULL, SQLITE_IOERR...) make SQLite roll the whole transaction
+        // back, the appends already judged with it: end the group, so that every append of it
+        // fails with that error rather than some being answered as stored.
+        if (!outcome.ok && !db.inTransaction) throw outcome.error
+        return outcome
+      }),
     )
     // A group of one needs no savepoint: two statements fewer on the sequential path.
-    const runBatch = (works: readonly AppendWork[]) =>
-      works.length === 1 ? [this.outcome(works[0]!, () => appendOne.immediate(works[0]!))] : appendGroup.immediate(works)
+    const runBatch = (works: readonly AppendWork[]): Array<Outcome<AppendResult>> => {
+      if (works.length === 1) return [this.outcome(works[0]!, () => appendOne.immediate(works[0]!))]
+      try {
+        return appendGroup.immediate(works)
+      } catch (err) {
+        // BEGIN or COMMIT failed (the lock stayed busy past the timeout, the disk is full...):
+        // the group's transaction stored nothing, so each append fails with the typed error.
+        const error = this.typed(err)
+        return works.map(() => ({ ok: false, error }))
+      }
+    }
     this.commits = new GroupCommit((works) => {
       const outcomes = runBatch(works)
       this.signal.notify()
@@ -193,7 +210,7 @@ export class SqliteStore implements StorageAdapter {
     // Not `async`: the hot path would pay a second promise. Bad input still rejects, never throws.
     try {
       this.assertOpen()
-      assertWellFormedBatch(streamId, events)
+      checkAppend(streamId, events, options)
       const encoded = events.map((event) => encodeEvent(streamId, event))
       return this.commits.submit({ streamId, events, encoded, expectedVersion: options.expectedVersion, lease: options.lease })
     } catch (err) {
@@ -232,7 +249,7 @@ export class SqliteStore implements StorageAdapter {
   }
 
   // Runs one append; whatever failed was rolled back, so the store shows only what was there before.
-  private outcome(work: AppendWork, run: () => AppendResult): { ok: true; value: AppendResult } | { ok: false; error: unknown } {
+  private outcome(work: AppendWork, run: () => AppendResult): Outcome<AppendResult> {
     try {
       return { ok: true, value: run() }
     } catch (error) {
@@ -249,6 +266,7 @@ export class SqliteStore implements StorageAdapter {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
+    checkReadStream(streamId, options)
     let from = Math.max(1, options.fromVersion ?? 1)
     const to = options.toVersion ?? Number.MAX_SAFE_INTEGER
     for (;;) {
@@ -261,6 +279,7 @@ export class SqliteStore implements StorageAdapter {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
+    checkReadAll(options)
     let from = Math.max(1, options.fromPosition ?? 1)
     for (;;) {
       const rows = this.query(() => this.sql.all.all(from, PAGE))
@@ -295,6 +314,7 @@ export class SqliteStore implements StorageAdapter {
   }
 
   async streamVersion(streamId: string): Promise<number> {
+    checkIdentifier(streamId, 'streamId')
     return this.query(() => this.sql.version.get(streamId)?.v ?? 0)
   }
 
@@ -318,18 +338,22 @@ export class SqliteStore implements StorageAdapter {
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
+    checkLease(name, owner, now, { ttlMs })
     return this.query(() => this.changeLease(name, (current) => leaseAfterAcquire(current, name, owner, ttlMs, now))!)
   }
 
   async renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState> {
+    checkLease(name, owner, now, { term, ttlMs })
     return this.query(() => this.changeLease(name, (current) => leaseAfterRenew(current, name, owner, term, ttlMs, now))!)
   }
 
   async releaseLease(name: string, owner: string, term: number, now: number): Promise<void> {
+    checkLease(name, owner, now, { term })
     this.query(() => this.changeLease(name, (current) => leaseAfterRelease(current, owner, term, now)))
   }
 
   async readLease(name: string): Promise<LeaseState | undefined> {
+    checkIdentifier(name, 'name')
     return this.query(() => this.leaseNow(name))
   }
 
@@ -339,10 +363,12 @@ export class SqliteStore implements StorageAdapter {
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {
+    checkCheckpoint(name, position)
     this.query(() => this.sql.saveCheckpoint.run(name, position))
   }
 
   async loadCheckpoint(name: string): Promise<number | undefined> {
+    checkCheckpoint(name)
     return this.query(() => this.sql.loadCheckpoint.get(name)?.position)
   }
 
@@ -366,10 +392,11 @@ export class SqliteStore implements StorageAdapter {
   private typed(err: unknown, streamId?: string): unknown {
     if (isOmniscientError(err)) return err
     const where = streamId === undefined ? '' : ` on stream "${streamId}"`
-    const code = (err as { code?: unknown }).code
+    const raw = (err as { code?: unknown }).code
+    const code = typeof raw === 'string' ? raw : ''
     return new StorageError(`SQLite failed${where}: ${(err as Error).message}`, {
       cause: err,
-      code: code === 'SQLITE_BUSY' ? 'STORAGE_BUSY' : 'STORAGE',
+      code: code.startsWith('SQLITE_BUSY') ? 'STORAGE_BUSY' : code === 'SQLITE_FULL' ? 'STORAGE_FULL' : 'STORAGE',
     })
   }
 
