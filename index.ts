@@ -28,6 +28,7 @@ export {
   ProposalTimeoutError,
   MisspeltHandlerError,
   InvalidArgumentError,
+  InvalidOptionsError,
   UnserializableDataError,
   isOmniscientError,
   isConcurrencyError,

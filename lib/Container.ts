@@ -1,4 +1,5 @@
 import { ActorRegistry, type ActorRegistryOptions } from './ActorRegistry.js'
+import { checkOptions } from './checkOptions.js'
 import { systemClock, type Clock } from './Clock.js'
 import type { EventEnvelope } from './envelope.js'
 import { EventBus } from './EventBus.js'
@@ -37,18 +38,24 @@ export interface ContainerOptions {
   readonly actors?: ActorRegistryOptions
 }
 
+// Every option, once: a new option left out of this object fails to compile.
+const CONTAINER_OPTIONS = Object.keys({ store: true, clock: true, ids: true, report: true, actors: true } satisfies Record<keyof ContainerOptions, true>)
+
 const consoleReporter: ErrorReporter = (err, context) => {
   console.error(`[omniscient-actors] ${context.where}${context.event ? ` (event ${context.event.name} on ${context.event.streamId} v${context.event.version})` : ''}:`, err)
 }
 
 /**
- * Builds the container actors are constructed with.
+ * Builds the container actors are constructed with. An option it does not know (a misspelt
+ * `store`...) throws `InvalidOptionsError` naming the options it takes.
  *
  * @example
  * const container = createContainer({ store: new SqliteStore({ file: './.data/app.db' }) })
  * const user = new User('alice', container)
  */
 export function createContainer(options: ContainerOptions = {}): Container {
+  // A misspelt `store` would otherwise run on a MemoryStore, and nothing would persist.
+  checkOptions('createContainer', options, CONTAINER_OPTIONS)
   const report = options.report ?? consoleReporter
   const clock = options.clock ?? systemClock
   const store = options.store ?? new MemoryStore()

@@ -317,3 +317,25 @@ export class UnserializableDataError extends EventValidationError {
     Object.defineProperty(this, 'code', { value: 'UNSERIALIZABLE' })
   }
 }
+
+/**
+ * A constructor or `createContainer` was given options it does not know (a misspelt name would
+ * otherwise be ignored: `storage` for `store` ran on a MemoryStore), or lacks one it needs.
+ * `known` lists the names it takes.
+ *
+ * @example
+ * catch (err) { if (err instanceof InvalidOptionsError) console.log(err.unknown, err.known) }
+ */
+export class InvalidOptionsError extends OmniscientError {
+  constructor(
+    readonly owner: string,
+    readonly unknown: readonly string[],
+    readonly known: readonly string[],
+    detail?: string,
+  ) {
+    super(
+      'INVALID_OPTIONS',
+      `${owner}: ${detail ?? `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`}; the options it takes are ${known.join(', ')}`,
+    )
+  }
+}

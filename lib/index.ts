@@ -13,6 +13,7 @@ export {
   ProposalRejectedError,
   ProposalTimeoutError,
   InvalidArgumentError,
+  InvalidOptionsError,
   UnserializableDataError,
   isOmniscientError,
   isConcurrencyError,

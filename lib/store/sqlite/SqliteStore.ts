@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { mkdirSync, statSync, watch, type FSWatcher } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import type { Database, Statement } from 'better-sqlite3'
 import { storedEnvelope, type EventEnvelope, type NewEvent } from '../../envelope.js'
-import { SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
+import { InvalidOptionsError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
+import { checkOptions } from '../../checkOptions.js'
 import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
 import { assertExpectedVersion, storedBatch } from '../appendRules.js'
@@ -44,6 +45,9 @@ export interface SqliteStoreOptions {
    */
   readonly pollIntervalMs?: number
 }
+
+// Every option, once: a new option left out of this object fails to compile.
+const SQLITE_OPTIONS = Object.keys({ file: true, durability: true, busyTimeoutMs: true, pollIntervalMs: true } satisfies Record<keyof SqliteStoreOptions, true>)
 
 interface AppendWork {
   readonly streamId: string
@@ -113,21 +117,33 @@ export class SqliteStore implements StorageAdapter {
     writeLease: Statement<[string, string, number, number]>
   }
   private closed = false
+  private watcher: FSWatcher | undefined
+  private checkFile: () => void = () => {}
+  private nextFileCheck = 0
+  private fileGone: StorageError | undefined
   private readonly changeLease: (name: string, change: (current: LeaseState | undefined) => LeaseState | undefined) => LeaseState | undefined
   private readonly signal: CommitSignal
   private readonly subscriptions = new Set<Subscription>()
 
   constructor(options: SqliteStoreOptions) {
+    checkOptions('SqliteStore', options, SQLITE_OPTIONS, ['file'])
+    if (typeof options.file !== 'string' || options.file === '') {
+      throw new InvalidOptionsError('SqliteStore', [], SQLITE_OPTIONS, `"file" must be the database file's path (or ':memory:'), got ${JSON.stringify(options.file)}`)
+    }
     this.file = options.file
+    let db: Database | undefined
     try {
       if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true })
       const busyTimeoutMs = options.busyTimeoutMs ?? 10_000
-      this.db = new BetterSqlite3(options.file, { timeout: busyTimeoutMs })
-      prepareDatabase(this.db, options.durability ?? 'full', busyTimeoutMs)
+      db = new BetterSqlite3(options.file, { timeout: busyTimeoutMs })
+      prepareDatabase(db, options.durability ?? 'full', busyTimeoutMs)
     } catch (err) {
+      // Opened, then refused (not a database, locked...): close it, or each failed open keeps a descriptor.
+      db?.close()
       throw new StorageError(`cannot open SQLite database "${options.file}": ${(err as Error).message}`, { cause: err })
     }
-    const db = this.db
+    this.db = db
+    if (options.file !== ':memory:') this.watchFile(resolve(options.file))
     this.sql = {
       version: db.prepare('SELECT max(version) AS v FROM events WHERE stream_id = ?'),
       byId: db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`).raw() as Statement<[string], EventRow>,
@@ -189,6 +205,14 @@ export class SqliteStore implements StorageAdapter {
       }
     }
     this.commits = new GroupCommit((works) => {
+      // The fallback when the file cannot be watched: one stat a second at most, not per group.
+      const now = performance.now()
+      if (now >= this.nextFileCheck) {
+        this.nextFileCheck = now + 1_000
+        this.checkFile()
+      }
+      const gone = this.fileGone
+      if (gone) return works.map(() => ({ ok: false, error: gone }))
       const outcomes = runBatch(works)
       this.signal.notify()
       return outcomes
@@ -376,8 +400,42 @@ export class SqliteStore implements StorageAdapter {
     if (this.closed) return
     await Promise.all([...this.subscriptions].map((sub) => sub.close()))
     this.closed = true
+    this.watcher?.close()
     await this.commits.drained()
     this.db.close()
+  }
+
+  /**
+   * Deleting or replacing the database file under an open connection is not an error to
+   * SQLite: it goes on writing to the deleted file, and every append acknowledged from then on
+   * is lost when the store closes. The file is watched (inotify and the like: nothing to pay per
+   * append) and, where watching is not available, checked at most once a second by the group
+   * commit; once its path no longer leads to the file opened, the store refuses every call
+   * with STORE_FILE_GONE.
+   */
+  private watchFile(path: string): void {
+    const opened = statSync(path)
+    this.checkFile = () => {
+      if (this.fileGone || this.closed) return
+      let now: { dev: number; ino: number } | undefined
+      try {
+        now = statSync(path, { throwIfNoEntry: false })
+      } catch {
+        return // unreadable for another reason (permissions...): not evidence that it is gone
+      }
+      if (now && now.dev === opened.dev && now.ino === opened.ino) return
+      this.fileGone = new StorageError(
+        `SQLite database "${this.file}" was deleted or replaced while this store had it open; appends acknowledged since then went to the deleted file and are lost, and this store refuses every call: open the file again`,
+        { code: 'STORE_FILE_GONE' },
+      )
+      this.watcher?.close()
+    }
+    try {
+      this.watcher = watch(path, { persistent: false }, () => this.checkFile())
+      this.watcher.on('error', () => this.watcher?.close())
+    } catch {
+      this.watcher = undefined // no file watching here: the once-a-second check remains
+    }
   }
 
   private query<T>(run: () => T): T {
@@ -402,6 +460,7 @@ export class SqliteStore implements StorageAdapter {
 
   private assertOpen(): void {
     if (this.closed) throw new StorageError(`SqliteStore "${this.file}" is closed`, { code: 'STORE_CLOSED' })
+    if (this.fileGone) throw this.fileGone
   }
 }
 
