@@ -12,12 +12,18 @@ import { commitEnvelopes, type CommitDoc, type CommitKey, type SnapshotDoc, type
 import { writeOutcome, type WriteOutcome } from './failures.js'
 import { RethinkLeases, type LeaseClock } from './leases.js'
 import { parseRethinkUrl, RethinkConnection, type ConnectionTiming, type RethinkServer } from './RethinkConnection.js'
-import { ensureSchema, type Tables } from './schema.js'
+import { ensureSchema, tableCreateOptions, type TableLayout, type Tables } from './schema.js'
+import type { TableCreateOptions } from 'rethinkdb-ts'
+import { checkOptions } from '../../checkOptions.js'
 import { IdClaims } from './idClaims.js'
 import { Sequencer } from './Sequencer.js'
 
-/** Options of `RethinkStore`. */
-export interface RethinkStoreOptions extends ConnectionTiming {
+/**
+ * Options of `RethinkStore`. `replicas`, `primaryReplicaTag` and `shards` lay out the seven
+ * tables when the store creates them (on first use); tables that exist already are left as they
+ * are (change them with `reconfigure`, see docs/adapters.md).
+ */
+export interface RethinkStoreOptions extends ConnectionTiming, TableLayout {
   /** `rethinkdb://user:password@host:port/db`; or give `server`. */
   readonly url?: string
   readonly server?: Partial<RethinkServer>
@@ -34,6 +40,20 @@ export interface RethinkStoreOptions extends ConnectionTiming {
  * `[actorType, streamId]`, each with a few bytes of encoding per element.
  */
 export const RETHINK_MAX_ID_BYTES = 80
+
+// Every option, once: a new option left out of this object fails to compile.
+const RETHINK_OPTIONS = Object.keys({
+  url: true,
+  server: true,
+  tablePrefix: true,
+  leaseClock: true,
+  connectTimeoutMs: true,
+  waitTimeoutMs: true,
+  onError: true,
+  replicas: true,
+  primaryReplicaTag: true,
+  shards: true,
+} satisfies Record<keyof RethinkStoreOptions, true>)
 
 // r.desc() is typed `any` by rethinkdb-ts.
 const LATEST_FIRST = r.desc('stream_to') as unknown as string
@@ -76,8 +96,11 @@ export class RethinkStore implements StorageAdapter {
   private following = false
   private sweeper: NodeJS.Timeout | undefined
   private closed = false
+  private readonly tableOptions: TableCreateOptions
 
   constructor(private readonly options: RethinkStoreOptions = {}) {
+    checkOptions('RethinkStore', options, RETHINK_OPTIONS)
+    this.tableOptions = tableCreateOptions(options)
     this.server = serverOf(options)
     this.tablePrefix = options.tablePrefix ?? 'omniscient_'
     if (!/^[A-Za-z0-9_]*$/.test(this.tablePrefix)) {
@@ -89,7 +112,7 @@ export class RethinkStore implements StorageAdapter {
 
   /** The tables, created on first use; a set-up that failed (no server yet) is tried again by the next call. */
   private ready(): Promise<Tables> {
-    this.setup ??= ensureSchema(this.db, this.server.db, this.tablePrefix).then(
+    this.setup ??= ensureSchema(this.db, this.server.db, this.tablePrefix, this.tableOptions).then(
       (tables) => {
         this.t = tables
         this.sequencer = new Sequencer(this.db, tables, () => this.signal.notify())

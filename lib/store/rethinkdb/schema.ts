@@ -1,4 +1,5 @@
-import { r, type RDatum, type RStream, type RTable } from 'rethinkdb-ts'
+import { r, type RDatum, type RStream, type RTable, type TableCreateOptions } from 'rethinkdb-ts'
+import { InvalidOptionsError } from '../../errors.js'
 import type { CheckpointDoc, CommitDoc, HeadDoc, IdClaimDoc, LeaseDoc, SequenceEntry, SnapshotDoc } from './documents.js'
 import { alreadyExists, failureText, writeOutcome } from './failures.js'
 import type { RethinkConnection } from './RethinkConnection.js'
@@ -16,7 +17,50 @@ export interface Tables {
   readonly ids: RTable<IdClaimDoc>
 }
 
-const NAMES = ['commits', 'sequence', 'meta', 'snapshots', 'checkpoints', 'leases', 'ids'] as const
+/** The seven tables, as named after the prefix. */
+export const TABLE_NAMES = ['commits', 'sequence', 'meta', 'snapshots', 'checkpoints', 'leases', 'ids'] as const
+const NAMES = TABLE_NAMES
+
+/** How the tables are laid out on a cluster when they are created. */
+export interface TableLayout {
+  /**
+   * Replicas of each table: a number (default 1), or a number per server tag, such as
+   * `{ dc1: 2, dc2: 1 }` (then `primaryReplicaTag` says where the primaries live).
+   */
+  readonly replicas?: number | Readonly<Record<string, number>>
+  /** With replicas per tag: the tag of the servers that hold the primary replicas. */
+  readonly primaryReplicaTag?: string
+  /** Shards of each table, 1 to 64 (default 1). */
+  readonly shards?: number
+}
+
+/**
+ * The options every table is created with: hard durability, and the layout asked for. Checked
+ * here, before any server sees them, so a typo fails at construction rather than at first use.
+ */
+export function tableCreateOptions(layout: TableLayout): TableCreateOptions {
+  const { replicas, primaryReplicaTag, shards } = layout
+  const fail = (detail: string) => new InvalidOptionsError('RethinkStore', [], ['replicas', 'primaryReplicaTag', 'shards'], detail)
+  const whole = (n: unknown, min: number, max: number) => typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max
+  if (shards !== undefined && !whole(shards, 1, 64)) throw fail(`shards must be a whole number from 1 to 64, got ${String(shards)}`)
+  if (typeof replicas === 'object' && replicas !== null) {
+    const tags = Object.entries(replicas)
+    if (tags.length === 0 || tags.some(([, n]) => !whole(n, 0, 1_000))) throw fail('replicas per tag must be whole numbers, such as { dc1: 2, dc2: 1 }')
+    if (primaryReplicaTag === undefined || !(primaryReplicaTag in replicas) || !whole(replicas[primaryReplicaTag], 1, 1_000)) {
+      throw fail(`with replicas per tag, primaryReplicaTag must name a tag that has replicas (${tags.map(([t]) => t).join(', ')}), got ${String(primaryReplicaTag)}`)
+    }
+  } else if (replicas !== undefined && !whole(replicas, 1, 1_000)) {
+    throw fail(`replicas must be a whole number of at least 1, or a number per server tag, got ${String(replicas)}`)
+  } else if (primaryReplicaTag !== undefined) {
+    throw fail('primaryReplicaTag goes with replicas per tag, such as { replicas: { dc1: 2, dc2: 1 }, primaryReplicaTag: "dc1" }')
+  }
+  return {
+    durability: 'hard',
+    ...(shards === undefined ? {} : { shards }),
+    ...(replicas === undefined ? {} : { replicas: typeof replicas === 'number' ? replicas : { ...replicas } }),
+    ...(primaryReplicaTag === undefined ? {} : { primaryReplicaTag }),
+  }
+}
 
 export function tablesOf(db: string, prefix: string): Tables {
   const d = r.db(db)
@@ -57,10 +101,10 @@ const SYSTEM = r.db('rethinkdb')
  * process keeps the same survivor, the one with the lowest id, and deletes the others while
  * they are still empty; a query that met the ambiguity meanwhile starts the set-up again.
  */
-export async function ensureSchema(db: RethinkConnection, dbName: string, prefix: string): Promise<Tables> {
+export async function ensureSchema(db: RethinkConnection, dbName: string, prefix: string, create: TableCreateOptions = { durability: 'hard' }): Promise<Tables> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await createMissing(db, dbName, prefix)
+      return await createMissing(db, dbName, prefix, create)
     } catch (err) {
       if (attempt >= SETUP_ATTEMPTS || !/ambiguous|does not exist|already exists/.test(failureText(err))) throw err
       await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150))
@@ -68,7 +112,7 @@ export async function ensureSchema(db: RethinkConnection, dbName: string, prefix
   }
 }
 
-async function createMissing(db: RethinkConnection, dbName: string, prefix: string): Promise<Tables> {
+async function createMissing(db: RethinkConnection, dbName: string, prefix: string, create: TableCreateOptions): Promise<Tables> {
   const ignoreExisting = (err: unknown) => {
     if (!alreadyExists(err)) throw err
   }
@@ -79,7 +123,7 @@ async function createMissing(db: RethinkConnection, dbName: string, prefix: stri
   const existing = await db.read<string[]>(r.db(dbName).tableList(), 'list tables')
   for (const name of names) {
     if (existing.includes(name)) continue
-    await db.write(r.db(dbName).tableCreate(name, { durability: 'hard' }), `create table "${name}"`).catch(ignoreExisting)
+    await db.write(r.db(dbName).tableCreate(name, create), `create table "${name}"`).catch(ignoreExisting)
   }
   const ours = SYSTEM.table('table_config').filter((t: RDatum) => t('db').eq(dbName).and(r.expr(names).contains(t('name'))))
   await keepOneOfEach(db, ours, 'table')
