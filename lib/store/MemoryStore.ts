@@ -64,6 +64,8 @@ export class MemoryStore implements StorageAdapter {
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
     checkAppend(streamId, events, options)
+    // Encoded first, as every adapter does: data JSON cannot hold is refused before any state is looked at.
+    const encoded = events.map((event) => encodeEvent(streamId, event))
     const retried = storedBatch(streamId, events, (id) => {
       const row = this.byId.get(id)
       return row && toEnvelope(row)
@@ -73,8 +75,8 @@ export class MemoryStore implements StorageAdapter {
     const stream = this.streams.get(streamId) ?? []
     if (options.lease) assertCurrentTerm(this.leases.get(options.lease.name), options.lease.name, options.lease.term)
     assertExpectedVersion(streamId, options.expectedVersion, stream.length)
-    const rows = events.map((event, i): Row => ({
-      ...encodeEvent(streamId, event),
+    const rows = events.map((_, i): Row => ({
+      ...encoded[i]!,
       streamId,
       version: stream.length + i + 1,
       position: this.log.length + i + 1,

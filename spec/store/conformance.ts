@@ -10,6 +10,7 @@ import {
   type NewEvent,
   type StorageAdapter,
 } from 'omniscient-actors'
+import { describeAppendFuzz } from './appendFuzz.js'
 import { describeInputRules } from './inputRules.js'
 
 /** What each adapter's spec file provides to the shared suite. */
@@ -195,6 +196,7 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
     })
 
     describeInputRules(() => store)
+    describeAppendFuzz(() => store)
 
     describe('readStream()', () => {
       it('should read in version order, within inclusive bounds', async () => {
