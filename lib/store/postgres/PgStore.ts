@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { storedEnvelope, type EventEnvelope, type NewEvent } from '../../envelope.js'
 import { ConcurrencyError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
+import { checkOptions } from '../../checkOptions.js'
 import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
 import { storedBatch } from '../appendRules.js'
@@ -59,6 +60,9 @@ interface EventRow {
   meta: string
 }
 
+// Every option, once: a new option left out of this object fails to compile.
+const PG_OPTIONS = Object.keys({ connectionString: true, pool: true, schema: true, onError: true, preparedStatements: true } satisfies Record<keyof PgStoreOptions, true>)
+
 const COLUMNS = 'position, id, stream_id, version, name, data, schema_version, at, meta'
 const PAGE = 2_000
 // PostgreSQL error classes that mean "the connection or server went away", not "your query is wrong".
@@ -114,6 +118,7 @@ export class PgStore implements StorageAdapter {
   private readonly appendStatement: string | undefined
 
   constructor(private readonly options: PgStoreOptions) {
+    checkOptions('PgStore', options, PG_OPTIONS)
     this.schema = options.schema ?? 'omniscient'
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(this.schema)) {
       throw new StorageError(`schema name "${this.schema}" must be a plain SQL identifier`, { code: 'INVALID_SCHEMA' })
