@@ -28,70 +28,80 @@ export interface DataFault {
  * pass (a store keeps them; they are dropped when read back).
  */
 export function findDataFault(value: unknown, json: boolean, keys = true): DataFault | undefined {
-  const ancestors: object[] = []
-  // The path is built on the way back out, so the common (clean) case allocates nothing.
-  const walk = (node: unknown, depth: number): DataFault | undefined => {
-    switch (typeof node) {
-      case 'string':
-      case 'boolean':
-      case 'undefined':
-        return undefined
-      case 'number':
-        return json && !Number.isFinite(node) ? notJson(`${node} is not a JSON number`) : undefined
-      case 'bigint':
-        return json ? notJson('a BigInt has no JSON form (send it as a string)') : undefined
-      case 'function':
-      case 'symbol':
-        return json ? notJson(`a ${typeof node} has no JSON form`) : undefined
-    }
-    if (node === null) return undefined
-    const object = node as Record<string, unknown>
-    if (depth >= MAX_DATA_DEPTH) {
-      return ancestors.includes(object)
-        ? notJson('the data refers to itself (a cycle)')
-        : notJson(`the data nests deeper than ${MAX_DATA_DEPTH} levels`)
-    }
-    if (json && !Array.isArray(object)) {
-      const toJSON = (object as { toJSON?: unknown }).toJSON
-      if (typeof toJSON === 'function') return walk((toJSON as (key: string) => unknown).call(object, ''), depth)
-      const proto = Object.getPrototypeOf(object) as unknown
-      if (proto !== Object.prototype && proto !== null) {
-        const kind = (proto as { constructor?: { name?: string } }).constructor?.name ?? 'non-plain'
-        return notJson(`a ${kind} object would lose its contents or its type in JSON`)
-      }
-    }
-    ancestors.push(object)
-    try {
-      if (Array.isArray(object)) {
-        for (let i = 0; i < object.length; i++) {
-          const item: unknown = object[i]
-          if (json && item === undefined) return at(i, notJson('undefined in an array becomes null in JSON'))
-          const below = walk(item, depth + 1)
-          if (below) return at(i, below)
-        }
-        return undefined
-      }
-      for (const key of Object.keys(object)) {
-        if (keys && FORBIDDEN.has(key)) return { kind: 'forbidden_key', path: [key], reason: `key "${key}" is not allowed in event data` }
-        const below = walk(object[key], depth + 1)
-        if (below) return at(key, below)
-      }
+  // Scalars, the usual top level of small events, need no walk at all.
+  if (typeof value !== 'object' || value === null) return json ? scalarFault(value) : undefined
+  return walk(value, 0, json, keys, [])
+}
+
+function scalarFault(node: unknown): DataFault | undefined {
+  switch (typeof node) {
+    case 'number':
+      return Number.isFinite(node) ? undefined : notJson(`${node} is not a JSON number`)
+    case 'bigint':
+      return notJson('a BigInt has no JSON form (send it as a string)')
+    case 'function':
+    case 'symbol':
+      return notJson(`a ${typeof node} has no JSON form`)
+    default:
       return undefined
-    } finally {
-      ancestors.pop()
+  }
+}
+
+// A plain recursive function (no closure, no try/finally): it runs on every Fire and append.
+// The path is built on the way back out, so the common (clean) case allocates nothing but the
+// ancestors' stack.
+function walk(object: object, depth: number, json: boolean, keys: boolean, ancestors: object[]): DataFault | undefined {
+  if (depth >= MAX_DATA_DEPTH) {
+    return ancestors.includes(object) ? notJson('the data refers to itself (a cycle)') : notJson(`the data nests deeper than ${MAX_DATA_DEPTH} levels`)
+  }
+  const isArray = Array.isArray(object)
+  if (json && !isArray) {
+    const toJSON = (object as { toJSON?: unknown }).toJSON
+    if (typeof toJSON === 'function') {
+      const replaced: unknown = (toJSON as (key: string) => unknown).call(object, '')
+      return typeof replaced === 'object' && replaced !== null ? walk(replaced, depth, json, keys, ancestors) : scalarFault(replaced)
+    }
+    const proto = Object.getPrototypeOf(object) as unknown
+    if (proto !== Object.prototype && proto !== null) {
+      const kind = (proto as { constructor?: { name?: string } }).constructor?.name ?? 'non-plain'
+      return notJson(`a ${kind} object would lose its contents or its type in JSON`)
     }
   }
-  return walk(value, 0)
+  ancestors.push(object)
+  let fault: DataFault | undefined
+  if (isArray) {
+    const array = object as unknown[]
+    for (let i = 0; i < array.length && !fault; i++) {
+      const item = array[i]
+      if (typeof item === 'object' && item !== null) fault = walk(item, depth + 1, json, keys, ancestors)
+      else if (json) fault = item === undefined ? notJson('undefined in an array becomes null in JSON') : scalarFault(item)
+      if (fault) fault.path.unshift(i)
+    }
+  } else {
+    const record = object as Record<string, unknown>
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue
+      if (keys && FORBIDDEN.has(key)) {
+        fault = { kind: 'forbidden_key', path: [key], reason: `key "${key}" is not allowed in event data` }
+        break
+      }
+      const item = record[key]
+      if (typeof item === 'object' && item !== null) fault = walk(item, depth + 1, json, keys, ancestors)
+      else if (json) fault = scalarFault(item)
+      if (fault) {
+        fault.path.unshift(key)
+        break
+      }
+    }
+  }
+  ancestors.pop()
+  return fault
 }
 
 function notJson(reason: string): DataFault {
   return { kind: 'not_json', path: [], reason }
 }
 
-function at(key: PropertyKey, fault: DataFault): DataFault {
-  fault.path.unshift(key)
-  return fault
-}
 
 /** The path of the first forbidden key inside `value` (looked for down to `MAX_DATA_DEPTH`), or undefined. */
 export function findForbiddenKey(value: unknown): PropertyKey[] | undefined {
