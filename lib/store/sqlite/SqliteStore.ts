@@ -1,4 +1,4 @@
-import { mkdirSync, statSync, watch, type FSWatcher } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import type { Database, Statement } from 'better-sqlite3'
@@ -24,6 +24,7 @@ import { decodeEventData, decodeEventMeta, encodeEvent, type EncodedEvent } from
 import { CommitSignal } from '../CommitSignal.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
 import { GroupCommit, type Outcome } from '../GroupCommit.js'
+import { FileGuard } from './FileGuard.js'
 import { prepareDatabase, type SqliteDurability } from './schema.js'
 
 /** Options of `SqliteStore`. */
@@ -117,10 +118,8 @@ export class SqliteStore implements StorageAdapter {
     writeLease: Statement<[string, string, number, number]>
   }
   private closed = false
-  private watcher: FSWatcher | undefined
-  private checkFile: () => void = () => {}
-  private nextFileCheck = 0
-  private fileGone: StorageError | undefined
+  // Deleting the file under an open store loses appends: it notices (see FileGuard).
+  private readonly guard: FileGuard | undefined
   private readonly changeLease: (name: string, change: (current: LeaseState | undefined) => LeaseState | undefined) => LeaseState | undefined
   private readonly signal: CommitSignal
   private readonly subscriptions = new Set<Subscription>()
@@ -143,7 +142,7 @@ export class SqliteStore implements StorageAdapter {
       throw new StorageError(`cannot open SQLite database "${options.file}": ${(err as Error).message}`, { cause: err })
     }
     this.db = db
-    if (options.file !== ':memory:') this.watchFile(resolve(options.file))
+    this.guard = options.file === ':memory:' ? undefined : new FileGuard(resolve(options.file), options.file)
     this.sql = {
       version: db.prepare('SELECT max(version) AS v FROM events WHERE stream_id = ?'),
       byId: db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`).raw() as Statement<[string], EventRow>,
@@ -205,13 +204,8 @@ export class SqliteStore implements StorageAdapter {
       }
     }
     this.commits = new GroupCommit((works) => {
-      // The fallback when the file cannot be watched: one stat a second at most, not per group.
-      const now = performance.now()
-      if (now >= this.nextFileCheck) {
-        this.nextFileCheck = now + 1_000
-        this.checkFile()
-      }
-      const gone = this.fileGone
+      this.guard?.checkSometimes()
+      const gone = this.guard?.gone
       if (gone) return works.map(() => ({ ok: false, error: gone }))
       const outcomes = runBatch(works)
       this.signal.notify()
@@ -400,42 +394,9 @@ export class SqliteStore implements StorageAdapter {
     if (this.closed) return
     await Promise.all([...this.subscriptions].map((sub) => sub.close()))
     this.closed = true
-    this.watcher?.close()
+    this.guard?.close()
     await this.commits.drained()
     this.db.close()
-  }
-
-  /**
-   * Deleting or replacing the database file under an open connection is not an error to
-   * SQLite: it goes on writing to the deleted file, and every append acknowledged from then on
-   * is lost when the store closes. The file is watched (inotify and the like: nothing to pay per
-   * append) and, where watching is not available, checked at most once a second by the group
-   * commit; once its path no longer leads to the file opened, the store refuses every call
-   * with STORE_FILE_GONE.
-   */
-  private watchFile(path: string): void {
-    const opened = statSync(path)
-    this.checkFile = () => {
-      if (this.fileGone || this.closed) return
-      let now: { dev: number; ino: number } | undefined
-      try {
-        now = statSync(path, { throwIfNoEntry: false })
-      } catch {
-        return // unreadable for another reason (permissions...): not evidence that it is gone
-      }
-      if (now && now.dev === opened.dev && now.ino === opened.ino) return
-      this.fileGone = new StorageError(
-        `SQLite database "${this.file}" was deleted or replaced while this store had it open; appends acknowledged since then went to the deleted file and are lost, and this store refuses every call: open the file again`,
-        { code: 'STORE_FILE_GONE' },
-      )
-      this.watcher?.close()
-    }
-    try {
-      this.watcher = watch(path, { persistent: false }, () => this.checkFile())
-      this.watcher.on('error', () => this.watcher?.close())
-    } catch {
-      this.watcher = undefined // no file watching here: the once-a-second check remains
-    }
   }
 
   private query<T>(run: () => T): T {
@@ -460,7 +421,7 @@ export class SqliteStore implements StorageAdapter {
 
   private assertOpen(): void {
     if (this.closed) throw new StorageError(`SqliteStore "${this.file}" is closed`, { code: 'STORE_CLOSED' })
-    if (this.fileGone) throw this.fileGone
+    if (this.guard?.gone) throw this.guard.gone
   }
 }
 
