@@ -28,9 +28,11 @@ function utf8Bytes(text: string): number {
   return new TextEncoder().encode(text).length
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 /** The argument rules, written again independently of lib/store/arguments.ts. */
 function validId(value: unknown): boolean {
-  return typeof value === 'string' && value.length > 0 && value.isWellFormed() && !value.includes('\0') && utf8Bytes(value) <= 80
+  return typeof value === 'string' && value.length > 0 && !LONE_SURROGATE.test(value) && !value.includes('\0') && utf8Bytes(value) <= 80
 }
 
 const badData = fc.constantFrom<unknown>({ n: 1n }, { n: NaN }, [Infinity], { f: () => 1 }, new Map(), [undefined])
