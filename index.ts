@@ -30,6 +30,9 @@ export {
   InvalidArgumentError,
   InvalidOptionsError,
   UnserializableDataError,
+  EventDecodeError,
+  SnapshotInvalidError,
+  OutageError,
   isOmniscientError,
   isConcurrencyError,
   defineEvents,
@@ -83,4 +86,5 @@ export {
   type ListenOptions,
   type ListenTarget,
   type Listener,
+  type StuckStatus,
 } from './lib/index.js'

@@ -3,6 +3,7 @@ import {
   Mailbox,
   PreconditionFailedError,
   SnapshotCorruptError,
+  SnapshotInvalidError,
   UnknownEventError,
   findDefinition,
   upcastEventData,
@@ -21,9 +22,11 @@ import {
   type ListenTarget,
   type Listener,
   type NewEvent,
+  type StuckStatus,
 } from '../lib/index.js'
 import { reportMisspeltHandlers } from '../lib/handlers.js'
 import { derivedId } from '../lib/ids.js'
+import { Outage } from '../lib/listeners/Outage.js'
 import { rejected } from '../lib/rejected.js'
 import { storedData } from '../lib/safeData.js'
 
@@ -110,6 +113,8 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
   protected stale = false
   private loaded = false
   private readonly listeners: Array<{ start: () => Listener; running?: Listener }> = []
+  // Reloads after failed Fires that fail too (the store is away): reported once per outage.
+  private readonly reloads: Outage
 
   constructor(id: string, container: Container) {
     if (typeof id !== 'string' || id.length === 0) throw new TypeError('an actor id must be a non-empty string')
@@ -118,6 +123,23 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
     this._state = {} as S
     if (!this.statics.events) throw new TypeError(`${this.actorType} declares no static events (static events = defineEvents({...}))`)
     reportMisspeltHandlers(this, this.actorType, this.catalog, (name) => frameworkMembers.has(name), container, (err) => container.report(err, { where: `class ${this.actorType}` }))
+    const where = `reload of ${this.actorType} "${id}" after a failed Fire`
+    this.reloads = new Outage(where, (err) => container.report(err, { where }))
+  }
+
+  /**
+   * Set while something this actor retries on its own keeps failing: a reload after a failed
+   * Fire, one of its listeners (a throwing handler, a damaged event row, a lost store) or, for
+   * a LiveActor, its live following. Undefined when all is well. The first failure of such a
+   * run is reported through the container at once, and its end with the count of failures.
+   *
+   * @example
+   * if (actor.Stuck) console.warn(actor.Stuck.where, actor.Stuck.failures, actor.Stuck.error)
+   */
+  get Stuck(): StuckStatus | undefined {
+    if (this.reloads.status) return this.reloads.status
+    for (const l of this.listeners) if (l.running?.stuck) return l.running.stuck
+    return undefined
   }
 
   /** The version of the last event applied: the stream's version as this actor knows it. */
@@ -274,7 +296,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
       await this.rebuild()
     } catch (err) {
       this.stale = true
-      this.container.report(err, { where: `reload of ${this.actorType} "${this.id}" after a failed Fire` })
+      this.reloads.fail(err)
     }
   }
 
@@ -312,31 +334,66 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
   /** Resets to the initial state and replays from the newest valid snapshot. */
   protected async rebuild(): Promise<void> {
     this.stale = true
+    this.reset()
+    let fromSnapshot = await this.restoreSnapshot()
+    const replayed = await this.replayFrom(this.currentVersion + 1)
+    if (fromSnapshot > 0 && replayed === 0) {
+      // Nothing after the snapshot: it may claim a version the stream never reached, and every
+      // Fire would then expect that version and fail. Only this case needs the extra query.
+      const streamVersion = await this.container.store.streamVersion(this.id)
+      if (streamVersion < fromSnapshot) {
+        this.reportSnapshot(new SnapshotInvalidError(this.actorType, this.id, fromSnapshot, streamVersion))
+        this.reset()
+        fromSnapshot = 0
+        await this.replayFrom(1)
+      }
+    }
+    this.snapshotAt = fromSnapshot
+    this.stale = false
+    this.reloads.end()
+    if (this.snapshotDue()) await this.takeSnapshot()
+  }
+
+  private reset(): void {
     this.initialState ??= structuredClone(this._state)
     this._state = structuredClone(this.initialState)
     this.currentVersion = 0
     this.lastPosition = 0
-    await this.restoreSnapshot()
-    this.snapshotAt = this.currentVersion
-    for await (const event of this.container.store.readStream(this.id, { fromVersion: this.currentVersion + 1 })) {
-      this.apply(event)
-    }
-    this.stale = false
-    if (this.snapshotDue()) await this.takeSnapshot()
   }
 
-  private async restoreSnapshot(): Promise<void> {
-    if (!this.snapshotEvery) return
+  /** Applies the stream's events from `fromVersion` on; resolves with how many there were. */
+  private async replayFrom(fromVersion: number): Promise<number> {
+    let count = 0
+    for await (const event of this.container.store.readStream(this.id, { fromVersion })) {
+      this.apply(event)
+      count++
+    }
+    return count
+  }
+
+  /** Restores the newest snapshot that matches this class; resolves with its version (0: none). */
+  private async restoreSnapshot(): Promise<number> {
+    if (!this.snapshotEvery) return 0
     try {
       const snapshot = await this.container.store.loadSnapshot(this.actorType, this.id)
-      if (snapshot && snapshot.snapshotVersion === this.snapshotVersion && isPlainObject(snapshot.state)) {
-        this._state = snapshot.state as S
-        this.currentVersion = snapshot.version
+      if (!snapshot || snapshot.snapshotVersion !== this.snapshotVersion || !isPlainObject(snapshot.state)) return 0
+      const version: unknown = snapshot.version
+      if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
+        this.reportSnapshot(new SnapshotInvalidError(this.actorType, this.id, version, await this.container.store.streamVersion(this.id)))
+        return 0
       }
+      this._state = snapshot.state as S
+      this.currentVersion = version
+      return version
     } catch (err) {
       if (!(err instanceof SnapshotCorruptError)) throw err
-      this.container.report(err, { where: `Load of ${this.actorType} "${this.id}"` })
+      this.reportSnapshot(err)
+      return 0
     }
+  }
+
+  private reportSnapshot(err: unknown): void {
+    this.container.report(err, { where: `Load of ${this.actorType} "${this.id}"` })
   }
 
   private snapshotDue(): boolean {

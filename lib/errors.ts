@@ -339,3 +339,83 @@ export class InvalidOptionsError extends OmniscientError {
     )
   }
 }
+
+/**
+ * A stored event could not be decoded: its data or its metadata is not valid JSON (or the
+ * metadata is not an object). Reads stop at it: `Load` rejects with it, and a live follower or
+ * listener that meets it reports it, says so in its `Stuck` status and retries until the row is
+ * repaired. Nothing skips the row, since every later state would be built without it.
+ *
+ * @example
+ * catch (err) { if (err instanceof EventDecodeError) console.error(err.streamId, err.version, err.position, err.field) }
+ */
+export class EventDecodeError extends StorageError {
+  constructor(
+    readonly streamId: string,
+    readonly version: number,
+    readonly position: number,
+    readonly field: 'data' | 'meta',
+    cause: unknown,
+  ) {
+    super(
+      `the stored event at version ${version} of "${streamId}" (position ${position}) cannot be decoded: its ${field} ${cause instanceof Error ? `is not valid JSON (${cause.message})` : String(cause)}`,
+      { cause, code: 'EVENT_DECODE' },
+    )
+  }
+}
+
+/**
+ * A stored snapshot is readable but cannot be true: its version is not a positive whole number,
+ * or is past the stream's head. Load reports it, ignores it and replays the stream.
+ *
+ * @example
+ * container.report = (err) => { if (err instanceof SnapshotInvalidError) console.warn(err.snapshotVersion, err.streamVersion) }
+ */
+export class SnapshotInvalidError extends StorageError {
+  constructor(
+    readonly actorType: string,
+    readonly streamId: string,
+    /** The stream version the snapshot claims to include. */
+    readonly snapshotVersion: unknown,
+    /** The stream's version in the store when the snapshot was checked. */
+    readonly streamVersion: number,
+  ) {
+    super(
+      `snapshot of ${actorType} "${streamId}" claims version ${String(snapshotVersion)}, but ${
+        typeof snapshotVersion === 'number' && Number.isInteger(snapshotVersion) && snapshotVersion > 0
+          ? `the stream is at version ${streamVersion}`
+          : 'a snapshot version must be a positive whole number'
+      }; it is ignored and the stream replayed`,
+      { code: 'SNAPSHOT_INVALID' },
+    )
+  }
+}
+
+/**
+ * The end of a run of failures of something the framework retries on its own (a live
+ * subscription, a listener's handler, a reload): the first failure of the run was reported
+ * when it happened, the others were only counted, and this reports how many there were.
+ *
+ * @example
+ * createContainer({ report: (err, { where }) => {
+ *   if (err instanceof OutageError) metrics.gauge(where, err.failures)
+ * } })
+ */
+export class OutageError extends OmniscientError {
+  constructor(
+    /** What kept failing, as in the error report's `where`. */
+    readonly where: string,
+    /** How many attempts failed in a row. */
+    readonly failures: number,
+    /** How long the run lasted, in ms. */
+    readonly lastedMs: number,
+    /** The last failure of the run. */
+    cause: unknown,
+  ) {
+    super(
+      'OUTAGE',
+      `${where}: ${failures} attempts failed in a row over ${lastedMs} ms (the last: ${cause instanceof Error ? cause.message : String(cause)}); it works again`,
+      { cause },
+    )
+  }
+}

@@ -15,6 +15,9 @@ export {
   InvalidArgumentError,
   InvalidOptionsError,
   UnserializableDataError,
+  EventDecodeError,
+  SnapshotInvalidError,
+  OutageError,
   isOmniscientError,
   isConcurrencyError,
   MisspeltHandlerError,
@@ -58,3 +61,4 @@ export { MemoryStore } from './store/MemoryStore.js'
 export { MAX_ID_BYTES } from './store/arguments.js'
 export { MAX_DATA_DEPTH } from './safeData.js'
 export { startListener, type ListenHandler, type ListenOptions, type ListenTarget, type Listener } from './listeners/Listener.js'
+export type { StuckStatus } from './listeners/Outage.js'

@@ -38,10 +38,10 @@ function toEnvelope(row: Row): EventEnvelope {
     version: row.version,
     position: row.position,
     name: row.name,
-    data: decodeEventData(row.data),
+    data: decodeEventData(row.data, row.streamId, row.version, row.position),
     schemaVersion: row.schemaVersion,
     at: row.at,
-    meta: decodeEventMeta(row.meta),
+    meta: decodeEventMeta(row.meta, row.streamId, row.version, row.position),
   }
 }
 

@@ -1,5 +1,5 @@
 import type { EventMeta, NewEvent } from '../envelope.js'
-import { StorageError } from '../errors.js'
+import { EventDecodeError, StorageError } from '../errors.js'
 import { findDataFault, parseStoredJson, type DataFault } from '../safeData.js'
 
 // Event data may be `undefined` (an event with no payload). JSON has no such value, and
@@ -11,9 +11,18 @@ export function encodeEventData(data: unknown): string {
   return data === undefined ? '' : JSON.stringify(data)
 }
 
-/** Stored text back to event data. */
-export function decodeEventData(text: string): unknown {
-  return text === '' ? undefined : parseStoredJson(text)
+// A row that does not decode (damaged on disk, edited by hand) stops the read with an
+// EventDecodeError naming it, rather than a bare SyntaxError: the reader can say which row to
+// repair. Where the row sits is passed as plain arguments, so the common path allocates nothing.
+
+/** Stored text back to event data; EventDecodeError when it is not JSON. */
+export function decodeEventData(text: string, streamId: string, version: number, position: number): unknown {
+  if (text === '') return undefined
+  try {
+    return parseStoredJson(text)
+  } catch (err) {
+    throw new EventDecodeError(streamId, version, position, 'data', err)
+  }
 }
 
 // Events read in a row mostly carry the same metadata text (the same actor type), so the last
@@ -22,10 +31,22 @@ export function decodeEventData(text: string): unknown {
 let lastMetaText = '{}'
 let lastMeta: EventMeta = Object.freeze({})
 
-/** Stored text back to event metadata (frozen, possibly shared with other envelopes). */
-export function decodeEventMeta(text: string): EventMeta {
+/**
+ * Stored text back to event metadata (frozen, possibly shared with other envelopes);
+ * EventDecodeError when it is not a JSON object.
+ */
+export function decodeEventMeta(text: string, streamId: string, version: number, position: number): EventMeta {
   if (text !== lastMetaText) {
-    lastMeta = Object.freeze(parseStoredJson(text) as EventMeta)
+    let meta: unknown
+    try {
+      meta = parseStoredJson(text)
+    } catch (err) {
+      throw new EventDecodeError(streamId, version, position, 'meta', err)
+    }
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+      throw new EventDecodeError(streamId, version, position, 'meta', `is ${JSON.stringify(meta)}, not an object`)
+    }
+    lastMeta = Object.freeze(meta as EventMeta)
     lastMetaText = text
   }
   return lastMeta

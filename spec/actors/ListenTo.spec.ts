@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { z } from 'zod'
-import { Actor, MemoryStore, createContainer, defineEvents, type Container, type EventEnvelope } from 'omniscient-actors'
+import { Actor, MemoryStore, OutageError, createContainer, defineEvents, type Container, type EventEnvelope } from 'omniscient-actors'
 import { collect } from '../store/conformance.js'
 
 const NoteEvents = defineEvents({
@@ -78,13 +78,19 @@ describe('ListenTo', () => {
     await reactor.Stop()
   })
 
-  it('should report a failing handler and retry the same event until it succeeds', async () => {
+  it('should report a failing handler once, retry the same event until it succeeds, then report the count', async () => {
     const { container, reported } = setup()
-    const reactor = await new Reactor('reactor', container, { target: 'source', failFirst: 2 }).Load()
+    const reactor = await new Reactor('reactor', container, { target: 'source', failFirst: 3 }).Load()
     await (await new Notebook('source', container).Load()).Fire('noted', { text: 'x' })
+    await until(() => reactor.Stuck !== undefined, 'the listener to say it is stuck')
+    expect(reactor.Stuck).to.include({ where: 'listener on "source"' })
+    expect((reactor.Stuck!.error as Error).message).to.equal('not yet')
     await until(() => reactor._state.reactions.length === 1, 'the reaction after retries')
-    expect(reported.map((e) => (e as Error).message)).to.deep.equal(['not yet', 'not yet'])
+    expect(reported).to.have.length(2)
+    expect((reported[0] as Error).message).to.equal('not yet')
+    expect(reported[1]).to.be.instanceOf(OutageError).and.include({ code: 'OUTAGE', failures: 3, where: 'listener on "source"' })
     expect(reactor.heard).to.have.length(1)
+    expect(reactor.Stuck).to.equal(undefined)
     await reactor.Stop()
   })
 

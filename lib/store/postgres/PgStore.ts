@@ -84,10 +84,10 @@ function rowToEnvelope(row: EventRow): EventEnvelope {
     streamId: row.stream_id,
     version: row.version,
     name: row.name,
-    data: decodeEventData(row.data),
+    data: decodeEventData(row.data, row.stream_id, row.version, Number(row.position)),
     schemaVersion: row.schema_version,
     at: Number(row.at),
-    meta: decodeEventMeta(row.meta),
+    meta: decodeEventMeta(row.meta, row.stream_id, row.version, Number(row.position)),
   }
 }
 

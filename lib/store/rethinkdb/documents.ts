@@ -117,10 +117,10 @@ export function commitEnvelopes(commit: CommitDoc, position: number): EventEnvel
   return commit.events.map((e, i) => ({
     id: e.id,
     name: e.name,
-    data: decodeEventData(e.data),
+    data: decodeEventData(e.data, commit.stream, commit.from + i, position + i),
     schemaVersion: e.schemaVersion,
     at: e.at,
-    meta: decodeEventMeta(e.meta),
+    meta: decodeEventMeta(e.meta, commit.stream, commit.from + i, position + i),
     streamId: commit.stream,
     version: commit.from + i,
     position: position + i,

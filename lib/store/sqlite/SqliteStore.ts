@@ -80,10 +80,10 @@ function rowToEnvelope(row: EventRow): EventEnvelope {
     streamId: row[2],
     version: row[3],
     name: row[4],
-    data: decodeEventData(row[5]),
+    data: decodeEventData(row[5], row[2], row[3], row[0]),
     schemaVersion: row[6],
     at: row[7],
-    meta: decodeEventMeta(row[8]),
+    meta: decodeEventMeta(row[8], row[2], row[3], row[0]),
   }
 }
 
