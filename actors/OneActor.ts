@@ -141,6 +141,11 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     return stored
   }
 
+  /** The leader is the only writer (fenced): no other Fire to let go first. */
+  protected override priorityCheckDue(): boolean {
+    return false
+  }
+
   /** Stamps the leader term into the event's meta (the store checks the term itself). */
   private underTerm(event: NewEvent): NewEvent {
     return { ...event, meta: { ...event.meta, term: this.term } }

@@ -40,22 +40,29 @@ async function latency(): Promise<{ cross: number[]; local: number[] }> {
   return { cross: lag(received), local: lag(localReceived) }
 }
 
-async function firing(processes: number): Promise<number> {
+/**
+ * `processes` writers firing FIRES events each on one id at once: the Fires per second, and
+ * each single Fire's wait (call to durable) and races lost, sorted.
+ */
+export async function firing(processes: number): Promise<{ perSecond: number; waits: number[]; losses: number[] }> {
   const tmp = tempDir('omniscient-bench-')
   const file = join(tmp.dir, 'contention.db')
   const go = join(tmp.dir, 'go')
   const workers = Array.from({ length: processes }, (_, p) => startWorker('../../../bench/workers/liveFirer', [file, 'tally', `p${p}`, String(FIRES), go]))
   await startTogether(workers, go)
   await Promise.all(workers.map((w) => w.exited))
-  const slowest = Math.max(...workers.map((w) => Number(w.lines.find((l) => l.startsWith('took '))?.slice(5))))
   tmp.remove()
-  return (processes * FIRES) / (slowest / 1000)
+  const line = (w: { lines: string[] }, prefix: string) => w.lines.find((l) => l.startsWith(prefix))?.slice(prefix.length) ?? '[]'
+  const slowest = Math.max(...workers.map((w) => Number(line(w, 'took '))))
+  const all = (prefix: string) => workers.flatMap((w) => JSON.parse(line(w, prefix)) as number[]).sort((a, b) => a - b)
+  return { perSecond: (processes * FIRES) / (slowest / 1000), waits: all('waits '), losses: all('losses ') }
 }
 
 export async function benchLive(): Promise<void> {
   const { cross, local } = await latency()
-  const alone = await firing(1)
-  const contended = await firing(4)
+  const alone = (await firing(1)).perSecond
+  const contended = (await firing(4)).perSecond
+  const { waits, losses } = await firing(3)
   const rows: Row[] = [
     {
       what: 'live delivery A -> B, p50 (commit to handler)',
@@ -77,6 +84,20 @@ export async function benchLive(): Promise<void> {
       baseline: `${perSecond(alone)} 1 process alone`,
       ratio: `${(contended / alone).toFixed(2)}x`,
       goal: '>= 0.5x uncontended',
+    },
+    {
+      what: `LiveActor, 3 processes x ${FIRES} Fires racing on one id: races lost by one Fire, at most`,
+      value: String(losses.at(-1) ?? 0),
+      baseline: `${percentile(losses, 99)} p99`,
+      ratio: '',
+      goal: 'no writer starves',
+    },
+    {
+      what: '... the longest wait of one Fire',
+      value: ms(waits.at(-1) ?? 0),
+      baseline: `${ms(percentile(waits, 50))} p50, ${ms(percentile(waits, 99))} p99`,
+      ratio: ratio(waits.at(-1) ?? 0, percentile(waits, 50)),
+      goal: '',
     },
   ]
   printTable(`LiveActor on SqliteStore across processes (${PINGS} pings, durability full)`, rows)
