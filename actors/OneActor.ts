@@ -1,6 +1,8 @@
 import {
+  ConcurrencyError,
   LeaseLostError,
   ProposalRejectedError,
+  StorageError,
   ProposalTimeoutError,
   UnknownEventError,
   findDefinition,
@@ -39,6 +41,17 @@ interface Pending {
 
 let instances = 0
 
+// Failures of the store that say nothing about the event: the leader handles the proposal
+// again (the listener retries it with backoff) instead of rejecting it.
+// A damaged row (EVENT_DECODE) stops the leader until it is repaired: not the event's fault either.
+const TRANSIENT = new Set(['STORAGE', 'STORAGE_BUSY', 'STORAGE_UNAVAILABLE', 'STORAGE_INDETERMINATE', 'CONCURRENCY_EXHAUSTED', 'STORE_CLOSED', 'EVENT_DECODE'])
+/** How many applied events' envelopes an instance remembers, to answer proposals of stored events. */
+const RECENT_EVENTS = 1_024
+
+function isTransient(err: unknown): boolean {
+  return err instanceof ConcurrencyError || (err instanceof StorageError && TRANSIENT.has(err.code))
+}
+
 /**
  * An actor with one leader per id across every process that shares the store, elected
  * through a lease. The leader applies and stores events under its lease term (fenced: a
@@ -66,6 +79,11 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
   private proposals: Listener | undefined
   private rejections: Subscription | undefined
   private readonly pending = new Map<string, Pending>()
+  // The envelopes of the last events applied, by id (insertion order: oldest first).
+  private readonly recent = new Map<string, EventEnvelope>()
+  // Proposals whose commit failed in a way that may have stored the event anyway: the version
+  // from which to look for it before committing it again.
+  private readonly unsettled = new Map<string, number>()
 
   /** True while this instance holds the lease. */
   get IsLeader(): boolean {
@@ -131,12 +149,21 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
   /** A pending proposal resolves when its event is applied here from the store... */
   protected override apply(event: AppliedEvent): void {
     super.apply(event)
-    if (event.position !== undefined) this.settle(event as EventEnvelope)
+    if (event.position !== undefined) {
+      this.remember(event as EventEnvelope)
+      this.settle(event as EventEnvelope)
+    }
+  }
+
+  private remember(stored: EventEnvelope): void {
+    this.recent.set(stored.id, stored)
+    if (this.recent.size > RECENT_EVENTS) this.recent.delete(this.recent.keys().next().value!)
   }
 
   /** ...or when this instance, having become the leader, stored it itself. */
   protected override async appendApplied(event: NewEvent, expectedVersion: number): Promise<EventEnvelope> {
     const stored = await super.appendApplied(event, expectedVersion)
+    this.remember(stored)
     this.settle(stored)
     return stored
   }
@@ -234,25 +261,53 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
   private async handleProposal(proposal: EventEnvelope): Promise<void> {
     if (proposal.name !== 'proposed') return
     const event = (proposal.data as { event: NewEvent }).event
+    // Stored already (a proposal sent again, or handled again after a failure or a failover):
+    // the proposer hears of it from the stream. Applying it again could make a handler refuse
+    // an event that is stored.
+    if (await this.isStored(event.id)) return
+    const before = this.currentVersion
     try {
       const definition = findDefinition(this.catalog, event.name)
       if (!definition) throw new UnknownEventError(event.name, this.actorType, Object.keys(this.catalog))
       const data = validateEventData(definition, event.data)
       if (this.term === 0) throw new LeaseLostError(this.leaseName, 0, 0)
       await this.mailbox.post(() => this.commit(this.underTerm({ ...event, data }), {}))
+      this.unsettled.delete(event.id)
     } catch (err) {
       if (err instanceof LeaseLostError) {
         await this.stepDown()
         throw err // not handled: the next leader will
       }
+      if (isTransient(err)) {
+        // Not an answer: the store failed, and the commit may even have landed
+        // (STORAGE_INDETERMINATE). Thrown, the proposal is retried with backoff (reported once
+        // per run of failures); before committing it again, isStored reads the id back.
+        this.unsettled.set(event.id, Math.min(before + 1, this.unsettled.get(event.id) ?? Infinity))
+        throw err
+      }
       const reason = err instanceof Error ? err.message : String(err)
       const code = isOmniscientError(err) ? err.code : 'REJECTED'
       await this.container.store.append(
         this.proposalStream,
-        [{ id: `rejected/${event.id}`, name: 'rejected', data: { eventId: event.id, code, reason }, schemaVersion: 1, at: this.container.clock.now(), meta: { actorType: this.actorType, causationId: proposal.id } }],
+        // One rejection per proposal, so a proposal sent again is answered again.
+        [{ id: `rejected/${proposal.id}`, name: 'rejected', data: { eventId: event.id, code, reason }, schemaVersion: 1, at: this.container.clock.now(), meta: { actorType: this.actorType, causationId: proposal.id } }],
         { expectedVersion: 'any' },
       )
     }
+  }
+
+  /** Whether the event is in the stream: among those applied lately, or, after a failed commit, read back. */
+  private async isStored(eventId: string): Promise<boolean> {
+    if (this.recent.has(eventId)) return true
+    const fromVersion = this.unsettled.get(eventId)
+    if (fromVersion === undefined) return false
+    for await (const e of this.container.store.readStream(this.id, { fromVersion })) {
+      if (e.id === eventId) {
+        this.unsettled.delete(eventId)
+        return true
+      }
+    }
+    return false
   }
 
   private onRejected(e: EventEnvelope): void {
@@ -266,18 +321,29 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
 
   private propose(event: NewEvent): Promise<EventEnvelope> {
     const waitMs = this.oneStatics.proposalTimeoutMs ?? 30_000
+    // A Fire sent again with the same id (after a timeout or a rejection) whose event this
+    // instance has already applied is answered at once.
+    const stored = this.recent.get(event.id)
+    if (stored) return Promise.resolve(stored)
     return new Promise<EventEnvelope>((resolve, reject) => {
       const timer = this.container.clock.setTimeout(() => {
         if (this.pending.delete(event.id)) reject(new ProposalTimeoutError(this.id, event.id, waitMs))
       }, waitMs)
       this.pending.set(event.id, { resolve, reject, cancel: () => timer.cancel() })
-      const proposal: NewEvent = { id: `proposal/${event.id}`, name: 'proposed', data: { event }, schemaVersion: 1, at: event.at, meta: event.meta }
-      this.container.store.append(this.proposalStream, [proposal], { expectedVersion: 'any' }).catch((err: Error) => {
+      const fail = (err: Error) => {
         if (this.pending.delete(event.id)) {
           timer.cancel()
           reject(err)
         }
-      })
+      }
+      const send = (id: string) =>
+        this.container.store.append(this.proposalStream, [{ id, name: 'proposed', data: { event }, schemaVersion: 1, at: event.at, meta: event.meta }], { expectedVersion: 'any' })
+      send(`proposal/${event.id}`)
+        // Proposed before: that proposal was answered (or is being handled) already, and an
+        // id already stored is not delivered again. A proposal of its own makes the leader
+        // handle it again; a stored event is then recognised, never applied twice.
+        .then((result) => (result.alreadyStored ? send(`proposal/${event.id}/${this.container.ids()}`) : result))
+        .catch(fail)
     })
   }
 
