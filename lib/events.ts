@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { EventValidationError } from './errors.js'
+import { assertJsonSafeSchema, type JsonSafeSpecs } from './jsonSafeSchema.js'
 import { dataFaultError, findDataFault } from './safeData.js'
 
 /** Lifts data stored under schema version `n` to the shape of version `n + 1`. */
@@ -38,15 +39,30 @@ export type AnyEventCatalog = { readonly [name: string]: EventDefinition }
 /** The event names of a catalog. */
 export type EventName<C extends AnyEventCatalog> = keyof C & string
 
-/** The data a caller passes to `Fire(name, data)`: the schema's input shape. */
+/**
+ * The data a caller passes to `Fire(name, data)`: the schema's input shape (before defaults
+ * and transforms).
+ */
 export type EventInput<C extends AnyEventCatalog, K extends EventName<C>> = z.input<C[K]['schema']>
 
-/** The data a handler receives: the schema's output shape. */
+/**
+ * The data a handler receives, on Fire and on replay alike: the schema's output shape, which
+ * is what is stored (`defineEvents` refuses outputs JSON cannot give back).
+ */
 export type EventData<C extends AnyEventCatalog, K extends EventName<C>> = z.output<C[K]['schema']>
+
+/** Each event's output (handler) type, to check that JSON storage gives it back. */
+type OutputsOf<T extends Record<string, EventSpec>> = { [K in keyof T]: z.output<SchemaOf<T[K]>> }
 
 /**
  * Declares a set of events: each name with its zod schema, and optionally a schema version and
  * upcasters for data stored under older versions.
+ *
+ * Event data is stored as JSON and a handler receives it as stored, on Fire and on replay
+ * alike. A schema whose output JSON cannot give back as it was (`z.date()`, `z.map()`,
+ * `z.set()`, `z.bigint()`, a codec decoding to a Date, a transform returning one...) is
+ * refused: at compile time by its type, and with a TypeError naming the field and what to use
+ * instead (`z.iso.datetime()` for a date) at run time.
  *
  * @example
  * const UserEvents = defineEvents({
@@ -55,10 +71,11 @@ export type EventData<C extends AnyEventCatalog, K extends EventName<C>> = z.out
  *              upcast: { 1: (old) => ({ fullName: (old as { name: string }).name }) } },
  * })
  */
-export function defineEvents<const T extends Record<string, EventSpec>>(specs: T): EventCatalog<T> {
+export function defineEvents<const T extends Record<string, EventSpec>>(specs: T & JsonSafeSpecs<T, OutputsOf<T>>): EventCatalog<T> {
   const catalog: Record<string, EventDefinition> = {}
-  for (const [name, spec] of Object.entries(specs)) {
+  for (const [name, spec] of Object.entries(specs as Record<string, EventSpec>)) {
     const long: EventSpecObject = isSpecObject(spec) ? spec : { schema: spec }
+    assertJsonSafeSchema(name, long.schema)
     const version = long.version ?? 1
     if (!Number.isInteger(version) || version < 1) {
       throw new TypeError(`event "${name}": schema version must be a whole number >= 1, got ${String(version)}`)
