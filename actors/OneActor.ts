@@ -46,7 +46,7 @@ let instances = 0
 // A damaged row (EVENT_DECODE) stops the leader until it is repaired: not the event's fault either.
 const TRANSIENT = new Set(['STORAGE', 'STORAGE_BUSY', 'STORAGE_UNAVAILABLE', 'STORAGE_INDETERMINATE', 'CONCURRENCY_EXHAUSTED', 'STORE_CLOSED', 'EVENT_DECODE'])
 /** How many applied events' envelopes an instance remembers, to answer proposals of stored events. */
-const RECENT_EVENTS = 1_024
+const RECENT_EVENTS = 128
 
 function isTransient(err: unknown): boolean {
   return err instanceof ConcurrencyError || (err instanceof StorageError && TRANSIENT.has(err.code))
