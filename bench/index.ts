@@ -1,6 +1,7 @@
 // `npm run bench`: every figure of docs/benchmarks.md, measured in one run.
 import { cpus } from 'node:os'
 import { benchCore } from './core.js'
+import { benchFollowers } from './followers.js'
 import { benchLive } from './live.js'
 import { benchOne } from './one.js'
 import { benchPg } from './pg.js'
@@ -9,6 +10,7 @@ import { benchRethink } from './rethink.js'
 console.log(`omniscient-actors benchmarks: Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`)
 await benchCore()
 await benchLive()
+await benchFollowers()
 await benchOne()
 await benchPg()
 await benchRethink()
