@@ -3,7 +3,8 @@ import { SnapshotCorruptError } from '../errors.js'
 import { parseStoredJson } from '../safeData.js'
 import { CommitSignal } from './CommitSignal.js'
 import { decodeEventData, decodeEventMeta, encodeEvent } from './eventJson.js'
-import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from './Subscription.js'
+import { SharedTail } from './SharedTail.js'
+import type { SubscribeOptions, Subscription, SubscriptionHandler } from './Subscription.js'
 import { assertExpectedVersion, storedBatch } from './appendRules.js'
 import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from './arguments.js'
 import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from './leaseRules.js'
@@ -60,7 +61,18 @@ export class MemoryStore implements StorageAdapter {
   private readonly checkpoints = new Map<string, number>()
   private readonly leases = new Map<string, LeaseState>()
   private readonly commits = new CommitSignal()
-  private readonly subscriptions = new Set<Subscription>()
+  private readonly tail = new SharedTail({
+    readPage: (from, limit, streamId) => {
+      const rows = streamId === undefined ? this.log : (this.streams.get(streamId) ?? [])
+      const page: EventEnvelope[] = []
+      // Positions are 1..n here; a stream's rows are in position order, so skip by search.
+      let i = streamId === undefined ? from - 1 : firstAtOrAfter(rows, from)
+      for (; i < rows.length && page.length < limit; i++) page.push(toEnvelope(rows[i]!))
+      return page
+    },
+    headPosition: () => this.headPosition(),
+    commits: this.commits,
+  })
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
     checkAppend(streamId, events, options)
@@ -107,22 +119,7 @@ export class MemoryStore implements StorageAdapter {
   }
 
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
-    const subscription = startSubscription(
-      options,
-      handler,
-      (from, limit, streamId) => {
-        const rows = streamId === undefined ? this.log : (this.streams.get(streamId) ?? [])
-        const page: EventEnvelope[] = []
-        // Positions are 1..n here; a stream's rows are in position order, so skip by search.
-        let i = streamId === undefined ? from - 1 : firstAtOrAfter(rows, from)
-        for (; i < rows.length && page.length < limit; i++) page.push(toEnvelope(rows[i]!))
-        return page
-      },
-      this.commits,
-    )
-    this.subscriptions.add(subscription)
-    void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined)
-    return subscription
+    return this.tail.subscribe(options, handler)
   }
 
   async streamVersion(streamId: string): Promise<number> {
@@ -189,7 +186,7 @@ export class MemoryStore implements StorageAdapter {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.subscriptions].map((sub) => sub.close()))
+    await this.tail.close()
   }
 }
 

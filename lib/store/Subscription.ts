@@ -31,8 +31,18 @@ export interface Subscription {
   readonly nextPosition: number
 }
 
-/** A read of at most `limit` events from `fromPosition` on, in position order, matching the filter. */
-export type ReadPage = (fromPosition: number, limit: number, streamId: string | undefined) => Promise<readonly EventEnvelope[]> | readonly EventEnvelope[]
+/**
+ * A read of at most `limit` events from `fromPosition` on, in position order: every stream's,
+ * or one stream's. `afterVersion`, given only with a `streamId`, is the version of that
+ * stream's event at `fromPosition - 1`: the read may continue by version instead (the same
+ * events, found through the stream's own index).
+ */
+export type ReadPage = (
+  fromPosition: number,
+  limit: number,
+  streamId: string | undefined,
+  afterVersion?: number,
+) => Promise<readonly EventEnvelope[]> | readonly EventEnvelope[]
 
 /** A wait that can be cut short. */
 export interface Wait {
@@ -41,9 +51,9 @@ export interface Wait {
 }
 
 /**
- * Tells a subscription when new events may have been committed. `mark()` is taken before each
- * read, and `wait` returns at once if a commit was signalled since: no wake-up is lost while
- * the handler runs.
+ * Tells a store's reader when new events may have been committed. `mark()` is taken before
+ * each read, and `wait` returns at once if a commit was signalled since: no wake-up is lost
+ * while the read's events are handed on.
  */
 export interface CommitWaiter {
   mark(): number
@@ -61,66 +71,4 @@ export function sleep(ms: number): Wait {
     }
   })
   return { promise, cancel }
-}
-
-const PAGE = 512
-const MAX_IDLE_WAIT_MS = 1_000
-const MAX_RETRY_WAIT_MS = 2_000
-
-/**
- * The one subscription loop every adapter uses. Catch-up and live delivery are the same
- * mechanism: read the next page by position from the store, deliver it, and when a page
- * comes back short, wait for a commit signal. Because events always come from the store in
- * position order, there is no seam to get wrong: no gap, no duplicate, per-stream order by
- * version. Memory stays bounded by one page, however slow the handler.
- */
-export function startSubscription(options: SubscribeOptions, handler: SubscriptionHandler, readPage: ReadPage, commits: CommitWaiter): Subscription {
-  let nextPosition = Math.max(1, options.fromPosition ?? 1)
-  let closed = false
-  let current: Wait | undefined
-  const names = options.names ? new Set(options.names) : undefined
-
-  async function pause(wait: Wait): Promise<void> {
-    current = wait
-    await wait.promise
-    current = undefined
-  }
-
-  async function run(): Promise<void> {
-    let failures = 0
-    while (!closed) {
-      let page: readonly EventEnvelope[]
-      const mark = commits.mark()
-      try {
-        page = await readPage(nextPosition, PAGE, options.streamId)
-        failures = 0
-      } catch (err) {
-        if (closed) return
-        options.onRetry?.(err)
-        await pause(sleep(Math.min(MAX_RETRY_WAIT_MS, 10 * 2 ** failures++)))
-        continue
-      }
-      for (const event of page) {
-        if (closed) return
-        if (!names || names.has(event.name)) await handler(event)
-        nextPosition = event.position + 1
-      }
-      if (page.length < PAGE && !closed) await pause(commits.wait(MAX_IDLE_WAIT_MS, mark))
-    }
-  }
-
-  const done = run()
-  // Whoever cares awaits `done`; this only keeps an unobserved failure from crashing Node.
-  done.catch(() => undefined)
-  return {
-    get nextPosition() {
-      return nextPosition
-    },
-    done,
-    async close() {
-      closed = true
-      current?.cancel()
-      await done.catch(() => undefined)
-    },
-  }
 }

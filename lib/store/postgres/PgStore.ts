@@ -19,7 +19,8 @@ import type {
   Snapshot,
   StorageAdapter,
 } from '../StorageAdapter.js'
-import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
+import { SharedTail } from '../SharedTail.js'
+import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Subscription.js'
 import {
   checkedGroupCall,
   distinctStreamsCall,
@@ -109,7 +110,12 @@ export class PgStore implements StorageAdapter {
   private readonly ready: Promise<void>
   private readonly commits: GroupCommit<AppendWork, AppendResult>
   private readonly signal = new CommitSignal()
-  private readonly subscriptions = new Set<Subscription>()
+  // One reader for every subscription of this store, woken by the one LISTEN connection.
+  private readonly tail = new SharedTail({
+    readPage: (from, limit, streamId, afterVersion) => this.readPage(from, limit, streamId, afterVersion),
+    headPosition: () => this.headPosition(),
+    commits: this.signal,
+  })
   private listener: pg.Client | undefined
   private closed = false
   // Set once the schema is migrated: appends then skip waiting on `ready`.
@@ -270,23 +276,19 @@ export class PgStore implements StorageAdapter {
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
     this.assertOpen()
     void this.listen()
-    let last: { position: number; version: number } | undefined
-    const readPage = async (from: number, limit: number, streamId: string | undefined): Promise<EventEnvelope[]> => {
-      if (this.closed) return []
-      const rows =
-        streamId === undefined
-          ? await this.readAllPage(from, limit)
-          : last && last.position + 1 === from
-            ? await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version`, [streamId, last.version, last.version + limit])
-            : await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND position >= $2 ORDER BY version LIMIT $3`, [streamId, from, limit])
-      const end = rows[rows.length - 1]
-      if (end) last = { position: Number(end.position), version: end.version }
-      return rows.map(rowToEnvelope)
-    }
-    const subscription = startSubscription(options, handler, readPage, this.signal)
-    this.subscriptions.add(subscription)
-    void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined)
-    return subscription
+    return this.tail.subscribe(options, handler)
+  }
+
+  // Following one stream from right after its event of `afterVersion`: a range of versions.
+  private async readPage(from: number, limit: number, streamId: string | undefined, afterVersion: number | undefined): Promise<EventEnvelope[]> {
+    if (this.closed) return []
+    const rows =
+      streamId === undefined
+        ? await this.readAllPage(from, limit)
+        : afterVersion !== undefined
+          ? await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version`, [streamId, afterVersion, afterVersion + limit])
+          : await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND position >= $2 ORDER BY version LIMIT $3`, [streamId, from, limit])
+    return rows.map(rowToEnvelope)
   }
 
   /**
@@ -416,7 +418,7 @@ export class PgStore implements StorageAdapter {
 
   async close(): Promise<void> {
     if (this.closed) return
-    await Promise.all([...this.subscriptions].map((sub) => sub.close()))
+    await this.tail.close()
     this.closed = true
     await this.commits.drained()
     const listener = this.listener

@@ -7,7 +7,8 @@ import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll
 import { CommitSignal } from '../CommitSignal.js'
 import { encodeEvent } from '../eventJson.js'
 import type { AppendOptions, AppendResult, LeaseState, ReadAllOptions, ReadStreamOptions, Snapshot, StorageAdapter } from '../StorageAdapter.js'
-import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
+import { SharedTail } from '../SharedTail.js'
+import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Subscription.js'
 import { commitEnvelopes, type CommitDoc, type CommitKey, type SnapshotDoc, type TombstoneDoc } from './documents.js'
 import { writeOutcome, type WriteOutcome } from './failures.js'
 import { RethinkLeases, type LeaseClock } from './leases.js'
@@ -90,7 +91,12 @@ export class RethinkStore implements StorageAdapter {
   private leases!: RethinkLeases
   private claims!: IdClaims
   private readonly signal = new CommitSignal()
-  private readonly subscriptions = new Set<Subscription>()
+  // One reader for every subscription of this store, woken by the one head changefeed.
+  private readonly tail = new SharedTail({
+    readPage: (from, limit, streamId) => (this.closed ? [] : this.readPage(from, limit, streamId)),
+    headPosition: () => this.headPosition(),
+    commits: this.signal,
+  })
   private readonly inFlight = new Set<Promise<unknown>>()
   private feed: RCursor | undefined
   private following = false
@@ -351,10 +357,7 @@ export class RethinkStore implements StorageAdapter {
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
     this.assertOpen()
     this.follow()
-    const subscription = startSubscription(options, handler, (from, limit, streamId) => (this.closed ? [] : this.readPage(from, limit, streamId)), this.signal)
-    this.subscriptions.add(subscription)
-    void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined)
-    return subscription
+    return this.tail.subscribe(options, handler)
   }
 
   /**
@@ -395,7 +398,7 @@ export class RethinkStore implements StorageAdapter {
   }
 
   private async sweepOrphans(): Promise<void> {
-    if (this.closed || this.subscriptions.size === 0) return
+    if (this.closed || this.tail.size === 0) return
     try {
       const t = await this.ready()
       const old = await this.db.read<number>(
@@ -475,7 +478,7 @@ export class RethinkStore implements StorageAdapter {
 
   async close(): Promise<void> {
     if (this.closed) return
-    await Promise.all([...this.subscriptions].map((sub) => sub.close()))
+    await this.tail.close()
     await Promise.allSettled([...this.inFlight])
     this.closed = true
     clearInterval(this.sweeper)

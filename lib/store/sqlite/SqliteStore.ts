@@ -22,7 +22,8 @@ import type {
 } from '../StorageAdapter.js'
 import { decodeEventData, decodeEventMeta, encodeEvent, type EncodedEvent } from '../eventJson.js'
 import { CommitSignal } from '../CommitSignal.js'
-import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../Subscription.js'
+import { SharedTail } from '../SharedTail.js'
+import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Subscription.js'
 import { GroupCommit, type Outcome } from '../GroupCommit.js'
 import { FileGuard } from './FileGuard.js'
 import { prepareDatabase, type SqliteDurability } from './schema.js'
@@ -122,7 +123,8 @@ export class SqliteStore implements StorageAdapter {
   private readonly guard: FileGuard | undefined
   private readonly changeLease: (name: string, change: (current: LeaseState | undefined) => LeaseState | undefined) => LeaseState | undefined
   private readonly signal: CommitSignal
-  private readonly subscriptions = new Set<Subscription>()
+  // One reader and one data_version poll for every subscription of this store.
+  private readonly tail: SharedTail
 
   constructor(options: SqliteStoreOptions) {
     checkOptions('SqliteStore', options, SQLITE_OPTIONS, ['file'])
@@ -222,6 +224,7 @@ export class SqliteStore implements StorageAdapter {
         return changed
       },
     })
+    this.tail = new SharedTail({ readPage: (from, limit, streamId, afterVersion) => this.readPage(from, limit, streamId, afterVersion), headPosition: () => this.headPosition(), commits: this.signal })
   }
 
   append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -309,26 +312,21 @@ export class SqliteStore implements StorageAdapter {
 
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
     this.assertOpen()
-    // Following one stream: after the first page, continue by version (the unique index)
-    // instead of filtering a stream's whole index by position on every wake-up.
-    let last: { position: number; version: number } | undefined
-    const readPage = (from: number, limit: number, streamId: string | undefined): EventEnvelope[] => {
-      if (this.closed) return []
-      const rows = this.query(() =>
-        streamId === undefined
-          ? this.sql.all.all(from, limit)
-          : last && last.position + 1 === from
-            ? this.sql.streamAfterVersion.all(streamId, last.version, limit)
-            : this.sql.streamFromPosition.all(streamId, from, limit),
-      )
-      const end = rows[rows.length - 1]
-      if (end) last = { position: end[0], version: end[3] }
-      return rows.map(rowToEnvelope)
-    }
-    const subscription = startSubscription(options, handler, readPage, this.signal)
-    this.subscriptions.add(subscription)
-    void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined)
-    return subscription
+    return this.tail.subscribe(options, handler)
+  }
+
+  // Following one stream from right after its event of `afterVersion`: continue by version
+  // (the unique index) instead of filtering the stream's whole index by position.
+  private readPage(from: number, limit: number, streamId: string | undefined, afterVersion: number | undefined): EventEnvelope[] {
+    if (this.closed) return []
+    const rows = this.query(() =>
+      streamId === undefined
+        ? this.sql.all.all(from, limit)
+        : afterVersion !== undefined
+          ? this.sql.streamAfterVersion.all(streamId, afterVersion, limit)
+          : this.sql.streamFromPosition.all(streamId, from, limit),
+    )
+    return rows.map(rowToEnvelope)
   }
 
   async streamVersion(streamId: string): Promise<number> {
@@ -392,7 +390,7 @@ export class SqliteStore implements StorageAdapter {
 
   async close(): Promise<void> {
     if (this.closed) return
-    await Promise.all([...this.subscriptions].map((sub) => sub.close()))
+    await this.tail.close()
     this.closed = true
     this.guard?.close()
     await this.commits.drained()
