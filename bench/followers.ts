@@ -22,9 +22,9 @@ interface Figures {
 
 async function run(target: string, dir: string, followers: number): Promise<Figures> {
   const total = PER_SECOND * SECONDS
-  const run = `${target.slice(0, target.indexOf(':'))}-${followers}`
-  const go = join(dir, `go-${run}`)
-  const stop = join(dir, `stop-${run}`)
+  const label = `${target.slice(0, target.indexOf(':'))}-${followers}`
+  const go = join(dir, `go-${label}`)
+  const stop = join(dir, `stop-${label}`)
   const holder = startWorker('../../../bench/workers/idleHolder', [target, String(followers), go, stop, String(total)])
   await waitUntil(() => holder.lines.includes('ready'), 300_000, `${followers} followers to load`)
   const firer = startWorker('../../../bench/workers/paceFirer', [target, String(followers), String(total), String(PER_SECOND), go, stop])

@@ -179,7 +179,9 @@ export class SharedTail {
       }
       if (!this.active || this.epoch !== epoch) return
       for (const event of page) this.dispatch(event)
-      if (page.length < PAGE && this.open.size > 0) await this.pause(this.source.commits.wait(MAX_IDLE_WAIT_MS, mark))
+      // A full page: let subscribers whose handlers settle at once work through it first.
+      if (page.length === PAGE) await new Promise((resolve) => setTimeout(resolve, 0))
+      else if (this.open.size > 0) await this.pause(this.source.commits.wait(MAX_IDLE_WAIT_MS, mark))
     }
   }
 

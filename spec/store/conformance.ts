@@ -12,6 +12,7 @@ import {
 } from 'omniscient-actors'
 import { describeAppendFuzz } from './appendFuzz.js'
 import { describeInputRules } from './inputRules.js'
+import { describeLiveDelivery } from './liveDelivery.js'
 
 /** What each adapter's spec file provides to the shared suite. */
 export interface AdapterHarness {
@@ -419,6 +420,8 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
         await store.close()
         await open.done
       })
+
+      describeLiveDelivery(() => store)
     })
 
     describe('leases', () => {
