@@ -1,7 +1,7 @@
 import type { CommitWaiter, Wait } from './Subscription.js'
 
 /**
- * Wakes waiting subscriptions when this process commits (at once) and, given a `poll`, when
+ * Wakes a store's shared tail when this process commits (at once) and, given a `poll`, when
  * another process may have committed. The poll runs only while someone waits.
  */
 export class CommitSignal implements CommitWaiter {
@@ -11,7 +11,7 @@ export class CommitSignal implements CommitWaiter {
 
   constructor(private readonly poll?: { everyMs: number; changed: () => boolean }) {}
 
-  /** Something was committed: wake everyone. */
+  /** Something was committed: wake whoever waits. */
   notify(): void {
     this.generation++
     const waiters = this.waiters

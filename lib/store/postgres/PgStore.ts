@@ -292,10 +292,9 @@ export class PgStore implements StorageAdapter {
   }
 
   /**
-   * One LISTEN connection per store wakes every subscription when any process commits. If it
-   * is lost, it is re-opened with backoff, and subscriptions are woken to re-read: they resume
-   * from their own position, so nothing is missed or repeated. (Without notifications a
-   * subscription still re-reads every second.)
+   * One LISTEN connection per store wakes the shared tail when any process commits. If it is
+   * lost, it is re-opened with backoff, and the tail is woken to re-read from its position, so
+   * nothing is missed or repeated. (Without notifications it still re-reads every second.)
    */
   private async listen(): Promise<void> {
     if (this.listener || this.closed) return

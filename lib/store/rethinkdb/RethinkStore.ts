@@ -361,11 +361,11 @@ export class RethinkStore implements StorageAdapter {
   }
 
   /**
-   * Wakes subscriptions when any process moves the head: a changefeed on the head document.
-   * Feeds give no delivery guarantee and die with their connection, so they are only a signal;
-   * after a loss the feed is re-opened (with backoff) and subscriptions re-read from their own
-   * position. Meanwhile subscriptions still re-read every second, and commits left pending by
-   * a crashed writer are placed by a periodic sweep.
+   * Wakes the shared tail when any process moves the head: one changefeed per store, on the
+   * head document. Feeds give no delivery guarantee and die with their connection, so they are
+   * only a signal; after a loss the feed is re-opened (with backoff) and the tail re-reads from
+   * its position. Meanwhile the tail still re-reads every second, and commits left pending by a
+   * crashed writer are placed by a periodic sweep.
    */
   private follow(): void {
     if (this.following) return
