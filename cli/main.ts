@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The `omniscient` command (package.json "bin"). Errors are printed without a stack: they
+// name what went wrong (the line, the stream, the version); OMNISCIENT_DEBUG=1 shows the stack.
+import { isOmniscientError } from 'omniscient-actors'
+import { program } from './program.js'
+
+try {
+  await program().parseAsync(process.argv)
+} catch (err) {
+  const code = isOmniscientError(err) ? ` [${err.code}]` : ''
+  process.stderr.write(`omniscient: ${err instanceof Error ? err.message : String(err)}${code}\n`)
+  if (process.env['OMNISCIENT_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n')
+  process.exitCode = 1
+}
