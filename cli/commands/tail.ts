@@ -36,6 +36,7 @@ export function tailCommand(): Command {
           { fromPosition: from, ...(streamId !== undefined ? { streamId } : {}), ...(flags.names ? { names: flags.names } : {}) },
           print,
         )
+        process.stderr.write(`following ${streamId !== undefined ? `"${streamId}"` : 'the log'} from position ${from} (Ctrl-C stops)\n`)
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve)
           process.once('SIGTERM', resolve)

@@ -23,10 +23,11 @@ export function runCli(args: readonly string[], options: { input?: string } = {}
 }
 
 /** Starts `omniscient <args>` and leaves it running (tail -f, inspect). */
-export function startCli(args: readonly string[]): ReturnType<typeof spawn> & { output: () => string } {
+export function startCli(args: readonly string[]): ReturnType<typeof spawn> & { output: () => string; errors: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
+  let stderr = ''
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => process.stderr.write(c))
-  return Object.assign(child, { output: () => stdout })
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+  return Object.assign(child, { output: () => stdout, errors: () => stderr })
 }
