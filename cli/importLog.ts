@@ -54,7 +54,8 @@ export async function importLog(store: StorageAdapter, lines: AsyncIterable<stri
   const fileVersions = new Map<string, number>()
   const tails = new Map<string, Promise<void>>()
   const running = new Set<Promise<void>>()
-  let failure: unknown
+  // The first error met, by reading or by a batch; `undefined` while all goes well.
+  let failure: Error | undefined
   let stored = 0
   let alreadyStored = 0
   let events = 0
@@ -72,7 +73,7 @@ export async function importLog(store: StorageAdapter, lines: AsyncIterable<stri
         stored += outcome.stored
         alreadyStored += outcome.alreadyStored
       } catch (err) {
-        failure ??= err
+        failure ??= asError(err)
       }
     })
     tails.set(b.streamId, work)
@@ -108,7 +109,7 @@ export async function importLog(store: StorageAdapter, lines: AsyncIterable<stri
     }
     if (batch && failure === undefined) await submit(batch)
   } catch (err) {
-    failure ??= err
+    failure ??= asError(err)
   }
   await Promise.all([...running])
   options.onProgress?.(lineNo)
@@ -175,4 +176,8 @@ function assertSame(stored: EventEnvelope, b: Batch, i: number): void {
 
 function contentOf(e: NewEvent): string {
   return JSON.stringify([e.name, e.data, e.schemaVersion, e.at, e.meta])
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err))
 }

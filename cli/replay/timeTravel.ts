@@ -35,14 +35,15 @@ export async function replayActor(
   id: string,
   options: { readonly toVersion?: number; readonly onStep?: (step: Step) => Promise<void> | void } = {},
 ): Promise<Replayed> {
-  let actor: Actor | undefined
+  // Set right below: the view needs the actor, and the actor the view's container.
+  const holder: { actor?: Actor } = {}
   let before: unknown
   let version = 0
   const view = new ReadOnlyView(store, {
     streamId: id,
     ...(options.toVersion !== undefined ? { toVersion: options.toVersion } : {}),
     onApplied: async (event) => {
-      const state = toJson(actor!._state)
+      const state = toJson(holder.actor!._state)
       version = event.version
       if (options.onStep) await options.onStep({ event, state, changes: diff(before, state) })
       before = state
@@ -51,7 +52,7 @@ export async function replayActor(
   // Reports from the replayed actor (listeners, elections) are not the user's concern here.
   const container = createContainer({ store: view, report: () => undefined })
   const replayed = new Class(id, container)
-  actor = replayed
+  holder.actor = replayed
   before = toJson(replayed._state)
   const initial = before
   let error: Replayed['error']
@@ -67,8 +68,9 @@ export async function replayActor(
   return { state: version === 0 ? initial : before, version, head, ...(error ? { error } : {}) }
 }
 
-/** A JSON copy of the state: what a person reads, and what diffs compare. Maps and Sets are shown as arrays. */
+/** A JSON copy of the state: what a person reads, and what diffs compare. Maps are shown as objects, Sets as arrays. */
 export function toJson(value: unknown): unknown {
-  const text = JSON.stringify(value, (_key, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v instanceof Set ? [...v] : v))
-  return text === undefined ? undefined : JSON.parse(text)
+  const plain = (_key: string, v: unknown): unknown => (v instanceof Map ? (Object.fromEntries(v) as unknown) : v instanceof Set ? [...(v as Set<unknown>)] : v)
+  const text = JSON.stringify(value, plain)
+  return text === undefined ? undefined : (JSON.parse(text) as unknown)
 }

@@ -101,4 +101,19 @@ describe('omniscient streams, show, leases, state, tail', function () {
       byStream.kill('SIGINT')
     }
   })
+
+  it('should serve the inspector on another host only with a token, which it prints', async () => {
+    const inspector = startCli(['inspect', url, '--host', '0.0.0.0', '--port', '0'])
+    try {
+      await waitUntil(() => /inspector on http/.test(inspector.output()), 30_000, 'the inspector to listen')
+      const printed = new URL(/inspector on (\S+)/.exec(inspector.output())![1]!)
+      const token = printed.searchParams.get('token')!
+      expect(token).to.have.length.greaterThan(20)
+      const base = `http://127.0.0.1:${printed.port}`
+      expect((await fetch(`${base}/api/info`)).status).to.equal(401)
+      expect((await fetch(`${base}/api/info?token=${token}`)).status).to.equal(200)
+    } finally {
+      inspector.kill('SIGINT')
+    }
+  })
 })

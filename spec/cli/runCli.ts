@@ -27,7 +27,7 @@ export function startCli(args: readonly string[]): ReturnType<typeof spawn> & { 
   const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
   return Object.assign(child, { output: () => stdout, errors: () => stderr })
 }
