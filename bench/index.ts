@@ -1,5 +1,6 @@
 // `npm run bench`: every figure of docs/benchmarks.md, measured in one run.
 import { cpus } from 'node:os'
+import { benchCli } from './cli.js'
 import { benchCore } from './core.js'
 import { benchLive } from './live.js'
 import { benchOne } from './one.js'
@@ -12,3 +13,4 @@ await benchLive()
 await benchOne()
 await benchPg()
 await benchRethink()
+await benchCli()
