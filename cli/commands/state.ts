@@ -5,6 +5,7 @@ import { loadActorClasses } from '../replay/loadActors.js'
 import { replayActor, type Step } from '../replay/timeTravel.js'
 import { eventLine } from '../format.js'
 import { wholeNumber } from '../options.js'
+import { startProgress } from '../progress.js'
 import { withStore } from '../withStore.js'
 
 interface StateFlags {
@@ -28,9 +29,15 @@ export function stateCommand(): Command {
       if (classes.size > 1) throw new CliError('ACTOR_CLASS_AMBIGUOUS', `"${classSpec}" exports several actor classes (${[...classes.keys()].join(', ')}): name one with #`)
       const [name, Class] = [...classes][0]!
       await withStore(url, { mustExist: true }, async (store) => {
+        // A long replay shows its progress (on a terminal); --step prints its own.
+        const total = flags.at ?? (await store.streamVersion(id))
+        const progress = startProgress('replay', total, 'events', { quiet: flags.step === true || flags.json === true || total < 10_000 })
         const out = (text: string): void => void process.stdout.write(text + '\n')
         const result = await replayActor(Class, store, id, {
           ...(flags.at !== undefined ? { toVersion: flags.at } : {}),
+          onProgress: (version) => {
+            if (version % 1_000 === 0) progress.update(version)
+          },
           ...(flags.step
             ? {
                 onStep: (step: Step): void => {
@@ -42,6 +49,7 @@ export function stateCommand(): Command {
               }
             : {}),
         })
+        progress.stop()
         if (result.error) {
           process.stderr.write(`${name} "${id}": the handler failed at version ${result.error.version}: ${result.error.message}\n`)
           process.exitCode = 1

@@ -110,7 +110,11 @@ export function createInspector(options: InspectorOptions): Server {
         if (!Class) return json(res, 404, { error: `no actor class "${name}" (known: ${[...actors.keys()].join(', ') || 'none: start with --actors <module>'})` })
         let last: Step | undefined
         const at = numberParam(q, 'at')
-        const result = await replayActor(Class, store, streamId, { ...(at !== undefined ? { toVersion: at } : {}), onStep: (step) => void (last = step) })
+        // Only the last step's state and changes are wanted: copies start one version before it.
+        const result = await replayActor(Class, store, streamId, {
+          ...(at !== undefined ? { toVersion: at, stepsFrom: at } : {}),
+          onStep: (step) => void (last = step),
+        })
         return json(res, 200, { ...result, event: last?.event ?? null, changes: last?.changes ?? [] })
       }
       case '/api/leases':
