@@ -4,6 +4,12 @@
 import { isOmniscientError } from 'omniscient-actors'
 import { program } from './program.js'
 
+// `omniscient export ... | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0)
+  throw err
+})
+
 try {
   await program().parseAsync(process.argv)
 } catch (err) {

@@ -35,7 +35,9 @@ export function startProgress(label: string, total: number | undefined, unit: st
   const started = Date.now()
   let last = started
   let latest = 0
+  let printed = -1
   const line = (done: number) => {
+    printed = done
     const seconds = (Date.now() - started) / 1000
     stream.write(`${label}: ${done}${total !== undefined ? `/${total}` : ''} ${unit} (${Math.round(done / Math.max(seconds, 0.001))}/s)\n`)
   }
@@ -48,6 +50,8 @@ export function startProgress(label: string, total: number | undefined, unit: st
         line(done)
       }
     },
-    stop: () => line(latest),
+    stop: () => {
+      if (printed !== latest) line(latest)
+    },
   }
 }

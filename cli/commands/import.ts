@@ -26,14 +26,15 @@ export function importCommand(): Command {
     )
     .action(async (url: string, file: string | undefined, flags: ImportFlags) => {
       const fromStdin = file === undefined || file === '-'
-      // Large reads: more lines per turn of the event loop, so more batches share each commit.
-      const input = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 })
       const size = fromStdin ? undefined : statSync(file).size
-      const progress = startProgress(flags.dryRun ? 'check' : 'import', size, 'bytes', { quiet: flags.quiet === true })
-      const lines = createInterface({ input, crlfDelay: Infinity })
       // A dry run touches no store (a SQLite file would be created by opening it).
       const target = flags.dryRun ? 'memory:' : url
       await withStore(target, { mustExist: false }, async (store) => {
+        // Read only once the store is open: readline drops the lines it emits before it is iterated.
+        // Large reads: more lines per turn of the event loop, so more batches share each commit.
+        const input = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 })
+        const lines = createInterface({ input, crlfDelay: Infinity })
+        const progress = startProgress(flags.dryRun ? 'check' : 'import', size, 'bytes', { quiet: flags.quiet === true })
         const report = await importLog(store, lines, {
           ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
           dryRun: flags.dryRun === true,

@@ -16,6 +16,7 @@ export function positionsCommand(): Command {
           return
         }
         process.stdout.write(`head position ${head}${checkpointsListed ? '' : ' (this store cannot list its checkpoints)'}\n`)
+        if (positions.length === 0) return void process.stdout.write('no reader has saved a position\n')
         process.stdout.write(table(['NAME', 'KIND', 'POSITION', 'LAG'], positions.map((p) => [p.name, p.kind, String(p.position), String(p.lag)])) + '\n')
       })
     })
