@@ -59,8 +59,16 @@ export function streamView(root, actors) {
       h('h2', {}, streamId, ' ', h('span', { class: 'muted' }, `version ${version}`)),
       replayPanel,
       h('h3', {}, 'Events'),
+      events.length < version ? h('p', { class: 'muted' }, `versions 1 to ${events.length} of ${version} `, h('button', { id: 'more-events', onclick: () => void more() }, 'more')) : null,
       h('table', { id: 'events-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'v'), h('th', {}, 'name'), h('th', {}, 'at (UTC)'), h('th', {}, 'data'))), h('tbody', {}, rows)),
     )
+  }
+
+  async function more() {
+    const page = await get('/api/events', { stream: streamId, from: events.length + 1 })
+    events.push(...page.events)
+    render()
+    await replay()
   }
 
   async function scrubTo(v) {
@@ -97,7 +105,7 @@ export function streamView(root, actors) {
     async received(event) {
       if (event.streamId !== streamId || event.version <= version) return
       const following = at === version
-      events.push(event)
+      if (events.length === version) events.push(event) // else "more" fetches it in order
       version = event.version
       if (following) at = version
       render()
