@@ -1,11 +1,12 @@
 import { expect } from 'chai'
+import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SqliteStore, type EventEnvelope, type NewEvent, type StorageAdapter } from 'omniscient-actors'
 import { PgStore } from 'omniscient-actors/postgres'
 import { dropSchema, freshSchema, PG_URL } from '../support/postgres.js'
 import { tempDir } from '../support/tmp.js'
-import { runCli } from './runCli.js'
+import { repoRoot, runCli } from './runCli.js'
 
 let n = 0
 function event(name: string, data: unknown): NewEvent {
@@ -159,6 +160,21 @@ describe('omniscient export / import', function () {
     const run = await runCli(['import', `sqlite:${target}`, '--dry-run', '--quiet'], { input: exported })
     expect(run.stdout).to.contain('checked 6 events of 2 streams: the file is valid')
     expect(() => readFileSync(target)).to.throw()
+  })
+
+  it('should end quietly when the reader closes the pipe early (| head)', async () => {
+    const big = join(tmp.dir, 'big.db')
+    const store = new SqliteStore({ file: big })
+    const many = Array.from({ length: 20_000 }, (_, i) => ({ ...event('item_added', { sku: `sku-${i}`, qty: 1 }), id: `big-${i}` }))
+    await store.append('cart-big', many, { expectedVersion: 0 })
+    await store.close()
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'main.ts'), 'export', `sqlite:${big}`, '--quiet'], { cwd: repoRoot })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+    child.stdout.once('data', () => child.stdout.destroy())
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(stderr).to.equal('')
+    expect(code).to.equal(0)
   })
 
   const pgIt = PG_URL ? it : it.skip
