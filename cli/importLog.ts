@@ -6,7 +6,12 @@ import { parseEnvelopeLine, type ImportedEvent } from './ndjson.js'
 export interface ImportOptions {
   /** Most events appended in one batch (default 500). */
   readonly batchSize?: number
-  /** Batches (of distinct streams) in flight at once, so the store can commit them together (default 64). */
+  /**
+   * Most batches (of distinct streams, consecutive in the file) appended at once, so the store
+   * can commit them together (default 1,000; a wave holds at most 10,000 events). 1 appends one batch at a time: slower, and the file's
+   * order across streams is kept on every engine (PostgreSQL may otherwise commit two halves of
+   * a wave in either order).
+   */
   readonly inFlight?: number
   /** Check every line and the versions within the file, store nothing. */
   readonly dryRun?: boolean
@@ -26,6 +31,9 @@ export interface ImportReport {
   readonly streams: number
 }
 
+/** Most events in one wave: bounds the memory an import holds, whatever the batch size. */
+const WAVE_EVENTS = 10_000
+
 interface Batch {
   readonly streamId: string
   readonly events: ImportedEvent[]
@@ -42,18 +50,17 @@ interface Batch {
  * - a line that is not a valid envelope (IMPORT_INVALID_LINE),
  * - a version that leaves a gap, in the file or after the store's stream (IMPORT_GAP),
  * - a version the store holds with another event, or an id it holds elsewhere (IMPORT_CONFLICT).
- * On a refusal no further batch starts; batches already stored stay stored (run it again
- * once the file is fixed: they are skipped).
+ * On a refusal no further batch starts; batches already stored (before it, or beside it in
+ * its wave) stay stored: run it again once the file is fixed, they are skipped. Across
+ * streams, events are appended in the file's order (see `inFlight`).
  *
  * @example
  * const report = await importLog(store, readLines(createReadStream('log.ndjson')))
  */
 export async function importLog(store: StorageAdapter, lines: AsyncIterable<string>, options: ImportOptions = {}): Promise<ImportReport> {
   const batchSize = options.batchSize ?? 500
-  const maxInFlight = options.inFlight ?? 64
+  const maxInFlight = options.inFlight ?? 1_000
   const fileVersions = new Map<string, number>()
-  const tails = new Map<string, Promise<void>>()
-  const running = new Set<Promise<void>>()
   // The first error met, by reading or by a batch; `undefined` while all goes well.
   let failure: Error | undefined
   let stored = 0
@@ -61,28 +68,33 @@ export async function importLog(store: StorageAdapter, lines: AsyncIterable<stri
   let events = 0
   let lineNo = 0
   let batch: Batch | undefined
+  // Batches of distinct streams, consecutive in the file, appended together so that the store
+  // commits them in one group. A wave ends before a stream would come twice: waves are stored
+  // one after the other, so events keep the file's order across streams.
+  let wave: Batch[] = []
+  let waveEvents = 0
+  const waveStreams = new Set<string>()
+
+  const storeWave = async () => {
+    const outcomes = await Promise.allSettled(wave.map((b) => storeBatch(store, b)))
+    wave = []
+    waveEvents = 0
+    waveStreams.clear()
+    for (const outcome of outcomes) {
+      if (outcome.status === 'fulfilled') {
+        stored += outcome.value.stored
+        alreadyStored += outcome.value.alreadyStored
+      } else failure ??= asError(outcome.reason)
+    }
+  }
 
   const submit = async (b: Batch) => {
     if (options.dryRun) return
-    // One stream's batches run in file order; other streams' batches run alongside.
-    const previous = tails.get(b.streamId) ?? Promise.resolve()
-    const work = previous.then(async () => {
-      if (failure !== undefined) return
-      try {
-        const outcome = await storeBatch(store, b)
-        stored += outcome.stored
-        alreadyStored += outcome.alreadyStored
-      } catch (err) {
-        failure ??= asError(err)
-      }
-    })
-    tails.set(b.streamId, work)
-    running.add(work)
-    void work.finally(() => {
-      running.delete(work)
-      if (tails.get(b.streamId) === work) tails.delete(b.streamId)
-    })
-    while (running.size >= maxInFlight) await Promise.race(running)
+    if (wave.length >= maxInFlight || waveEvents + b.events.length > WAVE_EVENTS || waveStreams.has(b.streamId)) await storeWave()
+    if (failure !== undefined) return
+    wave.push(b)
+    waveEvents += b.events.length
+    waveStreams.add(b.streamId)
   }
 
   try {
@@ -108,10 +120,10 @@ export async function importLog(store: StorageAdapter, lines: AsyncIterable<stri
       if (lineNo % 10_000 === 0) options.onProgress?.(lineNo)
     }
     if (batch && failure === undefined) await submit(batch)
+    if (failure === undefined && wave.length > 0) await storeWave()
   } catch (err) {
     failure ??= asError(err)
   }
-  await Promise.all([...running])
   options.onProgress?.(lineNo)
   if (failure !== undefined) throw failure
   return { events, stored, alreadyStored, streams: fileVersions.size }

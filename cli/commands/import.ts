@@ -8,6 +8,7 @@ import { withStore } from '../withStore.js'
 
 interface ImportFlags {
   batchSize?: number
+  inFlight?: number
   dryRun?: boolean
   quiet?: boolean
 }
@@ -18,6 +19,7 @@ export function importCommand(): Command {
     .argument('<store>', 'store URL (sqlite:./app.db, postgres://..., rethinkdb://...)')
     .argument('[file]', 'the file to read; stdin when absent or "-"')
     .option('--batch-size <n>', 'most events of one stream appended together (all or nothing)', wholeNumber(1), 500)
+    .option('--in-flight <n>', 'most batches of distinct streams appended at once (1: the file order across streams on every engine, slower)', wholeNumber(1), 1_000)
     .option('--dry-run', 'check every line and the versions within the file; store nothing')
     .option('-q, --quiet', 'no progress on stderr')
     .addHelpText(
@@ -37,6 +39,7 @@ export function importCommand(): Command {
         const progress = startProgress(flags.dryRun ? 'check' : 'import', size, 'bytes', { quiet: flags.quiet === true })
         const report = await importLog(store, lines, {
           ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
+          ...(flags.inFlight !== undefined ? { inFlight: flags.inFlight } : {}),
           dryRun: flags.dryRun === true,
           // Bytes read so far: the file stream's count (lines are ahead of the store by at most a few batches).
           onProgress: () => progress.update((input as { bytesRead?: number }).bytesRead ?? 0),
