@@ -181,7 +181,7 @@ describe('omniscient export / import', function () {
     const many = Array.from({ length: 20_000 }, (_, i) => ({ ...event('item_added', { sku: `sku-${i}`, qty: 1 }), id: `big-${i}` }))
     await store.append('cart-big', many, { expectedVersion: 0 })
     await store.close()
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'main.ts'), 'export', `sqlite:${big}`, '--quiet'], { cwd: repoRoot })
+    const child = spawn(process.execPath, ['--conditions=omniscient-source', '--import', 'tsx', join(repoRoot, 'cli', 'main.ts'), 'export', `sqlite:${big}`, '--quiet'], { cwd: repoRoot })
     let stderr = ''
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
     child.stdout.once('data', () => child.stdout.destroy())
