@@ -1,4 +1,4 @@
-import type { CheckpointState, LeaseState, ListStreamsOptions, StorageAdapter, StreamInfo } from 'omniscient-actors'
+import type { CheckpointState, LeaseState, ListStreamsOptions, StorageAdapter, StreamInfo } from '../node.js'
 
 /**
  * Streams in id order, from the adapter's `listStreams` when it has one; otherwise by reading

@@ -1,4 +1,4 @@
-import { OmniscientError } from 'omniscient-actors'
+import { OmniscientError } from '../node.js'
 
 /**
  * A command could not do what it was asked (a bad store URL, an unknown actor class...). The

@@ -1,4 +1,4 @@
-import type { EventEnvelope, StorageAdapter } from 'omniscient-actors'
+import type { EventEnvelope, StorageAdapter } from '../node.js'
 import { envelopeLine } from './ndjson.js'
 
 /** What `exportLog` reads: the whole log, one stream, or from a position on. */

@@ -1,4 +1,4 @@
-import type { EventEnvelope, LeaseState } from 'omniscient-actors'
+import type { EventEnvelope, LeaseState } from '../node.js'
 
 /** `2026-11-28 08:32:05.123` in UTC: sortable, and the same on every machine. */
 export function formatTime(ms: number): string {

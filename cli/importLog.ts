@@ -1,4 +1,4 @@
-import { ConcurrencyError, IdempotencyError, type EventEnvelope, type NewEvent, type StorageAdapter } from 'omniscient-actors'
+import { ConcurrencyError, IdempotencyError, type EventEnvelope, type NewEvent, type StorageAdapter } from '../node.js'
 import { ImportLineError } from './errors.js'
 import { parseEnvelopeLine, type ImportedEvent } from './ndjson.js'
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `omniscient` command (package.json "bin"). Errors are printed without a stack: they
 // name what went wrong (the line, the stream, the version); OMNISCIENT_DEBUG=1 shows the stack.
-import { isOmniscientError } from 'omniscient-actors'
+import { isOmniscientError } from '../node.js'
 import { program } from './program.js'
 
 // `omniscient export ... | head` closes the pipe early: that is the reader's choice, not an error.

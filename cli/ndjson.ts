@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { EventEnvelope, NewEvent } from 'omniscient-actors'
+import type { EventEnvelope, NewEvent } from '../node.js'
 import { ImportLineError } from './errors.js'
 
 /**

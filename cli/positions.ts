@@ -1,4 +1,4 @@
-import type { StorageAdapter } from 'omniscient-actors'
+import type { StorageAdapter } from '../node.js'
 import { listCheckpoints } from './catalog.js'
 
 /** How far one reader of the log (read model, projection, process manager) has got. */

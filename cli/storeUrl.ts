@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { MemoryStore, SqliteStore, type StorageAdapter } from 'omniscient-actors'
+import { MemoryStore, SqliteStore, type StorageAdapter } from '../node.js'
 import { CliError } from './errors.js'
 
 /** Opens a store for a URL of one scheme. `mustExist`: the command only reads, so a missing store is an error. */
@@ -66,7 +66,7 @@ registerStoreScheme('sqlite:', async (_url, raw, { mustExist }) => {
 })
 
 const openPostgres: StoreOpener = async (url) => {
-  const { PgStore } = await import('omniscient-actors/postgres')
+  const { PgStore } = await import('../lib/store/postgres/index.js')
   const schema = url.searchParams.get('schema') ?? undefined
   url.searchParams.delete('schema')
   return new PgStore({ connectionString: url.toString(), ...(schema ? { schema } : {}) })
@@ -75,7 +75,7 @@ registerStoreScheme('postgres:', openPostgres)
 registerStoreScheme('postgresql:', openPostgres)
 
 registerStoreScheme('rethinkdb:', async (url) => {
-  const { RethinkStore } = await import('omniscient-actors/rethinkdb')
+  const { RethinkStore } = await import('../lib/store/rethinkdb/index.js')
   const tablePrefix = url.searchParams.get('prefix') ?? undefined
   url.search = ''
   return new RethinkStore({ url: url.toString(), ...(tablePrefix !== undefined ? { tablePrefix } : {}) })

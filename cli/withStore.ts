@@ -1,4 +1,4 @@
-import type { StorageAdapter } from 'omniscient-actors'
+import type { StorageAdapter } from '../node.js'
 import { openStore } from './storeUrl.js'
 
 /** Opens the store, runs `work`, and closes the store whatever happened. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { Command } from 'commander'
-import type { ActorClass } from 'omniscient-actors'
+import type { ActorClass } from '../../node.js'
 import { CliError } from '../errors.js'
 import { createInspector } from '../inspect/server.js'
 import { wholeNumber } from '../options.js'

@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import type { EventEnvelope, StorageAdapter } from 'omniscient-actors'
+import type { EventEnvelope, StorageAdapter } from '../../node.js'
 import { eventLine } from '../format.js'
 import { envelopeLine } from '../ndjson.js'
 import { list, wholeNumber } from '../options.js'

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { ActorClass, StorageAdapter } from 'omniscient-actors'
+import type { ActorClass, StorageAdapter } from '../../node.js'
 import { listLeases, listStreams } from '../catalog.js'
 import { readerPositions } from '../positions.js'
 import type { Step } from '../replay/timeTravel.js'

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import type { StorageAdapter, Subscription } from 'omniscient-actors'
+import type { StorageAdapter, Subscription } from '../../node.js'
 
 const KEEP_ALIVE_MS = 15_000
 

@@ -8,7 +8,7 @@ import {
   type Snapshot,
   type StorageAdapter,
   type Subscription,
-} from 'omniscient-actors'
+} from '../../node.js'
 
 /** Called while an actor replays, each time it has applied one event. */
 export type AppliedHook = (event: EventEnvelope) => Promise<void> | void

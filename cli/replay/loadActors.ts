@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { ActorClass } from 'omniscient-actors'
+import type { ActorClass } from '../../node.js'
 import { CliError } from '../errors.js'
 
 /** True for a class built on Actor (duck-typed: the user's module may load its own copy of the package). */

@@ -1,4 +1,4 @@
-import { createContainer, type Actor, type ActorClass, type EventEnvelope, type StorageAdapter } from 'omniscient-actors'
+import { createContainer, type Actor, type ActorClass, type EventEnvelope, type StorageAdapter } from '../../node.js'
 import { diff, type Change } from './diff.js'
 import { ReadOnlyView } from './ReadOnlyView.js'
 
