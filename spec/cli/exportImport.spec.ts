@@ -35,19 +35,37 @@ describe('omniscient export / import', function () {
   this.timeout(60_000)
   let tmp: ReturnType<typeof tempDir>
   let source: string
-  beforeEach(async () => {
+  // The source's whole log as `omniscient export` wrote it, exported once (each run of the
+  // command is a process start); each spec imports it, or the lines it needs, into its own store.
+  let exported: string
+  /** Lines of the export: all, or one stream's from a version on. */
+  const linesOf = (streamId?: string, fromVersion = 1) =>
+    exported
+      .trim()
+      .split('\n')
+      .filter((l) => {
+        const e = JSON.parse(l) as { streamId: string; version: number }
+        return streamId === undefined || (e.streamId === streamId && e.version >= fromVersion)
+      })
+  const exportFile = () => {
+    const file = join(tmp.dir, `log-${++n}.ndjson`)
+    writeFileSync(file, exported)
+    return file
+  }
+  before(async () => {
     tmp = tempDir('omniscient-cli-')
     source = join(tmp.dir, 'source.db')
     const store = new SqliteStore({ file: source })
     await seed(store)
     await store.close()
-  })
-  afterEach(() => tmp.remove())
-
-  it('should export one envelope per line with a stable field order', async () => {
     const run = await runCli(['export', `sqlite:${source}`, '--quiet'])
     expect(run.code, run.stderr).to.equal(0)
-    const lines = run.stdout.trim().split('\n')
+    exported = run.stdout
+  })
+  after(() => tmp.remove())
+
+  it('should export one envelope per line with a stable field order', async () => {
+    const lines = linesOf()
     expect(lines).to.have.length(6)
     expect(Object.keys(JSON.parse(lines[0]!) as object)).to.deep.equal(['id', 'streamId', 'version', 'position', 'name', 'data', 'schemaVersion', 'at', 'meta'])
     // An event without data has no data field.
@@ -56,11 +74,14 @@ describe('omniscient export / import', function () {
     expect(one.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)).to.deep.equal(['ev-3', 'ev-6'])
     const from = await runCli(['export', `sqlite:${source}`, '--from-position', '5', '--quiet'])
     expect(from.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { position: number }).position)).to.deep.equal([5, 6])
+    const fromVersion = await runCli(['export', `sqlite:${source}`, '--stream', 'cart-1', '--from-version', '3', '--quiet'])
+    expect(fromVersion.stdout.trim().split('\n')).to.deep.equal(linesOf('cart-1', 3))
   })
 
   it('should import an export into a fresh store with the same streams, versions, ids and data, and store nothing the second time', async () => {
     const file = join(tmp.dir, 'log.ndjson')
     expect((await runCli(['export', `sqlite:${source}`, '-o', file, '--quiet'])).code).to.equal(0)
+    expect(readFileSync(file, 'utf8')).to.equal(exported)
     const target = join(tmp.dir, 'target.db')
     const first = await runCli(['import', `sqlite:${target}`, file, '--quiet'])
     expect(first.code, first.stderr).to.equal(0)
@@ -86,7 +107,6 @@ describe('omniscient export / import', function () {
   })
 
   it('should import a file edited with a transform (as with jq) into a fresh store', async () => {
-    const exported = (await runCli(['export', `sqlite:${source}`, '--quiet'])).stdout
     // Drop cart-2's events and rename a sku: what `jq -c 'select(.streamId == "cart-1") | ...'` does.
     const edited = exported
       .trim()
@@ -111,7 +131,7 @@ describe('omniscient export / import', function () {
   })
 
   it('should refuse a version gap with its line number and store nothing of that batch', async () => {
-    const lines = (await runCli(['export', `sqlite:${source}`, '--stream', 'cart-1', '--quiet'])).stdout.trim().split('\n')
+    const lines = linesOf('cart-1')
     const gap = [lines[0], lines[2], lines[3]].join('\n') + '\n'
     const target = join(tmp.dir, 'gap.db')
     const run = await runCli(['import', `sqlite:${target}`, '--quiet'], { input: gap })
@@ -123,21 +143,19 @@ describe('omniscient export / import', function () {
   })
 
   it("should refuse a gap after the store's stream with the line number", async () => {
-    const lines = (await runCli(['export', `sqlite:${source}`, '--stream', 'cart-1', '--from-version', '3', '--quiet'])).stdout
     const target = join(tmp.dir, 'after.db')
-    const run = await runCli(['import', `sqlite:${target}`, '--quiet'], { input: lines })
+    const run = await runCli(['import', `sqlite:${target}`, '--quiet'], { input: linesOf('cart-1', 3).join('\n') + '\n' })
     expect(run.code).to.equal(1)
     expect(run.stderr).to.contain("line 1 (stream \"cart-1\" version 3): the store's stream is at version 0, so versions 1..2 are missing [IMPORT_GAP]")
   })
 
   it('should refuse a version the store holds with another event, all or nothing for the batch', async () => {
-    const exported = (await runCli(['export', `sqlite:${source}`, '--stream', 'cart-1', '--quiet'])).stdout.trim().split('\n')
     const target = join(tmp.dir, 'conflict.db')
     const store = new SqliteStore({ file: target })
     await store.append('cart-1', [{ ...event('item_added', { sku: 'other', qty: 1 }) }], { expectedVersion: 0 })
     await store.close()
     // Versions 1-4 of cart-1 in one batch: version 1 conflicts, so none of the four is stored.
-    const run = await runCli(['import', `sqlite:${target}`, '--quiet'], { input: exported.join('\n') + '\n' })
+    const run = await runCli(['import', `sqlite:${target}`, '--quiet'], { input: linesOf('cart-1').join('\n') + '\n' })
     expect(run.code).to.equal(1)
     expect(run.stderr).to.match(/line 1 \(stream "cart-1" version 1\): the store holds event "ev-\d+" at this version, the file "ev-1" \[IMPORT_CONFLICT\]/)
     const after = new SqliteStore({ file: target })
@@ -146,8 +164,7 @@ describe('omniscient export / import', function () {
   })
 
   it('should refuse an event whose id is stored with other content', async () => {
-    const file = join(tmp.dir, 'log.ndjson')
-    await runCli(['export', `sqlite:${source}`, '-o', file, '--quiet'])
+    const file = exportFile()
     const target = join(tmp.dir, 'twice.db')
     await runCli(['import', `sqlite:${target}`, file, '--quiet'])
     writeFileSync(file, readFileSync(file, 'utf8').replace('"sku":"pear"', '"sku":"plum"'))
@@ -168,7 +185,6 @@ describe('omniscient export / import', function () {
   })
 
   it('should check a file without storing anything with --dry-run', async () => {
-    const exported = (await runCli(['export', `sqlite:${source}`, '--quiet'])).stdout
     const target = join(tmp.dir, 'dry.db')
     const run = await runCli(['import', `sqlite:${target}`, '--dry-run', '--quiet'], { input: exported })
     expect(run.stdout).to.contain('checked 6 events of 2 streams: the file is valid')
@@ -196,8 +212,7 @@ describe('omniscient export / import', function () {
     const url = new URL(PG_URL!)
     url.searchParams.set('schema', schema)
     try {
-      const file = join(tmp.dir, 'log.ndjson')
-      expect((await runCli(['export', `sqlite:${source}`, '-o', file, '--quiet'])).code).to.equal(0)
+      const file = exportFile()
       const first = await runCli(['import', url.toString(), file, '--quiet'])
       expect(first.code, first.stderr).to.equal(0)
       expect(first.stdout).to.contain('6 stored, 0 already stored')
