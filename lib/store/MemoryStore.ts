@@ -6,7 +6,7 @@ import { decodeEventData, decodeEventMeta, encodeEvent } from './eventJson.js'
 import { startSubscription, type SubscribeOptions, type Subscription, type SubscriptionHandler } from './Subscription.js'
 import { assertExpectedVersion, storedBatch } from './appendRules.js'
 import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from './arguments.js'
-import { DEFAULT_STREAM_PAGE, type CheckpointState, type ListStreamsOptions, type StreamInfo } from './catalog.js'
+import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from './catalog.js'
 import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from './leaseRules.js'
 import type {
   AppendOptions,
@@ -191,9 +191,9 @@ export class MemoryStore implements StorageAdapter {
 
   // Store-wide reads for tools (catalog.ts).
   async listStreams(options: ListStreamsOptions = {}): Promise<readonly StreamInfo[]> {
-    const after = options.after ?? ''
-    const ids = [...this.streams.keys()].filter((id) => id > after && id.includes(options.contains ?? '')).sort()
-    return ids.slice(0, options.limit ?? DEFAULT_STREAM_PAGE).map((streamId) => {
+    const { after, contains, limit } = checkListStreams(options)
+    const ids = [...this.streams.keys()].filter((id) => id > after && id.includes(contains)).sort()
+    return ids.slice(0, limit).map((streamId) => {
       const last = this.streams.get(streamId)!.at(-1)!
       return { streamId, version: last.version, lastPosition: last.position, lastAt: last.at }
     })

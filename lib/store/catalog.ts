@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../errors.js'
 import type { LeaseState } from './StorageAdapter.js'
 
 // What tools (the `omniscient` CLI, the inspector) read about a store as a whole. Adapters
@@ -47,3 +48,24 @@ export interface StoreCatalog {
 
 /** The default page size of `listStreams`. */
 export const DEFAULT_STREAM_PAGE = 100
+/** The largest page `listStreams` returns. */
+export const MAX_STREAM_PAGE = 10_000
+
+/**
+ * Checks `listStreams`' options the same way on every engine and fills in the defaults:
+ * `limit` a whole number from 1 to 10,000; `contains` and `after` strings without NUL (which
+ * PostgreSQL text cannot hold).
+ */
+export function checkListStreams(options: ListStreamsOptions = {}): Required<ListStreamsOptions> {
+  const limit = options.limit ?? DEFAULT_STREAM_PAGE
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_STREAM_PAGE) {
+    throw new InvalidArgumentError('listStreams limit', limit, `must be a whole number from 1 to ${MAX_STREAM_PAGE}`)
+  }
+  for (const key of ['contains', 'after'] as const) {
+    const value: unknown = options[key]
+    if (value !== undefined && (typeof value !== 'string' || value.includes('\0'))) {
+      throw new InvalidArgumentError(`listStreams ${key}`, value, 'must be a string without NUL')
+    }
+  }
+  return { limit, contains: options.contains ?? '', after: options.after ?? '' }
+}

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import type { StorageAdapter } from 'omniscient-actors'
+import { InvalidArgumentError, type StorageAdapter } from 'omniscient-actors'
 import { newEvent, type AdapterHarness } from './conformance.js'
 
 type Catalogued = StorageAdapter & Required<Pick<StorageAdapter, 'listStreams' | 'listLeases' | 'listCheckpoints'>>
@@ -37,6 +37,16 @@ export function describeStoreCatalog(adapterName: string, makeHarness: () => Pro
       const next = await store.listStreams({ contains: 'user-', limit: 2, after: 'user-1' })
       expect(next.map((s) => s.streamId)).to.deep.equal(['user-2', 'user-3'])
       expect(await store.listStreams({ contains: 'nobody' })).to.deep.equal([])
+    })
+
+    it('should refuse a page size out of range and a NUL in a filter, as every engine does', async () => {
+      for (const options of [{ limit: 0 }, { limit: 10_001 }, { limit: 1.5 }, { contains: 'a\0b' }, { after: 'x\0' }]) {
+        const err = await store.listStreams(options).then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(err, JSON.stringify(options)).to.be.instanceOf(InvalidArgumentError)
+      }
     })
 
     it('should list leases held or released, with holder, term and expiry', async () => {

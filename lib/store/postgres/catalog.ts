@@ -1,4 +1,4 @@
-import { DEFAULT_STREAM_PAGE, type CheckpointState, type ListStreamsOptions, type StreamInfo } from '../catalog.js'
+import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from '../catalog.js'
 import type { LeaseState } from '../StorageAdapter.js'
 
 // PgStore's store-wide reads for tools (see ../catalog.ts). `s` is the quoted schema.
@@ -7,6 +7,7 @@ type Query = <R extends Record<string, unknown>>(sql: string, params?: unknown[]
 
 /** Streams in id order: the (stream_id, version) index gives each stream's last version. */
 export async function pgListStreams(query: Query, s: string, options: ListStreamsOptions = {}): Promise<StreamInfo[]> {
+  const { after, contains, limit } = checkListStreams(options)
   const rows = await query<{ stream_id: string; version: number; position: string; at: string }>(
     `SELECT e.stream_id, e.version, e.position, e.at
        FROM (SELECT stream_id, max(version) AS v FROM ${s}.events
@@ -14,7 +15,7 @@ export async function pgListStreams(query: Query, s: string, options: ListStream
               GROUP BY stream_id ORDER BY stream_id LIMIT $3) AS m
        JOIN ${s}.events AS e ON e.stream_id = m.stream_id AND e.version = m.v
       ORDER BY e.stream_id`,
-    [options.after ?? '', options.contains ?? '', options.limit ?? DEFAULT_STREAM_PAGE],
+    [after, contains, limit],
   )
   return rows.map((r) => ({ streamId: r.stream_id, version: r.version, lastPosition: Number(r.position), lastAt: Number(r.at) }))
 }

@@ -1,11 +1,12 @@
 import type { Database } from 'better-sqlite3'
-import { DEFAULT_STREAM_PAGE, type CheckpointState, type ListStreamsOptions, type StreamInfo } from '../catalog.js'
+import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from '../catalog.js'
 import type { LeaseState } from '../StorageAdapter.js'
 
 // SqliteStore's store-wide reads for tools (see ../catalog.ts). Read-only queries.
 
 /** Streams in id order: the (stream_id, version) index gives each stream's last version. */
 export function sqliteListStreams(db: Database, options: ListStreamsOptions = {}): StreamInfo[] {
+  const { after, contains, limit } = checkListStreams(options)
   const rows = db
     .prepare(
       `SELECT e.stream_id, e.version, e.position, e.at
@@ -16,7 +17,7 @@ export function sqliteListStreams(db: Database, options: ListStreamsOptions = {}
         ORDER BY e.stream_id`,
     )
     .raw()
-    .all(options.after ?? '', options.contains ?? '', options.limit ?? DEFAULT_STREAM_PAGE) as Array<[string, number, number, number]>
+    .all(after, contains, limit) as Array<[string, number, number, number]>
   return rows.map(([streamId, version, lastPosition, lastAt]) => ({ streamId, version, lastPosition, lastAt }))
 }
 
