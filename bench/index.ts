@@ -1,5 +1,6 @@
 // `npm run bench`: every figure of docs/benchmarks.md, measured in one run.
 import { cpus } from 'node:os'
+import { benchCli } from './cli.js'
 import { benchCore } from './core.js'
 import { benchFollowers } from './followers.js'
 import { benchLive } from './live.js'
@@ -14,3 +15,4 @@ await benchFollowers()
 await benchOne()
 await benchPg()
 await benchRethink()
+await benchCli()

@@ -56,6 +56,7 @@ export type {
   Snapshot,
   StorageAdapter,
 } from './store/StorageAdapter.js'
+export type { CheckpointState, ListStreamsOptions, StoreCatalog, StreamInfo } from './store/catalog.js'
 export type { CommitWaiter, SubscribeOptions, Subscription, SubscriptionHandler } from './store/Subscription.js'
 export { MemoryStore } from './store/MemoryStore.js'
 export { MAX_ID_BYTES } from './store/arguments.js'

@@ -7,6 +7,7 @@ import { SharedTail } from './SharedTail.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from './Subscription.js'
 import { assertExpectedVersion, storedBatch } from './appendRules.js'
 import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from './arguments.js'
+import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from './catalog.js'
 import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from './leaseRules.js'
 import type {
   AppendOptions,
@@ -183,6 +184,24 @@ export class MemoryStore implements StorageAdapter {
   async loadCheckpoint(name: string): Promise<number | undefined> {
     checkCheckpoint(name)
     return this.checkpoints.get(name)
+  }
+
+  // Store-wide reads for tools (catalog.ts).
+  async listStreams(options: ListStreamsOptions = {}): Promise<readonly StreamInfo[]> {
+    const { after, contains, limit } = checkListStreams(options)
+    const ids = [...this.streams.keys()].filter((id) => id > after && id.includes(contains)).sort()
+    return ids.slice(0, limit).map((streamId) => {
+      const last = this.streams.get(streamId)!.at(-1)!
+      return { streamId, version: last.version, lastPosition: last.position, lastAt: last.at }
+    })
+  }
+
+  async listLeases(): Promise<readonly LeaseState[]> {
+    return [...this.leases.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  }
+
+  async listCheckpoints(): Promise<readonly CheckpointState[]> {
+    return [...this.checkpoints].map(([name, position]) => ({ name, position })).sort((a, b) => (a.name < b.name ? -1 : 1))
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { EventEnvelope, NewEvent } from '../envelope.js'
+import type { CheckpointState, ListStreamsOptions, StreamInfo } from './catalog.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from './Subscription.js'
 
 /**
@@ -113,4 +114,12 @@ export interface StorageAdapter {
 
   /** Releases connections and files; pending appends finish first. */
   close(): Promise<void>
+
+  // Optional store-wide reads for tools (the CLI, the inspector); see catalog.ts.
+  /** Streams in id order, with their versions and last event (a page at a time). */
+  listStreams?(options?: ListStreamsOptions): Promise<readonly StreamInfo[]>
+  /** Every lease, by name. */
+  listLeases?(): Promise<readonly LeaseState[]>
+  /** Every checkpoint, by name. */
+  listCheckpoints?(): Promise<readonly CheckpointState[]>
 }

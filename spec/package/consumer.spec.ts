@@ -1,7 +1,7 @@
 // What a user of the registry gets: the packed tarball installed into an empty project, used
 // from plain `node`, from the project's own `tsc`, and from a browser bundle run in Chromium.
 // Slow (a pack and an install): `npm run test:package`, run by .ci/run, not by `npm test`.
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -72,7 +72,7 @@ describe('the packed package, installed into an empty project', function () {
 
   it('should ship compiled JavaScript, declarations and the sources their maps point to; no specs or benches', async () => {
     const files = (await sh('tar', ['-tzf', tarball], project)).trim().split('\n').map((f) => f.replace(/^package\//, ''))
-    const source = (f: string) => /^(index|node)\.ts$|^(lib|actors)\/.*\.ts$/.test(f) && !f.endsWith('.spec.ts')
+    const source = (f: string) => (/^(index|node)\.ts$|^(lib|actors|cli)\/.*\.ts$/.test(f) && !f.endsWith('.spec.ts')) || /^inspector\/.*\.(html|js|css)$/.test(f)
     const outside = files.filter((f) => !f.startsWith('dist/') && !source(f) && !['package.json', 'README.md', 'LICENSE'].includes(f))
     expect(outside, 'files that are neither built nor sources').to.deep.equal([])
     expect(files.filter((f) => f.startsWith('dist/') && f.endsWith('.ts') && !f.endsWith('.d.ts')), 'TypeScript in dist/').to.deep.equal([])
@@ -94,6 +94,25 @@ describe('the packed package, installed into an empty project', function () {
       version: 2,
       scenarioFired: 1,
     })
+  })
+
+  it('should install the omniscient command, which reads the store the program wrote and serves the inspector page', async () => {
+    const bin = join(project, 'node_modules/.bin/omniscient')
+    const url = `sqlite:${join(project, 'shop.db')}`
+    expect(JSON.parse(await sh(bin, ['streams', url, '--json'], project))).to.include({ streamId: 'cart-42', version: 2 })
+    const lines = (await sh(bin, ['export', url, '--quiet'], project)).trim().split('\n')
+    expect(lines.map((l) => (JSON.parse(l) as { data: unknown }).data)).to.deep.equal([{ sku: 'apple', qty: 2 }, { sku: 'pear', qty: 1 }])
+    const inspector = spawn(bin, ['inspect', url, '--port', '0'], { cwd: project, env: { ...process.env, NODE_OPTIONS: '' } })
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        inspector.stdout.setEncoding('utf8').on('data', (text: string) => /(http\S+)/.test(text) && resolve(/(http\S+)/.exec(text)![1]!))
+        inspector.on('exit', (code) => reject(new Error(`omniscient inspect exited ${code}`)))
+      })
+      const page = await fetch(`${address}static/app.js`)
+      expect(page.status).to.equal(200)
+    } finally {
+      inspector.kill('SIGINT')
+    }
   })
 
   it("should type-check with the consumer's own tsc (strict, skipLibCheck false, no @types added by hand)", async () => {

@@ -1,11 +1,15 @@
 import { MemoryStore } from 'omniscient-actors'
-import { describeStorageContract } from './conformance.js'
+import { describeStoreCatalog } from './catalog.js'
+import { describeStorageContract, type AdapterHarness } from './conformance.js'
 
-describeStorageContract('MemoryStore', async () => {
+const harness = async (): Promise<AdapterHarness> => {
   const store = new MemoryStore()
   return {
     store,
     corruptSnapshot: async (actorType, streamId) => store.corruptSnapshot(actorType, streamId, '{"state": {tru'),
     dispose: () => store.close(),
   }
-})
+}
+
+describeStorageContract('MemoryStore', harness)
+describeStoreCatalog('MemoryStore', harness)

@@ -1,12 +1,13 @@
 import { PgStore } from 'omniscient-actors/postgres'
 import { dropSchema, freshSchema, PG_URL, sql } from '../support/postgres.js'
-import { describeStorageContract } from './conformance.js'
+import { describeStoreCatalog } from './catalog.js'
+import { describeStorageContract, type AdapterHarness } from './conformance.js'
 
 const url = PG_URL
 if (url) {
   // Once with appends as prepared statements (the default), once as behind a pooler that keeps none.
   for (const preparedStatements of [true, false]) {
-    describeStorageContract(preparedStatements ? 'PgStore' : 'PgStore without prepared statements', async () => {
+    const harness = async (): Promise<AdapterHarness> => {
       const schema = freshSchema()
       const store = new PgStore({ connectionString: url, schema, preparedStatements })
       return {
@@ -18,7 +19,9 @@ if (url) {
           await dropSchema(schema)
         },
       }
-    })
+    }
+    describeStorageContract(preparedStatements ? 'PgStore' : 'PgStore without prepared statements', harness)
+    if (preparedStatements) describeStoreCatalog('PgStore', harness)
   }
 } else {
   describe('StorageAdapter contract: PgStore', () => {

@@ -2,9 +2,10 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SqliteStore } from 'omniscient-actors'
 import { tempDir } from '../support/tmp.js'
-import { describeStorageContract } from './conformance.js'
+import { describeStoreCatalog } from './catalog.js'
+import { describeStorageContract, type AdapterHarness } from './conformance.js'
 
-describeStorageContract('SqliteStore', async () => {
+const harness = async (): Promise<AdapterHarness> => {
   const tmp = tempDir()
   const file = join(tmp.dir, 'store.db')
   const store = new SqliteStore({ file })
@@ -20,4 +21,7 @@ describeStorageContract('SqliteStore', async () => {
       tmp.remove()
     },
   }
-})
+}
+
+describeStorageContract('SqliteStore', harness)
+describeStoreCatalog('SqliteStore', harness)

@@ -31,6 +31,8 @@ import {
   type GroupResult,
 } from './appendGroup.js'
 import { ident, migrate } from './schema.js'
+import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../catalog.js'
+import { pgListCheckpoints, pgListLeases, pgListStreams } from './catalog.js'
 
 /** Options of `PgStore`. */
 export interface PgStoreOptions {
@@ -413,6 +415,19 @@ export class PgStore implements StorageAdapter {
     } finally {
       client.release()
     }
+  }
+
+  // Store-wide reads for tools (catalog.ts).
+  listStreams(options?: ListStreamsOptions): Promise<readonly StreamInfo[]> {
+    return pgListStreams((sql, params) => this.query(sql, params), this.s, options)
+  }
+
+  listLeases(): Promise<readonly LeaseState[]> {
+    return pgListLeases((sql, params) => this.query(sql, params), this.s)
+  }
+
+  listCheckpoints(): Promise<readonly CheckpointState[]> {
+    return pgListCheckpoints((sql, params) => this.query(sql, params), this.s)
   }
 
   async close(): Promise<void> {

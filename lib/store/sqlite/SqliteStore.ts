@@ -27,6 +27,8 @@ import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Sub
 import { GroupCommit, type Outcome } from '../GroupCommit.js'
 import { FileGuard } from './FileGuard.js'
 import { prepareDatabase, type SqliteDurability } from './schema.js'
+import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../catalog.js'
+import { sqliteListCheckpoints, sqliteListLeases, sqliteListStreams } from './catalog.js'
 
 /** Options of `SqliteStore`. */
 export interface SqliteStoreOptions {
@@ -386,6 +388,19 @@ export class SqliteStore implements StorageAdapter {
   async loadCheckpoint(name: string): Promise<number | undefined> {
     checkCheckpoint(name)
     return this.query(() => this.sql.loadCheckpoint.get(name)?.position)
+  }
+
+  // Store-wide reads for tools (catalog.ts).
+  async listStreams(options?: ListStreamsOptions): Promise<readonly StreamInfo[]> {
+    return this.query(() => sqliteListStreams(this.db, options))
+  }
+
+  async listLeases(): Promise<readonly LeaseState[]> {
+    return this.query(() => sqliteListLeases(this.db))
+  }
+
+  async listCheckpoints(): Promise<readonly CheckpointState[]> {
+    return this.query(() => sqliteListCheckpoints(this.db))
   }
 
   async close(): Promise<void> {
