@@ -9,6 +9,8 @@ import { assertExpectedVersion, storedBatch } from './appendRules.js'
 import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from './arguments.js'
 import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from './catalog.js'
 import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from './leaseRules.js'
+import { MemoryReadModelStorage } from './MemoryReadModelStorage.js'
+import type { ReadModelStorage, ReadModelStorageProvider } from './ReadModelStorage.js'
 import type {
   AppendOptions,
   AppendResult,
@@ -54,13 +56,14 @@ function toEnvelope(row: Row): EventEnvelope {
  * @example
  * const container = createContainer({ store: new MemoryStore() })
  */
-export class MemoryStore implements StorageAdapter {
+export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
   private readonly log: Row[] = []
   private readonly streams = new Map<string, Row[]>()
   private readonly byId = new Map<string, Row>()
   private readonly snapshots = new Map<string, string>()
   private readonly checkpoints = new Map<string, number>()
   private readonly leases = new Map<string, LeaseState>()
+  private readonly readModelStorage = new MemoryReadModelStorage((name) => this.leases.get(name))
   private readonly commits = new CommitSignal()
   private readonly tail = new SharedTail({
     readPage: (from, limit, streamId) => {
@@ -202,6 +205,11 @@ export class MemoryStore implements StorageAdapter {
 
   async listCheckpoints(): Promise<readonly CheckpointState[]> {
     return [...this.checkpoints].map(([name, position]) => ({ name, position })).sort((a, b) => (a.name < b.name ? -1 : 1))
+  }
+
+  /** Read models in memory beside the events, fenced by this store's leases (lib/read). */
+  readModels(): ReadModelStorage {
+    return this.readModelStorage
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { EventEnvelope, NewEvent } from '../envelope.js'
 import type { CheckpointState, ListStreamsOptions, StreamInfo } from './catalog.js'
+import type { ReadModelStorage } from './ReadModelStorage.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from './Subscription.js'
 
 /**
@@ -111,6 +112,9 @@ export interface StorageAdapter {
   /** Gives the lease up at once (if `owner` still holds `term`): the next acquire gets a new term. */
   releaseLease(name: string, owner: string, term: number, now: number): Promise<void>
   readLease(name: string): Promise<LeaseState | undefined>
+
+  /** Optional: the store's read-model storage (lib/read), where the engine keeps read models. */
+  readModels?(): ReadModelStorage
 
   /** Releases connections and files; pending appends finish first. */
   close(): Promise<void>

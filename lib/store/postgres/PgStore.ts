@@ -33,6 +33,8 @@ import {
 import { ident, migrate } from './schema.js'
 import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../catalog.js'
 import { pgListCheckpoints, pgListLeases, pgListStreams } from './catalog.js'
+import type { ReadModelStorage, ReadModelStorageProvider } from '../ReadModelStorage.js'
+import { PgReadModelStorage } from './PgReadModelStorage.js'
 
 /** Options of `PgStore`. */
 export interface PgStoreOptions {
@@ -104,7 +106,7 @@ function rowToEnvelope(row: EventRow): EventEnvelope {
  * const store = new PgStore({ connectionString: process.env.DATABASE_URL, schema: 'shop' })
  * const container = createContainer({ store })
  */
-export class PgStore implements StorageAdapter {
+export class PgStore implements StorageAdapter, ReadModelStorageProvider {
   readonly schema: string
   private readonly pool: pg.Pool
   private readonly s: string
@@ -124,6 +126,7 @@ export class PgStore implements StorageAdapter {
   private prepared = false
   // The fast path's prepared-statement name, or none (options.preparedStatements false).
   private readonly appendStatement: string | undefined
+  private readModelStorage: PgReadModelStorage | undefined
 
   constructor(private readonly options: PgStoreOptions) {
     checkOptions('PgStore', options, PG_OPTIONS)
@@ -428,6 +431,11 @@ export class PgStore implements StorageAdapter {
 
   listCheckpoints(): Promise<readonly CheckpointState[]> {
     return pgListCheckpoints((sql, params) => this.query(sql, params), this.s)
+  }
+
+  /** Read models in this schema, through this pool (lib/read). */
+  readModels(): ReadModelStorage {
+    return (this.readModelStorage ??= new PgReadModelStorage(this.pool, this.schema, this.ready, () => this.assertOpen()))
   }
 
   async close(): Promise<void> {

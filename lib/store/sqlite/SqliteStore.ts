@@ -29,6 +29,8 @@ import { FileGuard } from './FileGuard.js'
 import { prepareDatabase, type SqliteDurability } from './schema.js'
 import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../catalog.js'
 import { sqliteListCheckpoints, sqliteListLeases, sqliteListStreams } from './catalog.js'
+import type { ReadModelStorage, ReadModelStorageProvider } from '../ReadModelStorage.js'
+import { SqliteReadModelStorage } from './SqliteReadModelStorage.js'
 
 /** Options of `SqliteStore`. */
 export interface SqliteStoreOptions {
@@ -99,7 +101,7 @@ function rowToEnvelope(row: EventRow): EventEnvelope {
  * const store = new SqliteStore({ file: './.data/app.db' })
  * const container = createContainer({ store })
  */
-export class SqliteStore implements StorageAdapter {
+export class SqliteStore implements StorageAdapter, ReadModelStorageProvider {
   readonly file: string
   private readonly db: Database
   private readonly commits: GroupCommit<AppendWork, AppendResult>
@@ -127,6 +129,7 @@ export class SqliteStore implements StorageAdapter {
   private readonly signal: CommitSignal
   // One reader and one data_version poll for every subscription of this store.
   private readonly tail: SharedTail
+  private readModelStorage: SqliteReadModelStorage | undefined
 
   constructor(options: SqliteStoreOptions) {
     checkOptions('SqliteStore', options, SQLITE_OPTIONS, ['file'])
@@ -401,6 +404,11 @@ export class SqliteStore implements StorageAdapter {
 
   async listCheckpoints(): Promise<readonly CheckpointState[]> {
     return this.query(() => sqliteListCheckpoints(this.db))
+  }
+
+  /** Read models in this file, on this connection (lib/read). */
+  readModels(): ReadModelStorage {
+    return (this.readModelStorage ??= new SqliteReadModelStorage(this.db, () => this.assertOpen()))
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,83 @@
+import type { EventEnvelope } from '../envelope.js'
+import { encodeIndexValue } from '../store/indexValue.js'
+import type { DocumentWrite, IndexValue, ReadModelStorage } from '../store/ReadModelStorage.js'
+
+/** One change a handler asked for. */
+export type DocumentOp =
+  | { readonly kind: 'set'; readonly key: string; readonly doc: unknown }
+  | { readonly kind: 'update'; readonly key: string; readonly fn: (doc: never) => unknown }
+  | { readonly kind: 'delete'; readonly key: string }
+
+interface Entry {
+  doc: unknown
+  position: number
+  /** Engines without transactions: the position the stored document reflected when first read. */
+  readonly storedAt: number
+}
+
+/** The index functions of a read model, by index name. */
+export type IndexFunctions = Readonly<Record<string, (doc: never) => IndexValue>>
+
+/**
+ * The documents one batch changes, kept in memory until the batch commits: later events of
+ * the batch see the changes of earlier ones, and each document is written once.
+ *
+ * On an engine whose commit is not one transaction (RethinkDB), a document may already reflect
+ * some of the batch's events (a runner crashed after writing it, before its checkpoint): the
+ * position it was stored at is read at its first touch, and the events up to it are not
+ * applied to it again.
+ */
+export class DocumentBatch {
+  private readonly entries = new Map<string, Entry>()
+
+  constructor(
+    private readonly storage: ReadModelStorage,
+    private readonly model: string,
+    private readonly version: number,
+  ) {}
+
+  /** Applies one event's ops, in order. */
+  async apply(ops: readonly DocumentOp[], event: EventEnvelope): Promise<void> {
+    for (const op of ops) {
+      const entry = await this.entry(op.key, op.kind !== 'update')
+      if (event.position <= entry.storedAt) continue
+      entry.doc = op.kind === 'set' ? op.doc : op.kind === 'delete' ? undefined : op.fn(entry.doc as never)
+      entry.position = event.position
+    }
+  }
+
+  /** The writes of the batch, with their index values. */
+  writes(indexes: IndexFunctions | undefined): DocumentWrite[] {
+    const writes: DocumentWrite[] = []
+    for (const [key, entry] of this.entries) {
+      if (entry.position === 0) continue
+      const index: Record<string, string> = {}
+      if (entry.doc !== undefined && indexes) {
+        for (const name in indexes) {
+          const value = encodeIndexValue(indexes[name]!(entry.doc as never))
+          if (value !== undefined) index[name] = value
+        }
+      }
+      writes.push({ key, doc: entry.doc, index, position: entry.position })
+    }
+    return writes
+  }
+
+  get size(): number {
+    return this.entries.size
+  }
+
+  private async entry(key: string, blind: boolean): Promise<Entry> {
+    let entry = this.entries.get(key)
+    if (entry) return entry
+    // A set or delete on a transactional engine needs no read: nothing can be ahead of the batch.
+    if (blind && this.storage.atomic) {
+      entry = { doc: undefined, position: 0, storedAt: 0 }
+    } else {
+      const stored = await this.storage.read(this.model, this.version, key)
+      entry = { doc: stored?.doc, position: 0, storedAt: this.storage.atomic ? 0 : (stored?.position ?? 0) }
+    }
+    this.entries.set(key, entry)
+    return entry
+  }
+}

@@ -1,0 +1,271 @@
+import type { Container } from '../Container.js'
+import type { EventEnvelope } from '../envelope.js'
+import { LeaseLostError } from '../errors.js'
+import type { Subscription } from '../store/Subscription.js'
+import { LeaseKeeper, type LeaseTiming } from './LeaseKeeper.js'
+import { RateMeter, type Progress, type ProgressListener } from './Progress.js'
+
+/**
+ * A handler threw on `event`: the events of the batch before it (`applied` of them) were
+ * committed, the rest were not.
+ */
+export class HandlerFailure {
+  constructor(
+    readonly event: EventEnvelope,
+    readonly cause: unknown,
+    readonly applied: number,
+  ) {}
+}
+
+/** What a runner runs: a read model's or a projection's side of the loop. */
+export interface RunnerTask {
+  readonly name: string
+  /** Only this stream's events (default: every stream's). */
+  readonly streamId?: string
+  /** The lease that makes it one runner across processes; none for a model private to this process. */
+  readonly lease?: { readonly name: string } & LeaseTiming
+  /** Called when this process starts running it: the position to continue after, or `'superseded'`. */
+  begin(term: number): Promise<number | 'superseded'>
+  /**
+   * Applies the events (in position order) under `term`, committing up to the last one.
+   * Throws `HandlerFailure` when a handler fails, `LeaseLostError` when fenced out; returns
+   * `'stale'` when the stored checkpoint moved under it (the runner then starts over).
+   */
+  apply(events: readonly EventEnvelope[], term: number): Promise<'committed' | 'stale'>
+  /** After each commit, with the position reached (a read model switches versions here). */
+  afterCommit?(position: number, term: number): Promise<void>
+  /** The state to show while running and not stuck. */
+  runningState(position: number, head: number): Progress['state']
+}
+
+const MAX_RETRY_MS = 5_000
+const HEAD_EVERY_MS = 500
+
+const nextTurn: (fn: () => void) => void = typeof globalThis.setImmediate === 'function' ? (fn) => void globalThis.setImmediate(fn) : (fn) => void setTimeout(fn, 0)
+
+let runners = 0
+
+/**
+ * The loop shared by read models and projections: holds the lease (when there is one),
+ * subscribes from the checkpoint, and hands the events to the task in batches. A batch is
+ * what arrived before the event loop turned (so catch-up commits thousands of events at once,
+ * and a live event is committed on the next turn), at most `batchSize`. A failing batch is
+ * retried with backoff for ever, each failure reported with its event; nothing is skipped.
+ */
+export class Runner {
+  readonly owner: string
+  private readonly keeper: LeaseKeeper | undefined
+  private subscription: Subscription | undefined
+  private pending: EventEnvelope[] = []
+  private chain: Promise<void> = Promise.resolve()
+  private scheduled = false
+  private term = 0
+  private generation = 0
+  private running = false
+  private state: Progress['state'] = 'stopped'
+  private position = 0
+  private head = 0
+  private headAt = 0
+  private stuck: Progress['stuck'] | undefined
+  private readonly rate = new RateMeter()
+  private readonly listeners = new Set<ProgressListener>()
+  private retry: { cancel(): void } | undefined
+
+  constructor(
+    private readonly container: Container,
+    private readonly task: RunnerTask,
+    private readonly batchSize: number,
+  ) {
+    this.owner = `${task.name}:${container.ids()}:${++runners}`
+    if (task.lease) {
+      this.keeper = new LeaseKeeper(container, task.lease.name, this.owner, task.lease, {
+        gained: (term) => void this.run(term),
+        lost: () => void this.halt('standby'),
+      })
+    }
+  }
+
+  /** Starts: at once without a lease, else once this process holds it. */
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.setState('standby')
+    if (this.keeper) this.keeper.start()
+    else void this.run(0)
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    await this.keeper?.stop()
+    await this.halt('stopped')
+  }
+
+  /** True while this process applies the events. */
+  get isRunning(): boolean {
+    return this.subscription !== undefined
+  }
+
+  progress(): Progress {
+    return {
+      name: this.task.name,
+      state: this.state,
+      position: this.position,
+      head: Math.max(this.head, this.position),
+      eventsPerSecond: this.rate.perSecond(this.container.clock.now()),
+      ...(this.stuck ? { stuck: this.stuck } : {}),
+    }
+  }
+
+  onProgress(listener: ProgressListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private async run(term: number): Promise<void> {
+    const generation = ++this.generation
+    this.term = term
+    let from: number | 'superseded'
+    try {
+      from = await this.task.begin(term)
+    } catch (err) {
+      this.container.report(err, { where: `start of ${this.task.name}` })
+      if (err instanceof LeaseLostError) this.keeper?.lost()
+      else if (generation === this.generation && this.running) this.retryLater(() => this.run(term), 0)
+      return
+    }
+    if (generation !== this.generation || !this.running) return
+    if (from === 'superseded') {
+      this.setState('superseded')
+      return
+    }
+    this.position = from
+    await this.sampleHead(true)
+    this.setState(this.task.runningState(this.position, this.head))
+    this.subscription = this.container.store.subscribe(
+      { fromPosition: from + 1, ...(this.task.streamId !== undefined ? { streamId: this.task.streamId } : {}) },
+      (event) => this.receive(event, generation),
+    )
+  }
+
+  private async halt(state: Progress['state']): Promise<void> {
+    this.generation++
+    this.retry?.cancel()
+    const subscription = this.subscription
+    this.subscription = undefined
+    this.pending = []
+    this.setState(state)
+    await subscription?.close()
+    await this.chain
+  }
+
+  private receive(event: EventEnvelope, generation: number): Promise<void> | undefined {
+    if (generation !== this.generation) return undefined
+    this.pending.push(event)
+    if (this.pending.length >= this.batchSize) return this.flush(generation)
+    if (!this.scheduled) {
+      this.scheduled = true
+      nextTurn(() => {
+        this.scheduled = false
+        void this.flush(generation)
+      })
+    }
+    return undefined
+  }
+
+  /** Queues the pending events as one batch behind the batch being applied. */
+  private flush(generation: number): Promise<void> {
+    this.chain = this.chain.then(() => this.applyPending(generation))
+    return this.chain
+  }
+
+  private async applyPending(generation: number): Promise<void> {
+    let events = this.pending
+    this.pending = []
+    for (let failures = 0; events.length > 0; ) {
+      if (generation !== this.generation) return
+      try {
+        const outcome = await this.task.apply(events, this.term)
+        if (outcome === 'stale') {
+          // Someone else moved the checkpoint: start over from the stored one.
+          this.container.report(new Error(`${this.task.name}: the checkpoint moved under this runner; starting over from the stored one`), { where: this.task.name })
+          void this.restart(generation)
+          return
+        }
+        this.rate.add(events.length, this.container.clock.now())
+        this.position = events.at(-1)!.position
+        this.stuck = undefined
+        await this.sampleHead(false)
+        await this.task.afterCommit?.(this.position, this.term)
+        if (generation === this.generation) this.setState(this.task.runningState(this.position, this.head))
+        return
+      } catch (err) {
+        if (err instanceof LeaseLostError) {
+          this.keeper?.lost()
+          return
+        }
+        failures++
+        if (err instanceof HandlerFailure) {
+          if (err.applied > 0) {
+            this.position = events[err.applied - 1]!.position
+            events = events.slice(err.applied)
+            failures = 1
+          }
+          this.stuck = { event: err.event, error: err.cause, attempts: (this.stuck?.event.id === err.event.id ? this.stuck.attempts : 0) + 1 }
+          this.container.report(err.cause, { event: err.event, where: `${this.task.name}: handler (attempt ${this.stuck.attempts}; retrying, nothing is skipped)` })
+          this.setState('stuck')
+        } else {
+          this.container.report(err, { event: events[0]!, where: `${this.task.name}: commit (retrying)` })
+        }
+        await new Promise<void>((resolve) => {
+          this.retry = this.container.clock.setTimeout(resolve, Math.min(MAX_RETRY_MS, 10 * 2 ** failures))
+          // A halt cancels the wait: resolve anyway so the chain settles.
+          const cancel = this.retry.cancel
+          this.retry = {
+            cancel: () => {
+              cancel()
+              resolve()
+            },
+          }
+        })
+      }
+    }
+  }
+
+  private async restart(generation: number): Promise<void> {
+    if (generation !== this.generation) return
+    const term = this.term
+    const subscription = this.subscription
+    this.subscription = undefined
+    this.generation++
+    this.pending = []
+    await subscription?.close()
+    if (this.running) await this.run(term)
+  }
+
+  private retryLater(work: () => Promise<void>, failures: number): void {
+    this.retry = this.container.clock.setTimeout(() => void work(), Math.min(MAX_RETRY_MS, 100 * 2 ** failures))
+  }
+
+  private async sampleHead(force: boolean): Promise<void> {
+    const now = this.container.clock.now()
+    if (!force && (this.state === 'live' || now - this.headAt < HEAD_EVERY_MS)) return
+    this.headAt = now
+    try {
+      this.head = await this.container.store.headPosition()
+    } catch {
+      // Progress only: the next sample will do.
+    }
+  }
+
+  private setState(state: Progress['state']): void {
+    this.state = this.stuck && state !== 'stopped' && state !== 'standby' ? 'stuck' : state
+    const progress = this.progress()
+    for (const listener of this.listeners) {
+      try {
+        listener(progress)
+      } catch (err) {
+        this.container.report(err, { where: `progress listener of ${this.task.name}` })
+      }
+    }
+  }
+}
