@@ -191,7 +191,7 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
 
   /** Inside a handler: the document of `key` becomes `fn(current)` (`undefined` when there is none); returning undefined deletes it. */
   protected update(key: string, fn: (doc: D | undefined) => D | undefined): void {
-    this.op({ kind: 'update', key, fn: fn as (doc: never) => unknown })
+    this.op({ kind: 'update', key, fn })
   }
 
   /** Inside a handler: removes the document of `key`. */

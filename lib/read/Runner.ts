@@ -9,12 +9,14 @@ import { RateMeter, type Progress, type ProgressListener } from './Progress.js'
  * A handler threw on `event`: the events of the batch before it (`applied` of them) were
  * committed, the rest were not.
  */
-export class HandlerFailure {
+export class HandlerFailure extends Error {
   constructor(
     readonly event: EventEnvelope,
-    readonly cause: unknown,
+    override readonly cause: unknown,
     readonly applied: number,
-  ) {}
+  ) {
+    super(`handler failed on ${event.name} at position ${event.position}`)
+  }
 }
 
 /** What a runner runs: a read model's or a projection's side of the loop. */
@@ -217,12 +219,11 @@ export class Runner {
           this.container.report(err, { event: events[0]!, where: `${this.task.name}: commit (retrying)` })
         }
         await new Promise<void>((resolve) => {
-          this.retry = this.container.clock.setTimeout(resolve, Math.min(MAX_RETRY_MS, 10 * 2 ** failures))
+          const timer = this.container.clock.setTimeout(resolve, Math.min(MAX_RETRY_MS, 10 * 2 ** failures))
           // A halt cancels the wait: resolve anyway so the chain settles.
-          const cancel = this.retry.cancel
           this.retry = {
             cancel: () => {
-              cancel()
+              timer.cancel()
               resolve()
             },
           }

@@ -16,7 +16,7 @@ export function reserveMembers(prototype: object): void {
 export function handlerOf(instance: object, name: string): EventHandler | undefined {
   const ctor = instance.constructor
   let handlers = cache.get(ctor)
-  if (!handlers) cache.set(ctor, (handlers = new Map()))
+  if (!handlers) cache.set(ctor, (handlers = new Map<string, EventHandler | null>()))
   let handler = handlers.get(name)
   if (handler === undefined) {
     const candidate = (instance as Record<string, unknown>)[name]
