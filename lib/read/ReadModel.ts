@@ -251,6 +251,7 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
       from: this.checkpoint,
       to,
       writes: batch.writes(this.statics.indexes),
+      indexes: Object.keys(this.statics.indexes ?? {}),
       ...(activate ? { activate } : {}),
       ...(term > 0 ? { lease: { name: this.leaseName, term } } : {}),
     })

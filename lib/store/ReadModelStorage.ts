@@ -27,6 +27,8 @@ export interface ReadModelBatch {
   /** The checkpoint after it: the position of the last event it covers. */
   readonly to: number
   readonly writes: readonly DocumentWrite[]
+  /** The model's declared index names (an engine that keeps index rows apart updates every one of them). */
+  readonly indexes?: readonly string[]
   /** Make `version` the one queries answer from (refused if a newer version is active). */
   readonly activate?: boolean
   /** Fencing: the batch lands only if `term` is still the lease's current term. */

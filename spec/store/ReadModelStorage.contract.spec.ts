@@ -24,10 +24,11 @@ describeReadModelStorageContract('SqliteStore', async () => {
   }
 })
 
-if (PG_URL) {
+const pgUrl = PG_URL
+if (pgUrl) {
   describeReadModelStorageContract('PgStore', async () => {
     const schema = freshSchema()
-    const store = new PgStore({ connectionString: PG_URL, schema })
+    const store = new PgStore({ connectionString: pgUrl, schema })
     return {
       store,
       dispose: async () => {
@@ -42,10 +43,11 @@ if (PG_URL) {
   })
 }
 
-if (RETHINKDB_URL) {
+const rethinkUrl = RETHINKDB_URL
+if (rethinkUrl) {
   describeReadModelStorageContract('RethinkStore', async () => {
     const tablePrefix = freshPrefix()
-    const store = new RethinkStore({ url: RETHINKDB_URL, tablePrefix, leaseClock: 'caller' })
+    const store = new RethinkStore({ url: rethinkUrl, tablePrefix, leaseClock: 'caller' })
     return {
       store,
       dispose: async () => {

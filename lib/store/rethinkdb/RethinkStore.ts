@@ -18,6 +18,8 @@ import type { TableCreateOptions } from 'rethinkdb-ts'
 import { checkOptions } from '../../checkOptions.js'
 import { IdClaims } from './idClaims.js'
 import { Sequencer } from './Sequencer.js'
+import type { ReadModelStorage, ReadModelStorageProvider } from '../ReadModelStorage.js'
+import { RethinkReadModelStorage } from './RethinkReadModelStorage.js'
 
 /**
  * Options of `RethinkStore`. `replicas`, `primaryReplicaTag` and `shards` lay out the seven
@@ -81,7 +83,7 @@ function serverOf(options: RethinkStoreOptions): RethinkServer {
  * const store = new RethinkStore({ url: 'rethinkdb://127.0.0.1:28015/shop' })
  * const container = createContainer({ store })
  */
-export class RethinkStore implements StorageAdapter {
+export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
   readonly server: RethinkServer
   readonly tablePrefix: string
   private readonly db: RethinkConnection
@@ -103,6 +105,7 @@ export class RethinkStore implements StorageAdapter {
   private sweeper: NodeJS.Timeout | undefined
   private closed = false
   private readonly tableOptions: TableCreateOptions
+  private readModelStorage: RethinkReadModelStorage | undefined
 
   constructor(private readonly options: RethinkStoreOptions = {}) {
     checkOptions('RethinkStore', options, RETHINK_OPTIONS)
@@ -474,6 +477,11 @@ export class RethinkStore implements StorageAdapter {
     checkIdentifier(name, 'name', RETHINK_MAX_ID_BYTES)
     await this.ready()
     return this.leases.read(name)
+  }
+
+  /** Read models in tables beside this store's (lib/read): idempotent per document, not one transaction. */
+  readModels(): ReadModelStorage {
+    return (this.readModelStorage ??= new RethinkReadModelStorage(this.db, this.server.db, this.tablePrefix, this.tableOptions, (name) => this.readLease(name)))
   }
 
   async close(): Promise<void> {
