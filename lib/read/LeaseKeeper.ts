@@ -1,4 +1,4 @@
-import { LeaseLostError } from '../errors.js'
+import { LeaseLostError, isOmniscientError } from '../errors.js'
 import type { Container } from '../Container.js'
 
 /** Timing of a lease: how long it lasts unrenewed, and how often it is renewed or tried. */
@@ -71,10 +71,16 @@ export class LeaseKeeper {
         }
       } catch (err) {
         if (err instanceof LeaseLostError) this.lost()
+        else if (isStoreClosed(err)) this.stopped = true
         else this.container.report(err, { where: `election for lease "${this.name}"` })
       }
     })()
     await this.round
     if (!this.stopped) this.timer = clock.setTimeout(() => void this.elect(), this.timing.renewEveryMs)
   }
+}
+
+/** The container was closed under a running read model or projection: nothing more to do. */
+export function isStoreClosed(err: unknown): boolean {
+  return isOmniscientError(err) && err.code === 'STORE_CLOSED'
 }

@@ -2,7 +2,7 @@ import type { Container } from '../Container.js'
 import type { EventEnvelope } from '../envelope.js'
 import { LeaseLostError } from '../errors.js'
 import type { Subscription } from '../store/Subscription.js'
-import { LeaseKeeper, type LeaseTiming } from './LeaseKeeper.js'
+import { isStoreClosed, LeaseKeeper, type LeaseTiming } from './LeaseKeeper.js'
 import { RateMeter, type Progress, type ProgressListener } from './Progress.js'
 
 /**
@@ -130,6 +130,7 @@ export class Runner {
     try {
       from = await this.task.begin(term)
     } catch (err) {
+      if (isStoreClosed(err)) return
       this.container.report(err, { where: `start of ${this.task.name}` })
       if (err instanceof LeaseLostError) this.keeper?.lost()
       else if (generation === this.generation && this.running) this.retryLater(() => this.run(term), 0)
@@ -205,6 +206,7 @@ export class Runner {
           this.keeper?.lost()
           return
         }
+        if (isStoreClosed(err)) return
         failures++
         if (err instanceof HandlerFailure) {
           if (err.applied > 0) {

@@ -1,0 +1,116 @@
+import { expect } from 'chai'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { createContainer, defineEvents, SqliteStore, type Container, type EventData } from 'omniscient-actors'
+import { ReadModel, type ReadModelProgress } from 'omniscient-actors/read'
+import { tempDir } from '../support/tmp.js'
+
+const Events = defineEvents({ scored: z.object({ points: z.number() }) })
+type E = typeof Events
+const PLAYERS = 20
+
+// Version 1 sums the points; version 2 (a change of meaning) counts them too.
+class ScoresV1 extends ReadModel<E, { total: number }> {
+  static events = Events
+  static modelName = 'scores'
+  static version = 1
+  static batchSize = 100
+  scored(data: EventData<E, 'scored'>, event: { streamId: string }) {
+    this.update(event.streamId, (doc = { total: 0 }) => ({ total: doc.total + data.points }))
+  }
+}
+
+class ScoresV2 extends ReadModel<E, { total: number; count: number }> {
+  static events = Events
+  static modelName = 'scores'
+  static version = 2
+  static batchSize = 100
+  scored(data: EventData<E, 'scored'>, event: { streamId: string }) {
+    this.update(event.streamId, (doc = { total: 0, count: 0 }) => ({ total: doc.total + data.points, count: doc.count + 1 }))
+  }
+}
+
+describe('a read model whose version changes', function () {
+  this.timeout(60_000)
+  let tmp: ReturnType<typeof tempDir>
+  let container: Container
+  beforeEach(() => {
+    tmp = tempDir()
+    container = createContainer({ store: new SqliteStore({ file: join(tmp.dir, 'store.db'), durability: 'normal' }), report: () => {} })
+  })
+  afterEach(async () => {
+    await container.close()
+    tmp.remove()
+  })
+
+  async function score(rounds: number) {
+    for (let round = 0; round < rounds; round++) {
+      await Promise.all(Array.from({ length: PLAYERS }, (_, p) => container.store.append(`player-${p}`, [{ id: `${round}-${p}-${Math.random()}`, name: 'scored', data: { points: 1 }, schemaVersion: 1, at: 1, meta: {} }], { expectedVersion: 'any' })))
+    }
+  }
+
+  it('should be rebuilt beside the old one, which answers every query until the new one has caught up', async () => {
+    await score(200) // 4,000 events
+    const v1 = await new ScoresV1(container).start()
+    await v1.waitFor(await container.store.headPosition())
+    await v1.stop()
+    expect(await v1.get('player-0')).to.deep.equal({ total: 200 })
+
+    const v2 = new ScoresV2(container)
+    const states: ReadModelProgress[] = []
+    v2.onProgress((p) => states.push(p))
+    const answers: unknown[] = []
+    let querying = true
+    const queries = (async () => {
+      while (querying) {
+        answers.push(await v2.get('player-0'))
+        await new Promise((r) => setImmediate(r))
+      }
+    })()
+    await v2.start()
+    // waitFor alone would resolve at once: the old version has applied the head already.
+    for (const deadline = Date.now() + 30_000; v2.progress().activeVersion !== 2; ) {
+      if (Date.now() > deadline) throw new Error(`no switch: ${JSON.stringify(v2.progress())}`)
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    answers.push(await v2.get('player-0'))
+    querying = false
+    await queries
+
+    // Never a half-built answer: the old version's, then the new version's whole one.
+    const old = answers.filter((a) => JSON.stringify(a) === JSON.stringify({ total: 200 }))
+    const fresh = answers.filter((a) => JSON.stringify(a) === JSON.stringify({ total: 200, count: 200 }))
+    expect(old.length + fresh.length).to.equal(answers.length, `unexpected answers: ${JSON.stringify(answers.filter((a) => !old.includes(a) && !fresh.includes(a)).slice(0, 3))}`)
+    expect(answers.indexOf(fresh[0])).to.equal(old.length) // all old ones come first
+    expect(old.length).to.be.greaterThan(0)
+
+    const building = states.filter((s) => s.state === 'building')
+    expect(building.length).to.be.greaterThan(1)
+    expect(building.at(-1)!.activeVersion).to.equal(1)
+    expect(building.some((s) => s.position > 0 && s.position < s.head)).to.equal(true)
+    expect(v2.progress()).to.include({ version: 2, activeVersion: 2 })
+    await v2.waitFor(await container.store.headPosition())
+    const storage = container.store.readModels!()
+    expect((await storage.info('scores')).active).to.equal(2)
+
+    // Live after the switch, on the new version.
+    await score(1)
+    await v2.waitFor(await container.store.headPosition())
+    expect(await v2.get('player-0')).to.deep.equal({ total: 201, count: 201 })
+    await v2.stop()
+  })
+
+  it('should not run an older version once a newer one is active, and answer from the newer one', async () => {
+    await score(2)
+    const v2 = await new ScoresV2(container).start()
+    await v2.waitFor(await container.store.headPosition())
+    await v2.stop()
+    const v1 = await new ScoresV1(container).start()
+    for (const deadline = Date.now() + 5_000; v1.progress().state !== 'superseded'; ) {
+      if (Date.now() > deadline) throw new Error(`state ${v1.progress().state}`)
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    expect(await v1.get('player-1')).to.deep.equal({ total: 2, count: 2 })
+    await v1.stop()
+  })
+})
