@@ -1,0 +1,114 @@
+import { expect } from 'chai'
+import type { ChildProcess } from 'node:child_process'
+import { createContainer, type EventEnvelope, type NewEvent } from 'omniscient-actors'
+import { freshTarget, openStore, storeKinds } from '../support/openStore.js'
+import { startWorker, waitUntil } from '../support/processes.js'
+import { FaultFollowGraph, FaultFollowProjection, foldFollowGraph } from '../support/ReadSide.js'
+import { collect } from '../store/conformance.js'
+
+// FAULT_ROUNDS (npm run test:faults) makes it the long soak: more events, more kills.
+const LONG = process.env['FAULT_ROUNDS'] !== undefined
+const SOURCES = LONG ? 20_000 : 5_000
+const USERS = 100
+
+type Worker = ChildProcess & { lines: string[]; exited: Promise<number | null> }
+
+for (const kind of storeKinds) describe(`the read side across kill -9, on ${kind.name}`, function () {
+  this.timeout(LONG ? 600_000 : 90_000)
+  const workers: Worker[] = []
+  afterEach(async () => {
+    for (const w of workers) w.kill('SIGKILL')
+    await Promise.all(workers.map((w) => w.exited))
+    workers.length = 0
+  })
+  const fresh = freshTarget(kind)
+
+  it('should store every derived event exactly once and keep a read model equal to a fold of the log', async () => {
+    const target = fresh.target
+    const store = openStore(target)
+    // For queries only: nothing is started in this process.
+    const container = createContainer({ store, report: () => {} })
+    const start = () => {
+      const worker = startWorker('readSide', [target])
+      workers.push(worker)
+      return worker
+    }
+    const running = [start(), start()]
+    await waitUntil(() => running.every((w) => w.lines.includes('ready')), 60_000, 'both workers to start')
+
+    let written = 0
+    let kills = 0
+    const writing = (async () => {
+      let n = 0
+      while (written < SOURCES) {
+        // 20 appends of one event each at once: one group commit, many streams.
+        const appends: Array<Promise<unknown>> = []
+        for (let i = 0; i < 20 && written < SOURCES; i++, written++) {
+          const who = `u${n++ % USERS}`
+          const event: NewEvent = { id: `follow-${written}`, name: 'Followed', data: { user: `u${(n * 7 + 3) % USERS}` }, schemaVersion: 1, at: Date.now(), meta: { correlationId: `c-${written}` } }
+          appends.push(store.append(who, [event], { expectedVersion: 'any' }))
+        }
+        await Promise.all(appends)
+        await new Promise((r) => setTimeout(r, LONG ? 5 : 10))
+      }
+    })()
+    // kill -9 one of the two at random moments (once it has started), and start it again at once.
+    let killing = true
+    const chaos = (async () => {
+      while (killing) {
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 300))
+        const victim = Math.floor(Math.random() * 2)
+        if (!killing || !running[victim]!.lines.includes('ready')) continue
+        running[victim]!.kill('SIGKILL')
+        await running[victim]!.exited
+        kills++
+        running[victim] = start()
+      }
+    })()
+    try {
+      await writing
+      // Two more kills after the last source event, then let them finish.
+      const target = kills + 2
+      await waitUntil(() => kills >= target, 60_000, 'two more kills')
+    } finally {
+      killing = false
+      await chaos
+    }
+    const lastSource = await store.headPosition()
+    const projected = async () => ((await store.loadCheckpoint(new FaultFollowProjection(container).checkpointName)) ?? 0) >= lastSource
+    for (const deadline = Date.now() + (LONG ? 300_000 : 60_000); !(await projected()); ) {
+      if (Date.now() > deadline) throw new Error(`the projection did not reach ${lastSource}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const graph = new FaultFollowGraph(container)
+    await graph.waitFor(await store.headPosition(), { timeoutMs: LONG ? 300_000 : 60_000 })
+    for (const w of running) w.kill('SIGKILL')
+    await Promise.all(running.map((w) => w.exited))
+    expect(kills).to.be.greaterThan(2)
+
+    const log = await collect(store.readAll())
+    const sources = log.filter((e) => e.name === 'Followed')
+    const derived = log.filter((e) => e.name === 'WasFollowed')
+    expect(sources).to.have.length(SOURCES)
+    const byCause = new Map<string, EventEnvelope[]>()
+    for (const e of derived) byCause.set(e.meta.causationId!, [...(byCause.get(e.meta.causationId!) ?? []), e])
+    for (const s of sources) {
+      const mine = byCause.get(s.id) ?? []
+      expect(mine, `derived from ${s.id}`).to.have.length(1)
+      expect(mine[0]!.meta.correlationId).to.equal(s.meta.correlationId)
+      expect(mine[0]!.streamId).to.equal((s.data as { user: string }).user)
+    }
+    expect(derived).to.have.length(SOURCES)
+
+    const expected = foldFollowGraph(log)
+    const actual = new Map<string, unknown>()
+    let after: string | undefined
+    do {
+      const page = await graph.list({ limit: 1_000, ...(after !== undefined ? { after } : {}) })
+      for (const d of page.docs) actual.set(d.key, d.doc)
+      after = page.next
+    } while (after !== undefined)
+    expect(Object.fromEntries(actual)).to.deep.equal(Object.fromEntries(expected))
+    await store.close()
+  })
+})
