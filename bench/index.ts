@@ -6,6 +6,7 @@ import { benchFollowers } from './followers.js'
 import { benchLive } from './live.js'
 import { benchOne } from './one.js'
 import { benchPg } from './pg.js'
+import { benchRead } from './read.js'
 import { benchRethink } from './rethink.js'
 
 console.log(`omniscient-actors benchmarks: Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`)
@@ -13,6 +14,7 @@ await benchCore()
 await benchLive()
 await benchFollowers()
 await benchOne()
+await benchRead()
 await benchPg()
 await benchRethink()
 await benchCli()

@@ -36,13 +36,24 @@ export class DocumentBatch {
     private readonly version: number,
   ) {}
 
-  /** Applies one event's ops, in order. */
-  async apply(ops: readonly DocumentOp[], event: EventEnvelope): Promise<void> {
-    for (const op of ops) {
-      const entry = await this.entry(op.key, op.kind !== 'update')
-      if (event.position <= entry.storedAt) continue
-      entry.doc = op.kind === 'set' ? op.doc : op.kind === 'delete' ? undefined : op.fn(entry.doc as never)
-      entry.position = event.position
+  /**
+   * Applies one event's ops, in order. Synchronous while every document touched is in the
+   * batch already (the common case of a rebuild); a promise only when one must be read first.
+   */
+  apply(ops: readonly DocumentOp[], event: EventEnvelope): Promise<void> | undefined {
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!
+      const entry = this.entries.get(op.key) ?? (op.kind !== 'update' && this.storage.atomic ? this.blind(op.key) : undefined)
+      if (!entry) return this.applyReading(ops, i, event)
+      applyOp(entry, op, event)
+    }
+    return undefined
+  }
+
+  private async applyReading(ops: readonly DocumentOp[], from: number, event: EventEnvelope): Promise<void> {
+    for (let i = from; i < ops.length; i++) {
+      const op = ops[i]!
+      applyOp(await this.entry(op.key), op, event)
     }
   }
 
@@ -67,17 +78,25 @@ export class DocumentBatch {
     return this.entries.size
   }
 
-  private async entry(key: string, blind: boolean): Promise<Entry> {
-    let entry = this.entries.get(key)
-    if (entry) return entry
-    // A set or delete on a transactional engine needs no read: nothing can be ahead of the batch.
-    if (blind && this.storage.atomic) {
-      entry = { doc: undefined, position: 0, storedAt: 0 }
-    } else {
-      const stored = await this.storage.read(this.model, this.version, key)
-      entry = { doc: stored?.doc, position: 0, storedAt: this.storage.atomic ? 0 : (stored?.position ?? 0) }
-    }
+  // A set or delete on a transactional engine needs no read: nothing can be ahead of the batch.
+  private blind(key: string): Entry {
+    const entry = { doc: undefined, position: 0, storedAt: 0 }
     this.entries.set(key, entry)
     return entry
   }
+
+  private async entry(key: string): Promise<Entry> {
+    const known = this.entries.get(key)
+    if (known) return known
+    const stored = await this.storage.read(this.model, this.version, key)
+    const entry = { doc: stored?.doc, position: 0, storedAt: this.storage.atomic ? 0 : (stored?.position ?? 0) }
+    this.entries.set(key, entry)
+    return entry
+  }
+}
+
+function applyOp(entry: Entry, op: DocumentOp, event: EventEnvelope): void {
+  if (event.position <= entry.storedAt) return
+  entry.doc = op.kind === 'set' ? op.doc : op.kind === 'delete' ? undefined : op.fn(entry.doc as never)
+  entry.position = event.position
 }

@@ -231,7 +231,9 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
       const ops: DocumentOp[] = []
       try {
         this.ops = ops
-        await handler.call(this, upcastEventData(definition, event.data, event.schemaVersion), event)
+        const result = handler.call(this, upcastEventData(definition, event.data, event.schemaVersion), event)
+        // A synchronous handler costs no promise: a rebuild runs millions of them.
+        if (result instanceof Promise) await result
       } catch (err) {
         // What the batch applied before this event is committed; the runner retries from it.
         if (i > 0 && (await this.commit(batch, events[i - 1]!.position, term)) === 'stale') return 'stale'
@@ -239,7 +241,8 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
       } finally {
         this.ops = undefined
       }
-      await batch.apply(ops, event)
+      const reading = batch.apply(ops, event)
+      if (reading) await reading
     }
     return this.commit(batch, events.at(-1)!.position, term)
   }

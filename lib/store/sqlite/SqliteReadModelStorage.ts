@@ -97,7 +97,22 @@ export class SqliteReadModelStorage implements ReadModelStorage {
       dropVersion: db.prepare('DELETE FROM read_models WHERE model = ? AND version = ?'),
     }
     const apply = db.transaction((batch: ReadModelBatch) => this.apply(batch))
-    this.commitNow = (batch) => apply.immediate(batch)
+    // A read model is rebuilt from the log, so its commits need not wait for the disk: without
+    // the fsync a power loss may take the last batches back, documents and checkpoint together
+    // (WAL keeps them one transaction), and they are applied again. Appends keep the store's
+    // setting: it is restored right after, on this same synchronous connection.
+    const storeSetting = Number(db.pragma('synchronous', { simple: true }))
+    this.commitNow =
+      storeSetting <= 1
+        ? (batch) => apply.immediate(batch)
+        : (batch) => {
+            db.pragma('synchronous = NORMAL')
+            try {
+              return apply.immediate(batch)
+            } finally {
+              db.pragma(`synchronous = ${storeSetting}`)
+            }
+          }
   }
 
   async info(model: string): Promise<ReadModelInfo> {
