@@ -82,6 +82,7 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
   private activeVersion: number | undefined
   private activateNext = false
   private previousActive: number | undefined
+  private checkedAt = 0
   private readonly changed = new Set<() => void>()
 
   constructor(protected readonly container: Container) {
@@ -270,9 +271,22 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
     return outcome
   }
 
-  /** While building beside an older version: switch once caught up with the head, then drop what is older. */
-  private async afterCommit(position: number, term: number): Promise<void> {
-    if (this.activeVersion === this.version) return
+  /**
+   * While building beside an older version: switch once caught up with the head, then drop
+   * what is older. While active: notice (at most once a second) that a newer version took over.
+   */
+  private async afterCommit(position: number, term: number): Promise<void | 'superseded'> {
+    if (this.activeVersion === this.version) {
+      const now = this.container.clock.now()
+      if (now - this.checkedAt < 1_000) return
+      this.checkedAt = now
+      const { active } = await this.storage.info(this.name)
+      if (active !== undefined && active > this.version) {
+        this.activeVersion = active
+        return 'superseded'
+      }
+      return
+    }
     if (position < (await this.container.store.headPosition())) return
     if ((await this.commit(new DocumentBatch(this.storage, this.name, this.version), position, term, true)) !== 'committed') return
     const info = await this.storage.info(this.name)

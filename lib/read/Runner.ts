@@ -34,8 +34,8 @@ export interface RunnerTask {
    * `'stale'` when the stored checkpoint moved under it (the runner then starts over).
    */
   apply(events: readonly EventEnvelope[], term: number): Promise<'committed' | 'stale'>
-  /** After each commit, with the position reached (a read model switches versions here). */
-  afterCommit?(position: number, term: number): Promise<void>
+  /** After each commit, with the position reached (a read model switches versions here, or learns it is superseded). */
+  afterCommit?(position: number, term: number): Promise<void | 'superseded'>
   /** The state to show while running and not stuck. */
   runningState(position: number, head: number): Progress['state']
 }
@@ -198,7 +198,11 @@ export class Runner {
         this.position = events.at(-1)!.position
         this.stuck = undefined
         await this.sampleHead(false)
-        await this.task.afterCommit?.(this.position, this.term)
+        if ((await this.task.afterCommit?.(this.position, this.term)) === 'superseded') {
+          // Not awaited: halting waits for this very batch to settle.
+          void this.halt('superseded')
+          return
+        }
         if (generation === this.generation) this.setState(this.task.runningState(this.position, this.head))
         return
       } catch (err) {

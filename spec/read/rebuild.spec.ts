@@ -113,4 +113,24 @@ describe('a read model whose version changes', function () {
     expect(await v1.get('player-1')).to.deep.equal({ total: 2, count: 2 })
     await v1.stop()
   })
+
+  it('should stop a running older version once a newer one is active', async () => {
+    await score(2)
+    const v1 = await new ScoresV1(container).start()
+    await v1.waitFor(await container.store.headPosition())
+    const v2 = await new ScoresV2(createContainer({ store: container.store, report: () => {} })).start()
+    for (const deadline = Date.now() + 10_000; v2.progress().activeVersion !== 2; ) {
+      if (Date.now() > deadline) throw new Error(`no switch: ${JSON.stringify(v2.progress())}`)
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    for (const deadline = Date.now() + 10_000; v1.progress().state !== 'superseded'; ) {
+      if (Date.now() > deadline) throw new Error(`v1 is ${v1.progress().state}`)
+      await score(1) // v1 notices at a commit, at most once a second
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    await v2.waitFor(await container.store.headPosition())
+    expect(await v1.get('player-0')).to.deep.include({ count: (await v2.get('player-0'))!.count })
+    await v1.stop()
+    await v2.stop()
+  })
 })
