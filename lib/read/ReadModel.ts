@@ -29,7 +29,7 @@ export interface ReadModelStatics {
   readonly storage?: 'store' | 'memory'
   /** Lease time of the one runner, in ms. Default 5000: another process takes over within it. */
   readonly leaseMs?: number
-  /** Most events applied in one commit. Default 4096. */
+  /** Most events applied in one commit (catching up fills them; live events commit on the next turn). Default 16384. */
   readonly batchSize?: number
 }
 
@@ -106,7 +106,7 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
         afterCommit: (position, term) => this.afterCommit(position, term),
         runningState: (position, head) => (this.activeVersion !== this.version ? 'building' : position < head ? 'catching-up' : 'live'),
       },
-      this.statics.batchSize ?? 4_096,
+      this.statics.batchSize ?? 16_384,
     )
   }
 
