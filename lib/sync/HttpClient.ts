@@ -1,0 +1,87 @@
+import type { EventEnvelope } from '../envelope.js'
+import type { OmniscientError } from '../errors.js'
+import { SyncUnavailableError } from './errors.js'
+import { lines, NDJSON, parseWireJson, toEnvelope } from './protocol.js'
+import { errorFromWire } from './wireErrors.js'
+
+/** The fetch function a client uses; the platform's by default. */
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
+
+/**
+ * The requests of the sync protocol over `fetch`, with the bearer token on each. A failure to
+ * reach the server is `SyncUnavailableError`; a refusal is the typed error the server sent.
+ */
+export class HttpClient {
+  private readonly base: string
+
+  constructor(
+    url: string,
+    private readonly token: string | undefined,
+    private readonly fetchFn: Fetch,
+  ) {
+    this.base = url.replace(/\/+$/, '')
+  }
+
+  urlOf(path: string, query: Record<string, string | number | undefined> = {}): string {
+    const params = Object.entries(query).filter((e): e is [string, string | number] => e[1] !== undefined)
+    return `${this.base}${path}${params.length > 0 ? `?${params.map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')}` : ''}`
+  }
+
+  /** Sends a request; resolves with the response when its status is 2xx. */
+  async request(path: string, init: RequestInit & { query?: Record<string, string | number | undefined> } = {}): Promise<Response> {
+    const url = this.urlOf(path, init.query)
+    const headers = new Headers(init.headers)
+    if (this.token !== undefined) headers.set('Authorization', `Bearer ${this.token}`)
+    if (init.body !== undefined) headers.set('Content-Type', 'application/json')
+    let response: Response
+    try {
+      response = await this.fetchFn(url, { ...init, headers })
+    } catch (err) {
+      if (init.signal?.aborted) throw err
+      throw new SyncUnavailableError(this.base, err)
+    }
+    if (response.ok) return response
+    throw await this.errorOf(response)
+  }
+
+  async errorOf(response: Response): Promise<OmniscientError> {
+    const text = await response.text().catch(() => '')
+    let body: unknown
+    try {
+      body = parseWireJson(text)
+    } catch {
+      body = undefined
+    }
+    return errorFromWire(response.status, body)
+  }
+
+  async getJson<T>(path: string, query?: Record<string, string | number | undefined>): Promise<T> {
+    const response = await this.request(path, query ? { query } : {})
+    return (await this.json(response)) as T
+  }
+
+  async postJson<T>(path: string, body: unknown): Promise<T> {
+    const response = await this.request(path, { method: 'POST', body: JSON.stringify(body) })
+    return (await this.json(response)) as T
+  }
+
+  private async json(response: Response): Promise<unknown> {
+    try {
+      return parseWireJson(await response.text())
+    } catch (err) {
+      throw new SyncUnavailableError(this.base, err)
+    }
+  }
+
+  /** Streams the envelopes of an NDJSON catch-up response as they arrive. */
+  async *events(path: string, query: Record<string, string | number | undefined>): AsyncGenerator<EventEnvelope> {
+    const response = await this.request(path, { query, headers: { Accept: NDJSON } })
+    if (!response.body) return
+    try {
+      for await (const line of lines(response.body)) if (line.length > 0) yield toEnvelope(parseWireJson(line))
+    } catch (err) {
+      if (err instanceof TypeError || err instanceof SyntaxError || (err as Error).name === 'AbortError') throw new SyncUnavailableError(this.base, err)
+      throw err
+    }
+  }
+}

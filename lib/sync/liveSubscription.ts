@@ -1,0 +1,106 @@
+import type { EventEnvelope } from '../envelope.js'
+import { OmniscientError } from '../errors.js'
+import { sleep, type SubscribeOptions, type Subscription, type SubscriptionHandler, type Wait } from '../store/Subscription.js'
+import { SyncUnavailableError } from './errors.js'
+import type { HttpClient } from './HttpClient.js'
+import { lines, parseWireJson, paths, SSE, toEnvelope } from './protocol.js'
+
+/** Hooks a live subscription reports to: the RemoteStore's status and local copy. */
+export interface LiveHooks {
+  connected(up: boolean): void
+  delivered(event: EventEnvelope): void
+  /** The wait before reconnecting after `failures` failures in a row. */
+  backoff(failures: number): number
+}
+
+/**
+ * A subscription over the sync protocol's Server-Sent Events feed, read with `fetch` (so the
+ * token travels in a header, and the same code runs in Node and browsers). When the connection
+ * drops it reconnects with backoff from the position after the last event its handler took,
+ * so nothing is skipped or delivered twice. A refusal (401, 403, 4xx) ends it with that error.
+ */
+export function liveSubscription(http: HttpClient, options: SubscribeOptions, handler: SubscriptionHandler, hooks: LiveHooks): Subscription {
+  let nextPosition = Math.max(1, options.fromPosition ?? 1)
+  let closed = false
+  let abort: AbortController | undefined
+  let pause: Wait | undefined
+
+  async function connectOnce(): Promise<void> {
+    abort = new AbortController()
+    const response = await http.request(paths.live(), {
+      signal: abort.signal,
+      headers: { Accept: SSE, 'Last-Event-ID': String(nextPosition - 1) },
+      query: { fromPosition: nextPosition, streamId: options.streamId, names: options.names?.join(',') },
+    })
+    if (!response.body) throw new SyncUnavailableError(http.urlOf(paths.live()), new Error('no body'))
+    hooks.connected(true)
+    let data: string | undefined
+    for await (const line of lines(response.body)) {
+      if (closed) return
+      if (line === '') {
+        if (data !== undefined) {
+          const event = toEnvelope(parseWireJson(data))
+          data = undefined
+          // A handler failure ends the subscription: it is not a connection problem.
+          try {
+            await handler(event)
+          } catch (err) {
+            throw new HandlerFailed(err)
+          }
+          nextPosition = event.position + 1
+          hooks.delivered(event)
+        }
+      } else if (line.startsWith('data:')) {
+        const part = line.slice(line.charAt(5) === ' ' ? 6 : 5)
+        data = data === undefined ? part : `${data}\n${part}`
+      }
+      // `id:`, `retry:` and comments need nothing: the position is in the event itself.
+    }
+    if (!closed) throw new SyncUnavailableError(http.urlOf(paths.live()), new Error('the live feed ended'))
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0
+    while (!closed) {
+      try {
+        await connectOnce()
+      } catch (err) {
+        if (closed) return
+        if (err instanceof HandlerFailed) throw err.cause
+        if (err instanceof OmniscientError && !(err instanceof SyncUnavailableError) && !isRetryable(err)) throw err
+        hooks.connected(false)
+        options.onRetry?.(err)
+        pause = sleep(hooks.backoff(failures++))
+        await pause.promise
+        pause = undefined
+        continue
+      }
+      failures = 0
+    }
+  }
+
+  const done = run()
+  done.catch(() => undefined)
+  return {
+    get nextPosition() {
+      return nextPosition
+    },
+    done,
+    async close() {
+      closed = true
+      abort?.abort()
+      pause?.cancel()
+      await done.catch(() => undefined)
+    },
+  }
+}
+
+class HandlerFailed extends Error {
+  constructor(cause: unknown) {
+    super('the subscription handler failed', { cause })
+  }
+}
+
+function isRetryable(err: OmniscientError): boolean {
+  return err.code === 'TOO_MANY_CONNECTIONS' || err.code === 'STORAGE' || err.code === 'BAD_RESPONSE'
+}

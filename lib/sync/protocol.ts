@@ -1,0 +1,121 @@
+import type { EventEnvelope, EventMeta, NewEvent } from '../envelope.js'
+import type { LeaseState } from '../store/StorageAdapter.js'
+
+// The wire format of the sync protocol (docs/sync.md), shared by serveSync and RemoteStore.
+// Everything here is plain data and functions: no Node built-ins, so it runs in browsers too.
+
+/** The media types the protocol speaks. */
+export const NDJSON = 'application/x-ndjson'
+export const SSE = 'text/event-stream'
+
+/** The body of `POST /streams/:id/events`. */
+export interface AppendRequest {
+  readonly expectedVersion: number | 'any'
+  readonly events: readonly NewEvent[]
+  readonly lease?: { readonly name: string; readonly term: number }
+}
+
+/** The answer to an append: the envelopes as stored. */
+export interface AppendResponse {
+  readonly events: readonly EventEnvelope[]
+  readonly alreadyStored: boolean
+}
+
+/** The body of `POST /leases/:name`. */
+export type LeaseRequest =
+  | { readonly op: 'acquire'; readonly owner: string; readonly ttlMs: number; readonly now?: number }
+  | { readonly op: 'renew'; readonly owner: string; readonly term: number; readonly ttlMs: number; readonly now?: number }
+  | { readonly op: 'release'; readonly owner: string; readonly term: number; readonly now?: number }
+
+/** The answer to a lease request or `GET /leases/:name`. */
+export interface LeaseResponse {
+  readonly lease: LeaseState | null
+}
+
+/**
+ * Every refused request answers with this body and a 4xx (5xx when the store failed). `code`
+ * is the same string an `OmniscientError` carries; the other fields name what was refused.
+ */
+export interface ErrorBody {
+  readonly error: {
+    readonly code: string
+    readonly message: string
+    readonly [field: string]: unknown
+  }
+}
+
+/** Paths of the protocol, relative to where the handler is mounted. */
+export const paths = {
+  head: () => '/head',
+  events: () => '/events',
+  live: () => '/live',
+  stream: (streamId: string) => `/streams/${encodeURIComponent(streamId)}`,
+  streamEvents: (streamId: string) => `/streams/${encodeURIComponent(streamId)}/events`,
+  lease: (name: string) => `/leases/${encodeURIComponent(name)}`,
+} as const
+
+// Keys that would reach an object's prototype; dropped from everything read off the wire.
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
+function dropForbidden(this: unknown, key: string, value: unknown): unknown {
+  return FORBIDDEN.has(key) ? undefined : value
+}
+
+/** JSON.parse for text from the other side: never lets a key reach a prototype. */
+export function parseWireJson(text: string): unknown {
+  if (text.includes('__proto__') || text.includes('constructor') || text.includes('prototype')) return JSON.parse(text, dropForbidden)
+  return JSON.parse(text)
+}
+
+// Event data may be `undefined`; JSON drops such a key, so an envelope is rebuilt field by field
+// (`data` present and undefined), the same shape every adapter gives back. Meta is frozen, as
+// the adapters' is.
+/** An envelope as read off the wire; throws a TypeError when the line is not one. */
+export function toEnvelope(value: unknown): EventEnvelope {
+  const v = value as Record<string, unknown>
+  if (
+    typeof v !== 'object' || v === null ||
+    typeof v.id !== 'string' || typeof v.streamId !== 'string' || typeof v.name !== 'string' ||
+    typeof v.version !== 'number' || typeof v.position !== 'number' || typeof v.schemaVersion !== 'number' || typeof v.at !== 'number'
+  ) {
+    throw new TypeError(`not an event envelope: ${JSON.stringify(value)?.slice(0, 200)}`)
+  }
+  return {
+    id: v.id,
+    streamId: v.streamId,
+    version: v.version,
+    position: v.position,
+    name: v.name,
+    data: v.data,
+    schemaVersion: v.schemaVersion,
+    at: v.at,
+    meta: Object.freeze({ ...(v.meta as EventMeta | undefined) }),
+  }
+}
+
+/**
+ * Splits a byte stream into lines as they arrive, without holding more than one partial line.
+ * Used for the NDJSON catch-up and the Server-Sent Events feed alike.
+ */
+export async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder()
+  const reader = body.getReader()
+  let rest = ''
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      rest += decoder.decode(value, { stream: true })
+      let start = 0
+      for (let nl = rest.indexOf('\n'); nl !== -1; nl = rest.indexOf('\n', start)) {
+        yield rest.slice(start, nl)
+        start = nl + 1
+      }
+      rest = rest.slice(start)
+    }
+    rest += decoder.decode()
+    if (rest.length > 0) yield rest
+  } finally {
+    // Cancelling tells the other side we stopped reading (an early break, a closed subscription).
+    await reader.cancel().catch(() => undefined)
+  }
+}

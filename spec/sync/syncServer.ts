@@ -1,0 +1,73 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { createContainer, SqliteStore, type AnyEventCatalog, type Container } from 'omniscient-actors'
+import { bearerTokens, serveSync, type SyncHandler, type SyncPermission, type SyncServerOptions } from 'omniscient-actors/sync-server'
+import { tempDir } from '../support/tmp.js'
+
+/** A sync server on a loopback port with a SQLite store behind it, for specs. */
+export interface SyncServerHarness {
+  readonly url: string
+  readonly port: number
+  readonly container: Container
+  readonly handler: SyncHandler
+  readonly file: string
+  /** Stops the HTTP server (live feeds cut) but keeps the store's file. */
+  stop(): Promise<void>
+  /** Closes everything and removes the file. */
+  dispose(): Promise<void>
+}
+
+export const TOKENS = { 'token-alice': 'alice', 'token-bob': 'bob', 'token-admin': 'admin' } as const
+
+export interface HarnessOptions {
+  readonly authorize?: (p: SyncPermission<string>) => boolean | Promise<boolean>
+  readonly events?: readonly AnyEventCatalog[]
+  readonly file?: string
+  readonly port?: number
+  readonly server?: Partial<SyncServerOptions<string>>
+}
+
+export async function startSyncServer(options: HarnessOptions = {}): Promise<SyncServerHarness> {
+  const tmp = options.file ? undefined : tempDir('omniscient-sync-')
+  const file = options.file ?? join(tmp!.dir, 'server.db')
+  const container = createContainer({ store: new SqliteStore({ file }) })
+  const handler = serveSync(container, {
+    authenticate: bearerTokens<string>(TOKENS),
+    authorize: options.authorize ?? (() => true),
+    leaseClock: 'caller',
+    ...(options.events ? { events: options.events } : {}),
+    ...options.server,
+  })
+  const server = createServer(handler)
+  await listen(server, options.port ?? 0)
+  const port = (server.address() as AddressInfo).port
+  let stopped = false
+  const stop = async () => {
+    if (stopped) return
+    stopped = true
+    await handler.close()
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    container,
+    handler,
+    file,
+    stop,
+    async dispose() {
+      await stop()
+      await container.close()
+      tmp?.remove()
+    },
+  }
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => resolve())
+  })
+}
