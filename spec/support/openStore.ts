@@ -2,16 +2,19 @@ import { join } from 'node:path'
 import { SqliteStore, type StorageAdapter } from 'omniscient-actors'
 import { PgStore } from 'omniscient-actors/postgres'
 import { RethinkStore } from 'omniscient-actors/rethinkdb'
+import { RemoteStore } from 'omniscient-actors/sync'
 import { dropSchema, freshSchema, PG_URL } from './postgres.js'
 import { dropTables, freshPrefix, RETHINKDB_URL } from './rethinkdb.js'
 import { tempDir } from './tmp.js'
 
 /**
  * Opens the store a worker process is pointed at: a SQLite file path,
- * `postgres://...#schema` for PostgreSQL or `rethinkdb://...#tablePrefix` for RethinkDB.
+ * `postgres://...#schema` for PostgreSQL, `rethinkdb://...#tablePrefix` for RethinkDB or
+ * `http://...#token` for a sync server.
  */
 export function openStore(target: string): StorageAdapter {
   const [url, namespace] = target.split('#') as [string, string]
+  if (target.startsWith('http')) return new RemoteStore({ url, token: namespace })
   if (target.startsWith('postgres')) return new PgStore({ connectionString: url, schema: namespace })
   if (target.startsWith('rethinkdb')) return new RethinkStore({ url, tablePrefix: namespace })
   return new SqliteStore({ file: target })
