@@ -225,15 +225,15 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
     })
   }
 
-  const extras = {
-    async close() {
-      for (const res of openFeeds) res.destroy()
+  // defineProperty, not Object.assign: assign would copy the getter's value once.
+  const served = Object.defineProperties(handler, {
+    close: {
+      value: async () => {
+        for (const res of openFeeds) res.destroy()
+      },
     },
-    get liveFeeds() {
-      return openFeeds.size
-    },
-  }
-  const served: SyncHandler = Object.assign(handler, extras)
+    liveFeeds: { get: () => openFeeds.size },
+  }) as SyncHandler
   return served
 }
 
