@@ -1,0 +1,103 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import type { Database } from 'better-sqlite3'
+import type { EventEnvelope } from '../../envelope.js'
+import { SnapshotCorruptError } from '../../errors.js'
+import { parseStoredJson } from '../../safeData.js'
+import type { Snapshot } from '../../store/StorageAdapter.js'
+import type { LocalCopy, QueuedAppend } from '../local/LocalCopy.js'
+import { toEnvelope } from '../protocol.js'
+
+/**
+ * A RemoteStore's local copy in one SQLite file, for Node: what was read survives a restart (a
+ * Load fetches only the tail) and so do queued appends (each is sent again, once, after a
+ * crash). One process per file: it is this device's copy, not a shared store.
+ *
+ * @example
+ * const store = new RemoteStore({ url, token, local: new SqliteCopy({ file: './.data/device.db' }) })
+ */
+export class SqliteCopy implements LocalCopy {
+  private readonly db: Database
+
+  constructor(options: { readonly file: string }) {
+    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true })
+    this.db = new BetterSqlite3(options.file)
+    this.db.pragma('journal_mode = WAL')
+    // FULL: a queued append is on disk before the Fire is sent, so a crash cannot lose it.
+    this.db.pragma('synchronous = FULL')
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS events (stream_id TEXT NOT NULL, version INTEGER NOT NULL, envelope TEXT NOT NULL, PRIMARY KEY (stream_id, version)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS snapshots (actor_type TEXT NOT NULL, stream_id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (actor_type, stream_id)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
+    `)
+  }
+
+  async knownVersion(streamId: string): Promise<number> {
+    return (this.db.prepare('SELECT MAX(version) AS v FROM events WHERE stream_id = ?').get(streamId) as { v: number | null }).v ?? 0
+  }
+
+  async *readStream(streamId: string, fromVersion: number, toVersion: number): AsyncIterable<EventEnvelope> {
+    const page = this.db.prepare('SELECT envelope FROM events WHERE stream_id = ? AND version >= ? AND version <= ? ORDER BY version LIMIT 512')
+    for (let from = fromVersion; from <= toVersion; ) {
+      const rows = page.all(streamId, from, toVersion) as Array<{ envelope: string }>
+      for (const row of rows) yield toEnvelope(parseStoredJson(row.envelope))
+      if (rows.length < 512) return
+      from += rows.length
+    }
+  }
+
+  async keep(streamId: string, events: readonly EventEnvelope[]): Promise<void> {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO events (stream_id, version, envelope) VALUES (?, ?, ?)')
+    this.db.transaction(() => {
+      // Only what continues the known prefix: the copy never holds a stream with a hole.
+      let known = (this.db.prepare('SELECT MAX(version) AS v FROM events WHERE stream_id = ?').get(streamId) as { v: number | null }).v ?? 0
+      for (const event of events) {
+        if (event.version !== known + 1) continue
+        insert.run(streamId, event.version, JSON.stringify(event))
+        known++
+      }
+    })()
+  }
+
+  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.db.prepare('INSERT OR REPLACE INTO snapshots (actor_type, stream_id, body) VALUES (?, ?, ?)').run(snapshot.actorType, snapshot.streamId, JSON.stringify(snapshot))
+  }
+
+  async loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
+    const row = this.db.prepare('SELECT body FROM snapshots WHERE actor_type = ? AND stream_id = ?').get(actorType, streamId) as { body: string } | undefined
+    if (!row) return undefined
+    try {
+      return parseStoredJson(row.body) as Snapshot
+    } catch (err) {
+      throw new SnapshotCorruptError(actorType, streamId, err)
+    }
+  }
+
+  async saveCheckpoint(name: string, position: number): Promise<void> {
+    this.db.prepare('INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)').run(name, position)
+  }
+
+  async loadCheckpoint(name: string): Promise<number | undefined> {
+    return (this.db.prepare('SELECT position FROM checkpoints WHERE name = ?').get(name) as { position: number } | undefined)?.position
+  }
+
+  async enqueue(append: Omit<QueuedAppend, 'seq'>): Promise<QueuedAppend> {
+    const { lastInsertRowid } = this.db.prepare('INSERT INTO queue (body) VALUES (?)').run(JSON.stringify(append))
+    return { ...append, seq: Number(lastInsertRowid) }
+  }
+
+  async dequeue(seq: number): Promise<void> {
+    this.db.prepare('DELETE FROM queue WHERE seq = ?').run(seq)
+  }
+
+  async queued(): Promise<QueuedAppend[]> {
+    const rows = this.db.prepare('SELECT seq, body FROM queue ORDER BY seq').all() as Array<{ seq: number; body: string }>
+    return rows.map((row) => ({ ...(parseStoredJson(row.body) as Omit<QueuedAppend, 'seq'>), seq: row.seq }))
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close()
+  }
+}
