@@ -8,6 +8,7 @@ import { benchOne } from './one.js'
 import { benchPg } from './pg.js'
 import { benchRead } from './read.js'
 import { benchRethink } from './rethink.js'
+import { benchSync } from './sync.js'
 
 console.log(`omniscient-actors benchmarks: Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`)
 await benchCore()
@@ -18,3 +19,4 @@ await benchRead()
 await benchPg()
 await benchRethink()
 await benchCli()
+await benchSync()

@@ -1,7 +1,7 @@
 import type { EventEnvelope } from '../envelope.js'
 import type { OmniscientError } from '../errors.js'
 import { SyncUnavailableError } from './errors.js'
-import { lines, NDJSON, parseWireJson, toEnvelope } from './protocol.js'
+import { NDJSON, parseWireJson, toEnvelope } from './protocol.js'
 import { errorFromWire } from './wireErrors.js'
 
 /** The fetch function a client uses; the platform's by default. */
@@ -73,15 +73,34 @@ export class HttpClient {
     }
   }
 
-  /** Streams the envelopes of an NDJSON catch-up response as they arrive. */
+  /**
+   * Streams the envelopes of an NDJSON catch-up response as they arrive. Each network chunk's
+   * complete lines are parsed with one JSON.parse (JSON text holds no raw newline, so the lines
+   * joined by commas are an array): several times faster than a parse per line.
+   */
   async *events(path: string, query: Record<string, string | number | undefined>): AsyncGenerator<EventEnvelope> {
     const response = await this.request(path, { query, headers: { Accept: NDJSON } })
     if (!response.body) return
+    const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader()
+    const decoder = new TextDecoder()
+    let rest = ''
     try {
-      for await (const line of lines(response.body)) if (line.length > 0) yield toEnvelope(parseWireJson(line))
+      for (;;) {
+        const { done, value } = await reader.read()
+        const text = rest + (done ? decoder.decode() : decoder.decode(value, { stream: true }))
+        const cut = done ? text.length : text.lastIndexOf('\n')
+        if (cut > 0) {
+          const body = text.slice(0, cut).trim()
+          if (body.length > 0) for (const item of parseWireJson(`[${body.replaceAll('\n', ',')}]`) as unknown[]) yield toEnvelope(item)
+        }
+        rest = cut >= 0 ? text.slice(cut + 1) : text
+        if (done) return
+      }
     } catch (err) {
       if (err instanceof TypeError || err instanceof SyntaxError || (err as Error).name === 'AbortError') throw new SyncUnavailableError(this.base, err)
       throw err
+    } finally {
+      await reader.cancel().catch(() => undefined)
     }
   }
 }

@@ -98,7 +98,7 @@ export function toEnvelope(value: unknown): EventEnvelope {
  */
 export async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   const decoder = new TextDecoder()
-  const reader = body.getReader()
+  const reader: ReadableStreamDefaultReader<Uint8Array> = body.getReader()
   let rest = ''
   try {
     for (;;) {
