@@ -1,0 +1,146 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { expect } from 'chai'
+import { build, type Plugin } from 'esbuild'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { createContainer } from 'omniscient-actors'
+import { collect } from '../store/conformance.js'
+import { waitUntil } from '../support/processes.js'
+import { Tally } from '../support/Tally.js'
+import { startSyncServer, type SyncServerHarness } from './syncServer.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const root = fileURLToPath(new URL('../../', import.meta.url))
+
+// Until the core is browser-safe on its own, the Node modules the main entry point reaches
+// (SqliteStore, node:crypto for derived ids, node:os for OneActor's owner) are stubbed in the bundle;
+// the page uses none of them.
+const nodeStubs: Plugin = {
+  name: 'node-stubs',
+  setup(b) {
+    const stubs: Record<string, string> = {
+      'node:crypto': "export const randomUUID = () => globalThis.crypto.randomUUID(); export function createHash() { throw new Error('not in the browser') }",
+      'node:os': "export const hostname = () => 'browser'",
+      sqlite: "export class SqliteStore { constructor() { throw new Error('not in the browser') } }",
+    }
+    b.onResolve({ filter: /^node:(crypto|os)$/ }, (args) => ({ path: args.path, namespace: 'stub' }))
+    b.onResolve({ filter: /sqlite\/SqliteStore\.js$/ }, () => ({ path: 'sqlite', namespace: 'stub' }))
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({ contents: stubs[args.path]!, loader: 'js' }))
+  },
+}
+
+async function bundle(): Promise<string> {
+  const result = await build({
+    entryPoints: [join(root, 'spec/sync/browser/page.ts')],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome120',
+    alias: { 'omniscient-actors/sync': join(root, 'lib/sync/index.ts'), 'omniscient-actors': join(root, 'index.ts') },
+    plugins: [nodeStubs],
+    logLevel: 'silent',
+  })
+  return result.outputFiles[0]!.text
+}
+
+async function staticServer(script: string): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/page.js')) {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' })
+      res.end(script)
+    } else {
+      res.writeHead(200, { 'Content-Type': 'text/html' })
+      res.end('<!doctype html><meta charset="utf-8"><title>device</title><body style="font: 16px monospace">loading</body><script type="module" src="/page.js"></script>')
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
+}
+
+describe('RemoteStore in headless Chromium', function () {
+  this.timeout(60_000)
+  let browser: Browser
+  let sync: SyncServerHarness
+  let pageServer: { server: Server; origin: string }
+  before(async function () {
+    this.timeout(60_000)
+    pageServer = await staticServer(await bundle())
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      // Playwright gives the browser a fresh temporary profile (user data dir) of its own.
+      headless: true,
+    })
+  })
+  after(async () => {
+    await browser?.close()
+    pageServer?.server.closeAllConnections()
+    pageServer?.server.close()
+  })
+
+  let pageProblems: string[] = []
+  const state = (page: Page) => page.evaluate(() => (globalThis as unknown as { app: { total(): number; status(): { connected: boolean; queued: number } } }).app && {
+    total: (globalThis as unknown as { app: { total(): number } }).app.total(),
+    ...(globalThis as unknown as { app: { status(): { connected: boolean; queued: number } } }).app.status(),
+  })
+
+  async function until(page: Page, check: (s: { total: number; connected: boolean; queued: number }) => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 15_000
+    for (;;) {
+      const s = await state(page).catch(() => undefined)
+      if (s && check(s)) return
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last state ${JSON.stringify(s)}; page errors: ${pageProblems.join(' / ')}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+
+  it('should show a Node Fire on the page, store a page Fire, and land offline Fires once, across a reload', async () => {
+    sync = await startSyncServer({ server: { allowOrigin: pageServer.origin } })
+    const node = await new Tally('tally', createContainer({ store: sync.container.store })).Load()
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const problems: string[] = (pageProblems = [])
+    page.on('pageerror', (err) => problems.push(err.message))
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()) })
+    try {
+      await page.goto(`${pageServer.origin}/?sync=${encodeURIComponent(sync.url)}`)
+      await until(page, (s) => s.connected, 'the page to connect')
+
+      await node.Fire('counted', { by: 'node', n: 0 })
+      await until(page, (s) => s.total === 1, "the Node process's Fire on the page")
+
+      await page.evaluate(() => (globalThis as unknown as { app: { fire(n: number): void } }).app.fire(1))
+      await waitUntil(() => node._state.total === 2, 10_000, "the page's Fire in Node")
+
+      // The server goes away; the page fires; the prediction shows and waits in IndexedDB.
+      await sync.stop()
+      await page.evaluate(() => (globalThis as unknown as { app: { fire(n: number): void } }).app.fire(2))
+      await until(page, (s) => s.total === 3 && s.queued === 1 && !s.connected, 'the offline Fire, predicted and queued')
+      await page.screenshot({ path: join(tmpdir(), 'omniscient-sync-offline.png') })
+
+      // A reload while offline: the page loads from its copy, its queue still holds the Fire.
+      await page.reload()
+      await until(page, (s) => s.total === 2 && s.queued === 1, 'the reloaded page, from its IndexedDB copy')
+
+      const server = await startSyncServer({ file: sync.file, port: sync.port, server: { allowOrigin: pageServer.origin } })
+      try {
+        await until(page, (s) => s.total === 3 && s.queued === 0 && s.connected, 'the queued Fire to land')
+        await waitUntil(() => node._state.total === 3, 10_000, 'the landed Fire in Node')
+        const ids = (await collect(server.container.store.readStream('tally'))).map((e) => e.id)
+        expect(ids.filter((id) => id === 'page-event-2')).to.have.length(1)
+        expect(ids).to.have.length(3)
+        await page.screenshot({ path: join(tmpdir(), 'omniscient-sync-online.png') })
+      } finally {
+        await server.stop()
+      }
+    } finally {
+      await context.close()
+      await node.Stop()
+      await sync.dispose()
+    }
+  })
+})
