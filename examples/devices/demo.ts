@@ -15,7 +15,7 @@ interface Proc {
 const main = fileURLToPath(new URL('./main.ts', import.meta.url))
 
 function start(args: string[], label: string, quiet: boolean): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=omniscient-source', main, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines: string[] = []
   const waiters = new Set<() => void>()
   let rest = ''
@@ -102,7 +102,7 @@ async function scenario(data: string, common: string[], start: (args: string[], 
   await new Promise((r) => server.child.once('exit', r))
   const mark = laptop.lines.length
   laptop.send('buy 2')
-  await Promise.all([laptop.waitFor(/bought 2: shows lives 11/, 20_000, mark), laptop.waitFor(/offline, 1 queued/, 20_000, mark)])
+  await Promise.all([laptop.waitFor(/\[laptop\] lives 11 \(version 3/, 20_000, mark), laptop.waitFor(/offline, 1 queued/, 20_000, mark)])
 
   log('4. the server comes back: the queued payment lands once, and the phone sees it')
   server = start(['server', ...common], 'server')

@@ -7,10 +7,11 @@ import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
 import { Player } from './Player.js'
 
 export async function runDevice(name: string, url: string, token: string, user: string, copyFile: string): Promise<void> {
-  const store = new RemoteStore({ url, token, local: new SqliteCopy({ file: copyFile }), backoff: { initialMs: 100, maxMs: 1_000 } })
-  const container = createContainer({ store })
-  const player = await container.actors.get(Player, `player:${user}`)
   const say = (text: string) => console.log(`[${name}] ${text}`)
+  const store = new RemoteStore({ url, token, local: new SqliteCopy({ file: copyFile }), backoff: { initialMs: 100, maxMs: 1_000 } })
+  // Lost connections are retried; one short line each instead of a stack trace.
+  const container = createContainer({ store, report: (err, where) => say(`${where.where}: ${(err as Error).message}`) })
+  const player = await container.actors.get(Player, `player:${user}`)
   say(`lives ${player._state.lives} (version ${player.version})`)
   store.onStatus((s) => say(`status: ${s.connected ? 'online' : 'offline'}, ${s.queued} queued, position ${s.lastPosition}`))
   let seen = player.version
@@ -24,11 +25,10 @@ export async function runDevice(name: string, url: string, token: string, user: 
     const [command, arg] = line.trim().split(/\s+/)
     if (command === 'quit') break
     if (command === 'buy') {
-      const bought = player.Buy(Number(arg ?? 1), name)
-      // The prediction shows at once (as soon as the actor's mailbox runs it), online or not;
-      // the server's answer comes later.
-      setImmediate(() => say(`bought ${arg ?? 1}: shows lives ${player._state.lives} now`))
-      bought.then((e) => say(`stored at version ${e.version}`), (err: Error) => say(`refused: ${err.message}`))
+      say(`buying ${arg ?? 1}`)
+      // The prediction shows at once (the watch prints it), online or not; the server's answer
+      // comes later.
+      player.Buy(Number(arg ?? 1), name).then((e) => say(`stored at version ${e.version}`), (err: Error) => say(`refused: ${err.message}`))
     }
     if (command === 'lose') player.LoseLife(name).catch((err: Error) => say(`refused: ${err.message}`))
   }

@@ -1,6 +1,6 @@
 import type { EventEnvelope, NewEvent } from '../envelope.js'
 import { ConcurrencyError, StorageError } from '../errors.js'
-import { assertWellFormedBatch } from '../store/appendRules.js'
+import { checkAppend, checkCheckpoint, checkLease, checkReadAll, checkReadStream } from '../store/arguments.js'
 import { encodeEvent } from '../store/eventJson.js'
 import type {
   AppendOptions,
@@ -98,7 +98,8 @@ export class RemoteStore implements StorageAdapter {
   }
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
-    assertWellFormedBatch(streamId, events)
+    // The same argument rules as every adapter, checked before anything is queued.
+    checkAppend(streamId, events, options)
     // Refused here as every adapter refuses it, before it is queued: JSON cannot carry it.
     for (const event of events) encodeEvent(streamId, event)
     this.assertOpen()
@@ -108,6 +109,7 @@ export class RemoteStore implements StorageAdapter {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
+    checkReadStream(streamId, options)
     const to = options.toVersion ?? Number.MAX_SAFE_INTEGER
     let from = Math.max(1, options.fromVersion ?? 1)
     const known = await this.local.knownVersion(streamId)
@@ -138,6 +140,7 @@ export class RemoteStore implements StorageAdapter {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
+    checkReadAll(options)
     for await (const event of this.http.events(paths.events(), { fromPosition: options.fromPosition })) {
       this.seen(event)
       yield event
@@ -145,6 +148,8 @@ export class RemoteStore implements StorageAdapter {
   }
 
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    // A closed store opens no connection: the subscription is over before it starts.
+    if (this.closed) return { nextPosition: Math.max(1, options.fromPosition ?? 1), done: Promise.resolve(), close: async () => {} }
     const subscription = liveSubscription(this.http, options, handler, {
       connected: (up) => this.board.update({ connected: up }),
       delivered: (event) => {
@@ -153,13 +158,13 @@ export class RemoteStore implements StorageAdapter {
       },
       backoff: (failures) => this.backoff(failures),
     })
-    if (this.closed) void subscription.close()
     this.subscriptions.add(subscription)
     void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined)
     return subscription
   }
 
   async streamVersion(streamId: string): Promise<number> {
+    checkReadStream(streamId, undefined)
     try {
       return (await this.http.getJson<{ version: number }>(paths.stream(streamId))).version
     } catch (err) {
@@ -191,27 +196,33 @@ export class RemoteStore implements StorageAdapter {
     return this.local.loadSnapshot(actorType, streamId)
   }
 
-  saveCheckpoint(name: string, position: number): Promise<void> {
+  async saveCheckpoint(name: string, position: number): Promise<void> {
+    checkCheckpoint(name, position)
     return this.local.saveCheckpoint(name, position)
   }
 
-  loadCheckpoint(name: string): Promise<number | undefined> {
+  async loadCheckpoint(name: string): Promise<number | undefined> {
+    checkCheckpoint(name)
     return this.local.loadCheckpoint(name)
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
+    checkLease(name, owner, now, { ttlMs })
     return this.lease(name, { op: 'acquire', owner, ttlMs, now }) as Promise<LeaseState>
   }
 
   async renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState> {
+    checkLease(name, owner, now, { term, ttlMs })
     return this.lease(name, { op: 'renew', owner, term, ttlMs, now }) as Promise<LeaseState>
   }
 
   async releaseLease(name: string, owner: string, term: number, now: number): Promise<void> {
+    checkLease(name, owner, now, { term })
     await this.lease(name, { op: 'release', owner, term, now })
   }
 
   async readLease(name: string): Promise<LeaseState | undefined> {
+    checkCheckpoint(name)
     return (await this.http.getJson<LeaseResponse>(paths.lease(name))).lease ?? undefined
   }
 

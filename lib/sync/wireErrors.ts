@@ -2,6 +2,7 @@ import {
   ConcurrencyError,
   EventValidationError,
   IdempotencyError,
+  InvalidArgumentError,
   LeaseLostError,
   OmniscientError,
   SnapshotCorruptError,
@@ -34,6 +35,7 @@ export function errorToWire(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof SyncRequestError) return { status: err.status, body: body(err.code, err.message) }
   if (err instanceof SnapshotCorruptError) return { status: 500, body: body(err.code, err.message, { actorType: err.actorType, streamId: err.streamId }) }
   // Caller mistakes the store itself refuses (an empty batch, data JSON cannot hold).
+  if (err instanceof InvalidArgumentError) return { status: 400, body: body(err.code, err.message, { argument: err.argument, reason: err.reason }) }
   if (err instanceof StorageError && ['EMPTY_BATCH', 'INVALID_STREAM_ID', 'UNSERIALIZABLE'].includes(err.code)) {
     return { status: 400, body: body(err.code, err.message) }
   }
@@ -64,6 +66,8 @@ export function errorFromWire(status: number, value: unknown): OmniscientError {
       return new SyncAccessError(e.code, str('action') as SyncAction | undefined, str('streamId'), str('eventName'), e.message)
     case 'SNAPSHOT_CORRUPT':
       return new SnapshotCorruptError(str('actorType') ?? '', str('streamId') ?? '', new Error(e.message))
+    case 'INVALID_ARGUMENT':
+      return withMessage(new InvalidArgumentError(str('argument') ?? '', undefined, str('reason') ?? ''), e.message)
     case 'STORAGE':
     case 'EMPTY_BATCH':
     case 'INVALID_STREAM_ID':

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
-import { build, type Plugin } from 'esbuild'
+import { build } from 'esbuild'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { createContainer } from 'omniscient-actors'
 import { collect } from '../store/conformance.js'
@@ -15,23 +15,6 @@ import { startSyncServer, type SyncServerHarness } from './syncServer.js'
 const CHROMIUM = '/usr/bin/chromium'
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
-// Until the core is browser-safe on its own, the Node modules the main entry point reaches
-// (SqliteStore, node:crypto for derived ids, node:os for OneActor's owner) are stubbed in the bundle;
-// the page uses none of them.
-const nodeStubs: Plugin = {
-  name: 'node-stubs',
-  setup(b) {
-    const stubs: Record<string, string> = {
-      'node:crypto': "export const randomUUID = () => globalThis.crypto.randomUUID(); export function createHash() { throw new Error('not in the browser') }",
-      'node:os': "export const hostname = () => 'browser'",
-      sqlite: "export class SqliteStore { constructor() { throw new Error('not in the browser') } }",
-    }
-    b.onResolve({ filter: /^node:(crypto|os)$/ }, (args) => ({ path: args.path, namespace: 'stub' }))
-    b.onResolve({ filter: /sqlite\/SqliteStore\.js$/ }, () => ({ path: 'sqlite', namespace: 'stub' }))
-    b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({ contents: stubs[args.path]!, loader: 'js' }))
-  },
-}
-
 async function bundle(): Promise<string> {
   const result = await build({
     entryPoints: [join(root, 'spec/sync/browser/page.ts')],
@@ -40,8 +23,8 @@ async function bundle(): Promise<string> {
     format: 'esm',
     platform: 'browser',
     target: 'chrome120',
-    alias: { 'omniscient-actors/sync': join(root, 'lib/sync/index.ts'), 'omniscient-actors': join(root, 'index.ts') },
-    plugins: [nodeStubs],
+    // The repo's TypeScript sources, as its specs use them; `browser` picks the core without SQLite.
+    conditions: ['omniscient-source'],
     logLevel: 'silent',
   })
   return result.outputFiles[0]!.text

@@ -39,6 +39,8 @@ describe('RemoteStore offline and across restarts', function () {
 
   const serverVersion = (id: string) => server.container.store.streamVersion(id)
   const restart = async () => {
+    const old = server
+    await old.dispose()
     server = await startSyncServer({ file: server.file, port: server.port, authorize: ({ user, eventName }) => user !== 'bob' || eventName === undefined })
   }
 
@@ -59,6 +61,7 @@ describe('RemoteStore offline and across restarts', function () {
     expect(store.status).to.include({ connected: true, queued: 0 })
     expect(statuses.some((s) => !s.connected && s.queued === 1)).to.equal(true)
     expect((await collect(server.container.store.readStream('t'))).map((e) => e.data)).to.deep.equal([{ by: 'me', n: 0 }, { by: 'me', n: 1 }])
+    await tally.Stop()
   })
 
   it('should reject a queued Fire whose precondition no longer holds once the server answers, rolling its prediction back', async () => {
@@ -135,6 +138,9 @@ describe('RemoteStore offline and across restarts', function () {
     await waitUntil(() => worker.lines.includes('queued 3'), 20_000, 'three queued appends')
     worker.kill('SIGKILL')
     await worker.exited
+    // A helper the worker started (tsx's esbuild) may outlive it holding its pipes open.
+    worker.stdout?.destroy()
+    worker.stderr?.destroy()
     await restart()
     const { store } = remote({ copy })
     await store.drained()

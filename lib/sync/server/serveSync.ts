@@ -4,6 +4,7 @@ import type { EventEnvelope } from '../../envelope.js'
 import type { AnyEventCatalog } from '../../events.js'
 import { SyncAccessError, SyncRequestError, type SyncAction } from '../errors.js'
 import type { LeaseRequest } from '../protocol.js'
+import { checkAppend } from '../../store/arguments.js'
 import { parseAppendRequest, validateAgainstCatalogs } from './appendRequest.js'
 import { readJsonBody, sendError, sendJson, sendNdjson } from './http.js'
 import { serveLiveFeed } from './liveFeed.js'
@@ -169,6 +170,8 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
         const request = parseAppendRequest(await readJsonBody(req, res, maxBodyBytes), maxBatch)
         for (const event of request.events) await demand({ user, action: 'append', streamId, eventName: event.name })
         if (request.lease) await demand({ user, action: 'lease', lease: request.lease.name })
+        // The store's own argument rules (identifiers, sizes, well-formed Unicode), as a 400.
+        checkAppend(streamId, request.events, request)
         if (options.events) validateAgainstCatalogs(request.events, options.events)
         const result = await store.append(streamId, request.events, { expectedVersion: request.expectedVersion, ...(request.lease ? { lease: request.lease } : {}) })
         return sendJson(res, 200, result)
