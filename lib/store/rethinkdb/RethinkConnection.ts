@@ -1,20 +1,13 @@
 import { r, type Connection, type WriteResult } from 'rethinkdb-ts'
 import { StorageError } from '../../errors.js'
 import { failureKind, storageFailure } from './failures.js'
+import type { ConnectionTiming, RethinkServer } from './options.js'
 
 /** Any ReQL query (rethinkdb-ts's own query types do not unify across composed queries). */
 export interface Runnable {
   run(connection: Connection): Promise<unknown>
 }
 
-/** Where and how to reach the server. */
-export interface RethinkServer {
-  readonly host: string
-  readonly port: number
-  readonly db: string
-  readonly user?: string
-  readonly password?: string
-}
 
 /** Reads `rethinkdb://user:password@host:port/db` (port 28015 and db `omniscient` by default). */
 export function parseRethinkUrl(url: string): RethinkServer {
@@ -41,15 +34,6 @@ function silence(connection: Connection): void {
   connection.on('error', () => undefined)
 }
 
-/** Timing of the connection. */
-export interface ConnectionTiming {
-  /** How long one connection attempt may take. Default 5 s. */
-  readonly connectTimeoutMs?: number
-  /** How long a query waits for a connection before failing with STORAGE_UNAVAILABLE. Default 10 s. */
-  readonly waitTimeoutMs?: number
-  /** Told about each failed attempt to (re)connect. */
-  readonly onError?: (err: unknown) => void
-}
 
 const MAX_BACKOFF_MS = 1_000
 

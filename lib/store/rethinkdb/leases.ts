@@ -4,10 +4,8 @@ import type { LeaseState } from '../StorageAdapter.js'
 import { mergeTombstones, type CommitDoc, type CommitKey, type LeaseDoc, type TombstoneDoc } from './documents.js'
 import { writeOutcome } from './failures.js'
 import type { RethinkConnection } from './RethinkConnection.js'
+import type { LeaseClock } from './options.js'
 import type { Tables } from './schema.js'
-
-/** Whose clock decides expiry: the server's (`r.now()`, the default) or the caller's `now`. */
-export type LeaseClock = 'server' | 'caller'
 
 const MAX_TAKEOVER_ATTEMPTS = 50
 

@@ -2,6 +2,7 @@ import { r, type RDatum, type RStream, type RTable, type TableCreateOptions } fr
 import { InvalidOptionsError } from '../../errors.js'
 import type { CheckpointDoc, CommitDoc, HeadDoc, IdClaimDoc, LeaseDoc, SequenceEntry, SnapshotDoc } from './documents.js'
 import { alreadyExists, failureText, writeOutcome } from './failures.js'
+import type { TableLayout } from './options.js'
 import type { RethinkConnection } from './RethinkConnection.js'
 
 /** The tables of one store, named `<prefix><name>`. */
@@ -21,18 +22,6 @@ export interface Tables {
 export const TABLE_NAMES = ['commits', 'sequence', 'meta', 'snapshots', 'checkpoints', 'leases', 'ids'] as const
 const NAMES = TABLE_NAMES
 
-/** How the tables are laid out on a cluster when they are created. */
-export interface TableLayout {
-  /**
-   * Replicas of each table: a number (default 1), or a number per server tag, such as
-   * `{ dc1: 2, dc2: 1 }` (then `primaryReplicaTag` says where the primaries live).
-   */
-  readonly replicas?: number | Readonly<Record<string, number>>
-  /** With replicas per tag: the tag of the servers that hold the primary replicas. */
-  readonly primaryReplicaTag?: string
-  /** Shards of each table, 1 to 64 (default 1). */
-  readonly shards?: number
-}
 
 /**
  * The options every table is created with: hard durability, and the layout asked for. Checked

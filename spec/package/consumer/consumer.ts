@@ -15,6 +15,11 @@ import {
 import { SqliteStore as SqliteFromSubpath } from 'omniscient-actors/sqlite'
 import { PgStore } from 'omniscient-actors/postgres'
 import { Given } from 'omniscient-actors/testing'
+import { RethinkStore } from 'omniscient-actors/rethinkdb'
+import { ReadModel } from 'omniscient-actors/read'
+import { RemoteStore } from 'omniscient-actors/sync'
+import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
+import { serveSync } from 'omniscient-actors/sync-server'
 
 const CartEvents = defineEvents({
   item_added: z.object({ sku: z.string(), qty: z.number().int().positive() }),
@@ -50,7 +55,10 @@ export const stores = [
   new SqliteStore({ file: ':memory:' }),
   new SqliteFromSubpath({ file: ':memory:', durability: 'normal' }),
   new PgStore({ connectionString: 'postgres://localhost/app', pool: { max: 4 } }),
+  new RethinkStore({ url: 'rethinkdb://127.0.0.1:28015/app' }),
 ]
+// The other entry points, so that their declarations are checked too.
+export const elsewhere = { ReadModel, RemoteStore, SqliteCopy, serveSync }
 export const container = createContainer({ store: stores[0]! })
 
 export async function spec(): Promise<void> {
