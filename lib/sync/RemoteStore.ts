@@ -141,9 +141,9 @@ export class RemoteStore implements StorageAdapter {
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
     checkReadAll(options)
-    for await (const event of this.http.events(paths.events(), { fromPosition: options.fromPosition })) {
-      this.seen(event)
-      yield event
+    for await (const page of this.http.pages(paths.events(), { fromPosition: options.fromPosition })) {
+      if (page.length > 0) this.seen(page[page.length - 1]!)
+      yield* page
     }
   }
 
@@ -249,7 +249,7 @@ export class RemoteStore implements StorageAdapter {
     for (let failures = 0; ; failures++) {
       try {
         const result = await this.http.postJson<AppendResponse>(paths.streamEvents(queued.streamId), body)
-        const events = result.events.map(toEnvelope)
+        const events = result.events.map((e) => toEnvelope(e))
         await this.answered(queued)
         for (const e of events) this.seen(e)
         await this.local.keep(queued.streamId, events)

@@ -69,8 +69,11 @@ export function parseWireJson(text: string): unknown {
 // Event data may be `undefined`; JSON drops such a key, so an envelope is rebuilt field by field
 // (`data` present and undefined), the same shape every adapter gives back. Meta is frozen, as
 // the adapters' is.
-/** An envelope as read off the wire; throws a TypeError when the line is not one. */
-export function toEnvelope(value: unknown): EventEnvelope {
+/**
+ * An envelope as read off the wire; throws a TypeError when the line is not one. `previousMeta`
+ * (with its number of keys) is reused instead of a copy when the line's meta equals it.
+ */
+export function toEnvelope(value: unknown, previousMeta?: EventMeta, previousKeys = 0): EventEnvelope {
   const v = value as Record<string, unknown>
   if (
     typeof v !== 'object' || v === null ||
@@ -88,8 +91,37 @@ export function toEnvelope(value: unknown): EventEnvelope {
     data: v.data,
     schemaVersion: v.schemaVersion,
     at: v.at,
-    meta: Object.freeze({ ...(v.meta as EventMeta | undefined) }),
+    meta: previousMeta !== undefined && typeof v.meta === 'object' && v.meta !== null && sameMeta(v.meta as Record<string, unknown>, previousMeta, previousKeys) ? previousMeta : Object.freeze({ ...(v.meta as EventMeta | undefined) }),
   }
+}
+
+/**
+ * `toEnvelope` for a run of envelopes read together: consecutive events mostly carry equal
+ * metadata (the same actor type), so one frozen meta object is shared while it stays equal,
+ * as a store's own read shares it, instead of a copy per event.
+ */
+export function envelopeReader(): (value: unknown) => EventEnvelope {
+  let last: EventMeta | undefined
+  let lastKeys = 0
+  return (value) => {
+    const envelope = toEnvelope(value, last, lastKeys)
+    if (envelope.meta !== last) {
+      last = envelope.meta
+      lastKeys = Object.keys(last).length
+    }
+    return envelope
+  }
+}
+
+/** Whether `a` holds exactly `b`'s `keys` plain values (nested objects are never taken as equal). */
+function sameMeta(a: Record<string, unknown>, b: EventMeta, keys: number): boolean {
+  let n = 0
+  for (const key in a) {
+    const v = a[key]
+    if ((typeof v === 'object' && v !== null) || v !== (b as Record<string, unknown>)[key]) return false
+    n++
+  }
+  return n === keys
 }
 
 /**

@@ -23,6 +23,7 @@ import type {
 import { decodeEventData, decodeEventMeta, encodeEvent, type EncodedEvent } from '../eventJson.js'
 import { CommitSignal } from '../CommitSignal.js'
 import { SharedTail } from '../SharedTail.js'
+import type { StoredEventText, StoredTextReader } from '../storedText.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Subscription.js'
 import { GroupCommit, type Outcome } from '../GroupCommit.js'
 import { FileGuard } from './FileGuard.js'
@@ -101,7 +102,7 @@ function rowToEnvelope(row: EventRow): EventEnvelope {
  * const store = new SqliteStore({ file: './.data/app.db' })
  * const container = createContainer({ store })
  */
-export class SqliteStore implements StorageAdapter, ReadModelStorageProvider {
+export class SqliteStore implements StorageAdapter, ReadModelStorageProvider, StoredTextReader {
   readonly file: string
   private readonly db: Database
   private readonly commits: GroupCommit<AppendWork, AppendResult>
@@ -313,6 +314,13 @@ export class SqliteStore implements StorageAdapter, ReadModelStorageProvider {
       if (rows.length < PAGE) return
       from = rows[rows.length - 1]![0] + 1
     }
+  }
+
+  /** The stored JSON text of up to `limit` events from `fromPosition` on (see StoredTextReader). */
+  async readStoredText(fromPosition: number, limit: number): Promise<readonly StoredEventText[]> {
+    checkReadAll({ fromPosition })
+    const rows = this.query(() => this.sql.all.all(Math.max(1, fromPosition), limit))
+    return rows.map((r) => ({ position: r[0], id: r[1], streamId: r[2], version: r[3], name: r[4], data: r[5], schemaVersion: r[6], at: r[7], meta: r[8] }))
   }
 
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {

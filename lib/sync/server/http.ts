@@ -59,14 +59,17 @@ export function drained(res: ServerResponse): Promise<void> {
   })
 }
 
-const CHUNK = 64 * 1024
+const CHUNK = 256 * 1024
+
+/** The headers of an NDJSON answer. */
+export const NDJSON_HEADERS = { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' } as const
 
 /**
  * Streams items as newline-delimited JSON, a chunk at a time, waiting while the client reads
  * slower than the store: memory stays bounded by one chunk whatever the log's size.
  */
 export async function sendNdjson<T>(res: ServerResponse, items: AsyncIterable<T>, keep: (item: T) => boolean | Promise<boolean>): Promise<void> {
-  res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' })
+  res.writeHead(200, NDJSON_HEADERS)
   let chunk = ''
   for await (const item of items) {
     if (res.destroyed) return

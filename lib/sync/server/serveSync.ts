@@ -8,6 +8,8 @@ import { checkAppend } from '../../store/arguments.js'
 import { parseAppendRequest, validateAgainstCatalogs } from './appendRequest.js'
 import { readJsonBody, sendError, sendJson, sendNdjson } from './http.js'
 import { serveLiveFeed } from './liveFeed.js'
+import { sendStoredNdjson } from './storedLines.js'
+import { readsStoredText } from '../../store/storedText.js'
 
 /** One question to the `authorize` hook: may `user` do `action` (on this stream, event, lease)? */
 export interface SyncPermission<U> {
@@ -97,7 +99,7 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
   }
 
   /** Per-request read filter: asks once per stream and event name, then answers from memory. */
-  function readFilter(user: U): (event: EventEnvelope) => boolean | Promise<boolean> {
+  function readFilter(user: U): (event: Pick<EventEnvelope, 'streamId' | 'name'>) => boolean | Promise<boolean> {
     const known = new Map<string, boolean>()
     return (event) => {
       const key = `${event.streamId}\u0000${event.name}`
@@ -126,6 +128,8 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
       if (streamId !== undefined) await demand({ user, action: 'read', streamId })
       const fromPosition = wholeNumber(q.get('fromPosition'), 'fromPosition') ?? 1
       const filter = readFilter(user)
+      // The stored text passes through when the store offers it: no decoding and encoding again.
+      if (readsStoredText(store)) return sendStoredNdjson(res, store, fromPosition, (e) => (streamId === undefined || e.streamId === streamId) && (!names || names.includes(e.name)) && filter(e))
       return sendNdjson(res, store.readAll({ fromPosition }), (e) => (streamId === undefined || e.streamId === streamId) && (!names || names.includes(e.name)) && filter(e))
     }
 

@@ -1,0 +1,29 @@
+import type { StorageAdapter } from './StorageAdapter.js'
+
+/** One event as the store holds it: data and meta as the JSON text `append` wrote ('' data: no data). */
+export interface StoredEventText {
+  readonly position: number
+  readonly id: string
+  readonly streamId: string
+  readonly version: number
+  readonly name: string
+  readonly data: string
+  readonly schemaVersion: number
+  readonly at: number
+  readonly meta: string
+}
+
+/**
+ * A store that hands out its rows' stored JSON text by position, so a server can send events
+ * on without decoding and encoding them again (the sync server's catch-up). Optional: a server
+ * falls back to `readAll` for stores without it.
+ */
+export interface StoredTextReader {
+  /** Up to `limit` events from `fromPosition` on, in position order; fewer means the end. */
+  readStoredText(fromPosition: number, limit: number): Promise<readonly StoredEventText[]>
+}
+
+/** Whether `store` offers `readStoredText`. */
+export function readsStoredText(store: StorageAdapter): store is StorageAdapter & StoredTextReader {
+  return typeof (store as Partial<StoredTextReader>).readStoredText === 'function'
+}

@@ -1,0 +1,71 @@
+import { join } from 'node:path'
+import { expect } from 'chai'
+import { EventDecodeError, SqliteStore } from 'omniscient-actors'
+import { storedLine } from '../../../lib/sync/server/storedLines.js'
+import { envelopeReader, parseWireJson } from '../../../lib/sync/protocol.js'
+import type { StoredEventText } from '../../../lib/store/storedText.js'
+import { collect, newEvent } from '../../store/conformance.js'
+import { tempDir } from '../../support/tmp.js'
+
+const row = (fields: Partial<StoredEventText>): StoredEventText => ({
+  position: 7, id: 'e-7', streamId: 'player-1', version: 3, name: 'scored', data: '{"n":1}', schemaVersion: 1, at: 1_700_000_000_000, meta: '{"actorType":"Player"}', ...fields,
+})
+
+describe('storedLines (catch-up from the stored text)', () => {
+  it('should send each SqliteStore event as the same envelope its own readAll gives', async () => {
+    const tmp = tempDir()
+    const store = new SqliteStore({ file: join(tmp.dir, 'events.db') })
+    try {
+      await store.append('s-1', [newEvent('a', { nested: { list: [1, 'two', null] }, text: 'é "quoted" \u2028' }), newEvent('b', undefined), newEvent('c', 0)], { expectedVersion: 0 })
+      await store.append('s-2', [{ ...newEvent('d', 'x'), meta: { actorType: 'Other', correlationId: 'c-1' } }], { expectedVersion: 0 })
+      const local = await collect(store.readAll())
+      const rows = await store.readStoredText(1, 10)
+      const text = rows.map(storedLine).join('')
+      expect(text.split('\n')).to.have.length(5)
+      const read = envelopeReader()
+      const wire = text.trim().split('\n').map((line) => read(parseWireJson(line)))
+      expect(wire).to.deep.equal(local)
+      expect('data' in wire[1]!).to.equal(true)
+      // Pages: a limit and a start position.
+      expect((await store.readStoredText(2, 2)).map((r) => r.position)).to.deep.equal([2, 3])
+    } finally {
+      await store.close()
+      tmp.remove()
+    }
+  })
+
+  it('should keep one event on one line when the stored text holds a raw newline (a row edited by hand)', () => {
+    const line = storedLine(row({ data: '{\n  "n": 1\n}', meta: '{\n"actorType":"Player"}' }))
+    expect(line.indexOf('\n')).to.equal(line.length - 1)
+    expect(parseWireJson(line)).to.deep.include({ data: { n: 1 }, meta: { actorType: 'Player' } })
+  })
+
+  it('should stop with an EventDecodeError naming the row when such text is not JSON', () => {
+    expect(() => storedLine(row({ data: '{"n":\n' }))).to.throw(EventDecodeError).with.property('streamId', 'player-1')
+  })
+
+  it("should let the envelope's own fields win over keys smuggled into the stored text", () => {
+    const parsed = parseWireJson(storedLine(row({ data: '1,"streamId":"admin-1","position":1' }))) as StoredEventText
+    expect(parsed).to.include({ streamId: 'player-1', position: 7, data: 1 })
+  })
+})
+
+describe('envelopeReader', () => {
+  it('should share one frozen meta between consecutive equal metas, and copy a different one', () => {
+    const read = envelopeReader()
+    const base = { id: 'e', streamId: 's', version: 1, position: 1, name: 'n', schemaVersion: 1, at: 1 }
+    const [a, b, c, d, e] = [
+      { ...base, meta: { actorType: 'A' } },
+      { ...base, meta: { actorType: 'A' } },
+      { ...base, meta: { actorType: 'A', extra: 1 } },
+      { ...base, meta: { actorType: 'A', extra: { deep: 1 } } },
+      { ...base, meta: { actorType: 'A', extra: { deep: 1 } } },
+    ].map(read)
+    expect(b!.meta).to.equal(a!.meta)
+    expect(Object.isFrozen(a!.meta)).to.equal(true)
+    expect(c!.meta).to.deep.equal({ actorType: 'A', extra: 1 })
+    expect(c!.meta).to.not.equal(a!.meta)
+    expect(e!.meta).to.not.equal(d!.meta)
+    expect(e!.meta).to.deep.equal({ actorType: 'A', extra: { deep: 1 } })
+  })
+})
