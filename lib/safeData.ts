@@ -103,12 +103,6 @@ function notJson(reason: string): DataFault {
 }
 
 
-/** The path of the first forbidden key inside `value` (looked for down to `MAX_DATA_DEPTH`), or undefined. */
-export function findForbiddenKey(value: unknown): PropertyKey[] | undefined {
-  const fault = findDataFault(value, false)
-  return fault?.kind === 'forbidden_key' ? fault.path : undefined
-}
-
 /** The error an event's data fault is refused with: `EVENT_VALIDATION` for a forbidden key, else `UNSERIALIZABLE`. */
 export function dataFaultError(eventName: string, fault: DataFault): EventValidationError {
   if (fault.kind === 'forbidden_key') return new EventValidationError(eventName, [{ path: fault.path, code: 'forbidden_key', message: fault.reason }])
