@@ -1,43 +1,14 @@
 import { expect } from 'chai'
-import { z } from 'zod'
 import {
   LeaseLostError,
   ManualClock,
   MemoryStore,
-  OneActor,
   ProposalRejectedError,
   createContainer,
-  defineEvents,
-  type Container,
-  type EventData,
   type StorageAdapter,
 } from 'omniscient-actors'
 import { collect } from '../store/conformance.js'
-
-const StockEvents = defineEvents({
-  received: z.object({ qty: z.number().int().positive() }),
-  sold: z.object({ qty: z.number().int().positive(), to: z.string() }),
-})
-type E = typeof StockEvents
-
-class Stock extends OneActor<E, { left: number; sales: string[] }> {
-  static events = StockEvents
-  static leaseMs = 1_000
-  static renewEveryMs = 250
-  constructor(id: string, c: Container) {
-    super(id, c)
-    this._state.left = 0
-    this._state.sales = []
-  }
-  received(d: EventData<E, 'received'>) {
-    this._state.left += d.qty
-  }
-  sold(d: EventData<E, 'sold'>) {
-    if (d.qty > this._state.left) throw new Error(`only ${this._state.left} left`)
-    this._state.left -= d.qty
-    this._state.sales.push(d.to)
-  }
-}
+import { Stock } from '../support/Stock.js'
 
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5_000
