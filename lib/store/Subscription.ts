@@ -23,7 +23,10 @@ export type SubscriptionHandler = (event: EventEnvelope) => void | Promise<void>
  * await sub.close()
  */
 export interface Subscription {
-  /** Stops delivering; resolves once no handler runs any more. */
+  /**
+   * Stops delivering; resolves once no handler runs any more. A handler closing its own
+   * subscription calls it without `await` (it would wait for that handler).
+   */
   close(): Promise<void>
   /** Settles when the subscription ends: resolves on close, rejects with a handler's error. */
   readonly done: Promise<void>

@@ -9,6 +9,7 @@ import {
   type EventEnvelope,
   type NewEvent,
   type StorageAdapter,
+  type Subscription,
 } from 'omniscient-actors'
 import { describeAppendFuzz } from './appendFuzz.js'
 import { describeInputRules } from './inputRules.js'
@@ -407,6 +408,20 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
         expect((err as Error).message).to.equal('handler failed')
         expect(calls).to.equal(1)
         await sub.close()
+      })
+
+      it('should stop after the event whose handler closes its own subscription', async () => {
+        await store.append('s1', [newEvent('a'), newEvent('b'), newEvent('c')], { expectedVersion: 0 })
+        const got: string[] = []
+        // Not awaited: close() waits for the running handler, which is this one.
+        const sub: Subscription = store.subscribe({}, (e) => {
+          got.push(e.name)
+          if (e.name === 'b') void sub.close()
+        })
+        await sub.done
+        await store.append('s1', [newEvent('late')], { expectedVersion: 3 })
+        await new Promise((r) => setTimeout(r, 20))
+        expect(got).to.deep.equal(['a', 'b'])
       })
 
       it('should deliver nothing after close, and end when the store closes', async () => {
