@@ -7,6 +7,7 @@ import {
   type Subscription,
 } from '../lib/index.js'
 import { Outage } from '../lib/listeners/Outage.js'
+import { derivedName } from '../lib/store/derivedNames.js'
 import { Actor, reserveFrameworkMembers, type FireOptions } from './Actor.js'
 
 /** How many times a Fire is re-applied on top of competing events before it gives up. */
@@ -235,7 +236,7 @@ export abstract class LiveActor<C extends AnyEventCatalog = AnyEventCatalog, S e
   }
 
   private get priorityLease(): string {
-    return `live/${this.actorType}/${this.id}`
+    return derivedName(this.container.store, 'live', this.actorType, this.id)
   }
 
   /** Takes the priority lease if it is free; resolves with its term (undefined: someone has it). */

@@ -20,6 +20,7 @@ import {
 } from '../lib/index.js'
 import { startListener } from '../lib/index.js'
 import { instanceLabel } from '../lib/ids.js'
+import { derivedName } from '../lib/store/derivedNames.js'
 import { reserveFrameworkMembers, type FireArgs } from './Actor.js'
 import { LiveActor } from './LiveActor.js'
 
@@ -199,11 +200,11 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
   }
 
   private get leaseName(): string {
-    return `one/${this.actorType}/${this.id}`
+    return derivedName(this.container.store, 'one', this.actorType, this.id)
   }
 
   private get proposalStream(): string {
-    return `__proposals/${this.actorType}/${this.id}`
+    return derivedName(this.container.store, '__proposals', this.actorType, this.id)
   }
 
   /** One round of the election: the leader renews, a follower tries to take an expired lease. */
@@ -241,7 +242,7 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     this.proposals = startListener(
       this.container.store,
       this.proposalStream,
-      { durable: `${this.proposalStream}/handled`, from: 'start' },
+      { durable: derivedName(this.container.store, '__proposals', this.actorType, this.id, '/handled'), from: 'start' },
       (e) => this.handleProposal(e),
       (err, event) => {
         if (!(err instanceof LeaseLostError)) this.container.report(err, { ...(event ? { event } : {}), where: `proposals of ${this.actorType} "${this.id}"` })

@@ -113,6 +113,13 @@ export interface StorageAdapter {
   releaseLease(name: string, owner: string, term: number, now: number): Promise<void>
   readLease(name: string): Promise<LeaseState | undefined>
 
+  /**
+   * Optional: the longest stream id, lease or checkpoint name this store takes, in UTF-8 bytes,
+   * when it is less than `MAX_ID_BYTES`. Names the framework derives for its own use (a
+   * OneActor's lease and proposals) are shortened to fit it.
+   */
+  readonly maxIdBytes?: number
+
   /** Optional: the store's read-model storage (lib/read), where the engine keeps read models. */
   readModels?(): ReadModelStorage
 

@@ -109,7 +109,8 @@ export function checkCheckpoint(name: unknown, position?: unknown, maxIdBytes = 
   if (position !== undefined) checkInteger(position, 'position')
 }
 
-function utf8Length(text: string): number {
+/** The length of `text` in UTF-8 bytes (`text` well-formed). */
+export function utf8Length(text: string): number {
   let bytes = 0
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i)

@@ -87,6 +87,7 @@ function serverOf(options: RethinkStoreOptions): RethinkServer {
 export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
   readonly server: RethinkServer
   readonly tablePrefix: string
+  readonly maxIdBytes = RETHINK_MAX_ID_BYTES
   private readonly db: RethinkConnection
   private setup: Promise<Tables> | undefined
   private t!: Tables
