@@ -35,6 +35,7 @@ import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../catalog
 import { pgListCheckpoints, pgListLeases, pgListStreams } from './catalog.js'
 import type { ReadModelStorage, ReadModelStorageProvider } from '../ReadModelStorage.js'
 import { PgReadModelStorage } from './PgReadModelStorage.js'
+import type { StoredEventText, StoredTextReader } from '../storedText.js'
 
 /** Options of `PgStore`. */
 export interface PgStoreOptions {
@@ -106,7 +107,7 @@ function rowToEnvelope(row: EventRow): EventEnvelope {
  * const store = new PgStore({ connectionString: process.env.DATABASE_URL, schema: 'shop' })
  * const container = createContainer({ store })
  */
-export class PgStore implements StorageAdapter, ReadModelStorageProvider {
+export class PgStore implements StorageAdapter, ReadModelStorageProvider, StoredTextReader {
   readonly schema: string
   private readonly pool: pg.Pool
   private readonly s: string
@@ -272,6 +273,13 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider {
       if (rows.length < PAGE) return
       from = Number(rows[rows.length - 1]!.position) + 1
     }
+  }
+
+  /** The stored JSON text of up to `limit` events from `fromPosition` on (see StoredTextReader). */
+  async readStoredText(fromPosition: number, limit: number): Promise<readonly StoredEventText[]> {
+    checkReadAll({ fromPosition })
+    const rows = await this.readAllPage(Math.max(1, fromPosition), limit)
+    return rows.map((r) => ({ position: Number(r.position), id: r.id, streamId: r.stream_id, version: r.version, name: r.name, data: r.data, schemaVersion: r.schema_version, at: Number(r.at), meta: r.meta }))
   }
 
   private readAllPage(from: number, limit: number): Promise<EventRow[]> {

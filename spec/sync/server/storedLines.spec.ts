@@ -1,38 +1,43 @@
-import { join } from 'node:path'
 import { expect } from 'chai'
-import { EventDecodeError, SqliteStore } from 'omniscient-actors'
+import { EventDecodeError } from 'omniscient-actors'
 import { storedLine } from '../../../lib/sync/server/storedLines.js'
 import { envelopeReader, parseWireJson } from '../../../lib/sync/protocol.js'
-import type { StoredEventText } from '../../../lib/store/storedText.js'
+import { readsStoredText, type StoredEventText } from '../../../lib/store/storedText.js'
 import { collect, newEvent } from '../../store/conformance.js'
-import { tempDir } from '../../support/tmp.js'
+import { freshTarget, openStore, storeKinds } from '../../support/openStore.js'
 
 const row = (fields: Partial<StoredEventText>): StoredEventText => ({
   position: 7, id: 'e-7', streamId: 'player-1', version: 3, name: 'scored', data: '{"n":1}', schemaVersion: 1, at: 1_700_000_000_000, meta: '{"actorType":"Player"}', ...fields,
 })
 
 describe('storedLines (catch-up from the stored text)', () => {
-  it('should send each SqliteStore event as the same envelope its own readAll gives', async () => {
-    const tmp = tempDir()
-    const store = new SqliteStore({ file: join(tmp.dir, 'events.db') })
-    try {
-      await store.append('s-1', [newEvent('a', { nested: { list: [1, 'two', null] }, text: 'é "quoted" \u2028' }), newEvent('b', undefined), newEvent('c', 0)], { expectedVersion: 0 })
-      await store.append('s-2', [{ ...newEvent('d', 'x'), meta: { actorType: 'Other', correlationId: 'c-1' } }], { expectedVersion: 0 })
-      const local = await collect(store.readAll())
-      const rows = await store.readStoredText(1, 10)
-      const text = rows.map(storedLine).join('')
-      expect(text.split('\n')).to.have.length(5)
-      const read = envelopeReader()
-      const wire = text.trim().split('\n').map((line) => read(parseWireJson(line)))
-      expect(wire).to.deep.equal(local)
-      expect('data' in wire[1]!).to.equal(true)
-      // Pages: a limit and a start position.
-      expect((await store.readStoredText(2, 2)).map((r) => r.position)).to.deep.equal([2, 3])
-    } finally {
-      await store.close()
-      tmp.remove()
-    }
-  })
+  for (const kind of storeKinds.filter((k) => k.name !== 'RethinkStore')) {
+    describe(`on ${kind.name}`, () => {
+      const where = freshTarget(kind)
+
+      it('should send each event as the same envelope the store\'s own readAll gives', async () => {
+        const store = openStore(where.target)
+        try {
+          if (!readsStoredText(store)) throw new Error(`${kind.name} does not read stored text`)
+          await store.append('s-1', [newEvent('a', { nested: { list: [1, 'two', null] }, text: 'é "quoted" \u2028' }), newEvent('b', undefined), newEvent('c', 0)], { expectedVersion: 0 })
+          await store.append('s-2', [{ ...newEvent('d', 'x'), meta: { actorType: 'Other', correlationId: 'c-1' } }], { expectedVersion: 0 })
+          const local = await collect(store.readAll())
+          const rows = await store.readStoredText(1, 10)
+          const text = rows.map(storedLine).join('')
+          expect(text.split('\n')).to.have.length(5)
+          const read = envelopeReader()
+          const wire = text.trim().split('\n').map((line) => read(parseWireJson(line)))
+          expect(wire).to.deep.equal(local)
+          expect('data' in wire[1]!).to.equal(true)
+          // Pages: a limit and a start position.
+          const second = local[1]!.position
+          expect((await store.readStoredText(second, 2)).map((r) => r.position)).to.deep.equal([second, local[2]!.position])
+        } finally {
+          await store.close()
+        }
+      })
+    })
+  }
 
   it('should keep one event on one line when the stored text holds a raw newline (a row edited by hand)', () => {
     const line = storedLine(row({ data: '{\n  "n": 1\n}', meta: '{\n"actorType":"Player"}' }))
