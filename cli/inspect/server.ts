@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { ActorClass, StorageAdapter } from '../../node.js'
+import { bearerTokens } from '../../lib/sync/server/bearerTokens.js'
 import { listLeases, listStreams } from '../catalog.js'
 import { readerPositions } from '../positions.js'
 import type { Step } from '../replay/timeTravel.js'
@@ -37,6 +38,7 @@ const COOKIE = 'omniscient_inspector'
 export function createInspector(options: InspectorOptions): Server {
   const root = inspectorDir()
   const actors = options.actors ?? new Map<string, ActorClass>()
+  const isToken = options.token === undefined ? undefined : bearerTokens({ [options.token]: true as const })
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) json(res, err instanceof BadRequest ? 400 : 500, { error: err instanceof Error ? err.message : String(err), code: (err as { code?: unknown }).code })
@@ -52,8 +54,8 @@ export function createInspector(options: InspectorOptions): Server {
       return json(res, 403, { error: `host "${req.headers.host}" is not allowed` })
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'the inspector is read-only' })
-    if (options.token !== undefined && !authorised(req, url, options.token)) return json(res, 401, { error: 'a token is needed: open the URL the command printed' })
-    if (options.token !== undefined && url.searchParams.get('token') === options.token) {
+    if (isToken && !authorised(req, url, isToken)) return json(res, 401, { error: 'a token is needed: open the URL the command printed' })
+    if (isToken && isToken(url.searchParams.get('token') ?? undefined)) {
       res.setHeader('set-cookie', `${COOKIE}=${options.token}; HttpOnly; SameSite=Strict; Path=/`)
     }
     if (url.pathname === '/' || url.pathname === '/index.html') return file(res, '/index.html')
@@ -142,10 +144,11 @@ function isLoopbackHost(host: string | undefined, server: Server): boolean {
   return ['127.0.0.1', 'localhost', '[::1]'].some((name) => host === `${name}:${port}`)
 }
 
-function authorised(req: IncomingMessage, url: URL, token: string): boolean {
-  if (url.searchParams.get('token') === token) return true
+// In constant time, as the sync server compares its tokens: a refusal's timing tells nothing.
+function authorised(req: IncomingMessage, url: URL, isToken: (given: string | undefined) => true | undefined): boolean {
+  if (isToken(url.searchParams.get('token') ?? undefined)) return true
   const cookies = (req.headers.cookie ?? '').split(';').map((c) => c.trim())
-  return cookies.includes(`${COOKIE}=${token}`)
+  return cookies.some((c) => c.startsWith(`${COOKIE}=`) && isToken(c.slice(COOKIE.length + 1)) === true)
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -25,7 +25,13 @@ export function inspectorDir(): string {
 
 /** A file of `root` by its URL path, or undefined (never a file outside `root`). */
 export async function staticFile(root: string, urlPath: string): Promise<{ body: Buffer; type: string } | undefined> {
-  const relative = normalize(decodeURIComponent(urlPath)).replace(/^([/\\])+/, '')
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(urlPath)
+  } catch {
+    return undefined // malformed percent-encoding names no file
+  }
+  const relative = normalize(decoded).replace(/^([/\\])+/, '')
   if (relative.startsWith('..') || relative.includes(`${sep}..${sep}`)) return undefined
   const type = TYPES[extname(relative)]
   if (!type) return undefined

@@ -32,6 +32,15 @@ describe('the inspector server', () => {
     expect(first.status).to.equal(200)
     const cookie = first.headers.get('set-cookie')!.split(';')[0]!
     expect((await fetch(`${base}/api/streams`, { headers: { cookie } })).status).to.equal(200)
+    expect((await fetch(`${base}/api/streams`, { headers: { cookie: `other=1; ${cookie.replace('token', 'tokem')}` } })).status).to.equal(401)
+  })
+
+  it('should answer 404, not an error, for a static path that is not a file of the page', async () => {
+    server = createInspector({ store, storeName: 'memory:' })
+    const base = await listen(server)
+    expect((await fetch(`${base}/static/%E0%A4%A.js`)).status).to.equal(404)
+    expect((await fetch(`${base}/static/..%2f..%2fpackage.json`)).status).to.equal(404)
+    expect((await fetch(`${base}/static/app.js`)).status).to.equal(200)
   })
 
   it('should only read: any method but GET is refused', async () => {
