@@ -24,6 +24,8 @@ for (const button of document.querySelectorAll('#tabs button')) {
   })
 }
 
+const LIVE_ITEMS = 500
+
 // One live feed for the whole page: the Live tab, the stream list and the open stream.
 let received = 0
 live(
@@ -32,7 +34,10 @@ live(
     $('live-count').textContent = String(received)
     setHead(event.position)
     const item = h('li', { class: 'fresh mono', 'data-position': event.position }, `#${event.position} ${event.streamId} v${event.version} ${event.name} ${time(event.at)} ${event.data === undefined ? '' : JSON.stringify(event.data)}`)
-    $('live-list').prepend(item)
+    const list = $('live-list')
+    list.prepend(item)
+    // A busy store sends thousands of events a second: the tab keeps the newest ones only.
+    while (list.childElementCount > LIVE_ITEMS) list.lastElementChild.remove()
     streams.touched(event)
     void stream.received(event)
   },

@@ -99,6 +99,24 @@ export function streamView(root, actors) {
     )
   }
 
+  // Live events may come faster than the server replays the stream: while one render and
+  // replay runs, later events only mark it stale, and one more round then shows them all.
+  let refreshing = false
+  let stale = false
+  async function refresh() {
+    if (refreshing) return void (stale = true)
+    refreshing = true
+    try {
+      do {
+        stale = false
+        render()
+        await replay()
+      } while (stale)
+    } finally {
+      refreshing = false
+    }
+  }
+
   return {
     open,
     /** A live event: append it when it belongs to the open stream (and follow it if at the end). */
@@ -108,8 +126,7 @@ export function streamView(root, actors) {
       if (events.length === version) events.push(event) // else "more" fetches it in order
       version = event.version
       if (following) at = version
-      render()
-      await replay()
+      await refresh()
     },
   }
 }

@@ -122,4 +122,22 @@ describeWithBrowser('omniscient inspect, in headless Chromium', function () {
     expect(cells.slice(0, 4)).to.deep.equal(['projection/orders-by-day', 'checkpoint', '5', '6'])
     await page.screenshot({ path: shot('inspector-positions.png') })
   })
+
+  it('should keep up with a burst of live events, keeping the newest 500 in the Live tab', async () => {
+    const store = new SqliteStore({ file })
+    const version = await store.streamVersion('cart-1')
+    const burst = Array.from({ length: 600 }, (_, i) => event('item_added', { sku: `burst-${i}`, qty: 1 }))
+    await store.append('cart-1', burst, { expectedVersion: version })
+    await store.close()
+    const last = version + burst.length
+    await shows('#live-count', String(1 + burst.length))
+    await page.click('#tabs button[data-tab="live"]')
+    expect(await page.locator('#live-list li').count()).to.equal(500)
+    expect(await page.locator('#live-list li').first().textContent()).to.contain('burst-599')
+    // The open stream (followed at its end) catches up to the last event, however fast they came.
+    await page.click('#tabs button[data-tab="streams"]')
+    await shows('#version-label', new RegExp(`^version ${last} of ${last}$`))
+    await shows('#state', 'burst-599')
+    await page.screenshot({ path: shot('inspector-burst.png') })
+  })
 })
