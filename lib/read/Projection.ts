@@ -130,7 +130,7 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
       } catch (err) {
         // The events before this one are stored first; the runner retries from this one.
         if (i > 0) await this.store(derived, events[i - 1]!.position, term)
-        throw new HandlerFailure(event, err, i)
+        throw new HandlerFailure(event, err, i, i > 0 ? events[i - 1]!.position : undefined)
       }
     }
     await this.store(derived, events.at(-1)!.position, term)

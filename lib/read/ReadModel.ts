@@ -1,6 +1,6 @@
 import type { Container } from '../Container.js'
 import type { EventEnvelope } from '../envelope.js'
-import { findDefinition, upcastEventData, type AnyEventCatalog } from '../events.js'
+import { findDefinition, upcastEventData, type AnyEventCatalog, type EventDefinition } from '../events.js'
 import { MemoryReadModelStorage } from '../store/MemoryReadModelStorage.js'
 import type { DocumentPage, FindOptions, ListOptions, ReadModelStorage } from '../store/ReadModelStorage.js'
 import { DocumentBatch, type DocumentOp, type IndexFunctions } from './DocumentBatch.js'
@@ -29,7 +29,11 @@ export interface ReadModelStatics {
   readonly storage?: 'store' | 'memory'
   /** Lease time of the one runner, in ms. Default 5000: another process takes over within it. */
   readonly leaseMs?: number
-  /** Most events applied in one commit (catching up fills them; live events commit on the next turn). Default 16384. */
+  /**
+   * Most events applied in one commit (catching up fills them; live events commit on the next
+   * turn). Default 65536. A commit also holds at most 16384 documents: only the documents of
+   * a batch are kept in memory until it commits, not its events.
+   */
   readonly batchSize?: number
 }
 
@@ -46,6 +50,16 @@ export interface WaitForOptions {
 }
 
 const POLL_MS = 2
+// Events handed over at a time while catching up (staged into the open batch, then dropped).
+const CHUNK = 4_096
+// Most documents one commit holds: bounds its memory and its transaction for models with many keys.
+const MAX_BATCH_DOCUMENTS = 16_384
+
+/** What a handler needs, found once per event name. */
+interface Route {
+  readonly handler: (data: unknown, event: EventEnvelope) => unknown
+  readonly definition: EventDefinition
+}
 
 /**
  * A collection of documents by key, kept from the events: handler methods named after events
@@ -78,6 +92,12 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
   private readonly runner: Runner
   private readonly statics: ReadModelStatics
   private ops: DocumentOp[] | undefined
+  private readonly routes = new Map<string, Route | null>()
+  private readonly batchSize: number
+  // The batch being filled: its events are applied, not committed yet (see applyBatch).
+  private open: DocumentBatch | undefined
+  private openTo = 0
+  private openEvents = 0
   private checkpoint = 0
   private activeVersion: number | undefined
   private activateNext = false
@@ -95,6 +115,7 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
     if (!storage) throw new ReadModelStorageMissingError(this.name)
     this.storage = storage
     const leaseMs = this.statics.leaseMs ?? 5_000
+    this.batchSize = this.statics.batchSize ?? 65_536
     this.runner = new Runner(
       container,
       {
@@ -102,11 +123,11 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
         ...(this.statics.stream !== undefined ? { streamId: this.statics.stream } : {}),
         ...(memory ? {} : { lease: { name: this.leaseName, leaseMs, renewEveryMs: Math.max(50, Math.floor(leaseMs / 4)) } }),
         begin: (term) => this.begin(term),
-        apply: (events, term) => this.applyBatch(events, term),
+        apply: (events, term, final) => this.applyBatch(events, term, final),
         afterCommit: (position, term) => this.afterCommit(position, term),
         runningState: (position, head) => (this.activeVersion !== this.version ? 'building' : position < head ? 'catching-up' : 'live'),
       },
-      this.statics.batchSize ?? 16_384,
+      Math.min(CHUNK, this.batchSize),
     )
   }
 
@@ -210,10 +231,13 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
   }
 
   private async begin(term: number): Promise<number | 'superseded'> {
+    this.open = undefined
     const info = await this.storage.info(this.name)
     this.activeVersion = info.active
     if (info.active !== undefined && info.active > this.version) return 'superseded'
     this.checkpoint = info.versions.find((v) => v.version === this.version)?.checkpoint ?? 0
+    this.openTo = this.checkpoint
+    this.openEvents = 0
     // The first version ever is active at once: there is no older one to answer meanwhile.
     this.activateNext = info.active === undefined
     this.previousActive = info.active
@@ -222,30 +246,73 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
     return this.checkpoint
   }
 
-  private async applyBatch(events: readonly EventEnvelope[], term: number): Promise<'committed' | 'stale'> {
-    const batch = new DocumentBatch(this.storage, this.name, this.version)
+  /**
+   * Applies the events to the open batch, and commits it when `final` (no more events queued)
+   * or when it is full; else returns `'staged'`, and the runner hands over the next chunk. So
+   * a catch-up writes each document once per commit of up to `batchSize` events, holding only
+   * the documents meanwhile. Events up to what is staged already are skipped: a retry after a
+   * failed commit commits what was applied, without applying it twice.
+   */
+  private async applyBatch(events: readonly EventEnvelope[], term: number, final: boolean): Promise<'committed' | 'staged' | 'stale'> {
+    let batch = (this.open ??= new DocumentBatch(this.storage, this.name, this.version))
+    // Reused across events while each is applied at once; a handler whose document must be
+    // read first keeps its own (the read finishes after the next event's handler ran).
+    let ops: DocumentOp[] = []
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!
-      const handler = handlerOf(this, event.name)
-      const definition = handler && findDefinition(this.catalog, event.name)
-      if (!handler || !definition) continue
-      const ops: DocumentOp[] = []
-      try {
-        this.ops = ops
-        const result = handler.call(this, upcastEventData(definition, event.data, event.schemaVersion), event)
-        // A synchronous handler costs no promise: a rebuild runs millions of them.
-        if (result instanceof Promise) await result
-      } catch (err) {
-        // What the batch applied before this event is committed; the runner retries from it.
-        if (i > 0 && (await this.commit(batch, events[i - 1]!.position, term)) === 'stale') return 'stale'
-        throw new HandlerFailure(event, err, i)
-      } finally {
-        this.ops = undefined
+      if (event.position <= this.openTo) continue
+      const route = this.route(event.name)
+      if (route) {
+        try {
+          this.ops = ops
+          const result = route.handler.call(this, upcastEventData(route.definition, event.data, event.schemaVersion), event)
+          // A synchronous handler costs no promise: a rebuild runs millions of them.
+          if (result instanceof Promise) await result
+        } catch (err) {
+          // What was applied before this event is committed; the runner retries from it.
+          let committedTo: number | undefined
+          if (this.openTo > this.checkpoint) {
+            if ((await this.commit(batch, this.openTo, term)) === 'stale') return 'stale'
+            committedTo = this.checkpoint
+          }
+          throw new HandlerFailure(event, err, i, committedTo)
+        } finally {
+          this.ops = undefined
+        }
+        if (ops.length > 0) {
+          const reading = batch.apply(ops, event)
+          if (reading) {
+            ops = []
+            await reading
+          } else ops.length = 0
+        }
       }
-      const reading = batch.apply(ops, event)
-      if (reading) await reading
+      this.openTo = event.position
+      this.openEvents++
+      if (this.full(batch) && i < events.length - 1) {
+        // Full before the end of the chunk: commit it, and go on in a new one.
+        if ((await this.commit(batch, this.openTo, term)) === 'stale') return 'stale'
+        batch = this.open = new DocumentBatch(this.storage, this.name, this.version)
+      }
     }
-    return this.commit(batch, events.at(-1)!.position, term)
+    if (this.openTo <= this.checkpoint) return 'committed'
+    if (!final && !this.full(batch)) return 'staged'
+    return this.commit(batch, this.openTo, term)
+  }
+
+  private full(batch: DocumentBatch): boolean {
+    return this.openEvents >= this.batchSize || batch.size >= MAX_BATCH_DOCUMENTS
+  }
+
+  private route(name: string): Route | undefined {
+    let route = this.routes.get(name)
+    if (route === undefined) {
+      const handler = handlerOf(this, name)
+      const definition = handler && findDefinition(this.catalog, name)
+      route = handler && definition ? { handler, definition } : null
+      this.routes.set(name, route)
+    }
+    return route ?? undefined
   }
 
   private async commit(batch: DocumentBatch, to: number, term: number, activate = this.activateNext): Promise<'committed' | 'stale'> {
@@ -259,6 +326,11 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
       ...(activate ? { activate } : {}),
       ...(term > 0 ? { lease: { name: this.leaseName, term } } : {}),
     })
+    if (batch === this.open) {
+      // Committed, or refused as stale (the runner starts over from the stored checkpoint): either way it is done.
+      this.open = undefined
+      this.openEvents = 0
+    }
     if (outcome === 'committed') {
       this.checkpoint = to
       if (activate) {

@@ -6,14 +6,16 @@ import { isStoreClosed, LeaseKeeper, type LeaseTiming } from './LeaseKeeper.js'
 import { RateMeter, type Progress, type ProgressListener } from './Progress.js'
 
 /**
- * A handler threw on `event`: the events of the batch before it (`applied` of them) were
- * committed, the rest were not.
+ * A handler threw on `event`: the events before it (`applied` of this call's, and any staged
+ * before) were committed up to `committedTo` (undefined when there was nothing to commit),
+ * the rest were not.
  */
 export class HandlerFailure extends Error {
   constructor(
     readonly event: EventEnvelope,
     override readonly cause: unknown,
     readonly applied: number,
+    readonly committedTo: number | undefined,
   ) {
     super(`handler failed on ${event.name} at position ${event.position}`)
   }
@@ -29,11 +31,15 @@ export interface RunnerTask {
   /** Called when this process starts running it: the position to continue after, or `'superseded'`. */
   begin(term: number): Promise<number | 'superseded'>
   /**
-   * Applies the events (in position order) under `term`, committing up to the last one.
+   * Applies the events (in position order) under `term`, committing up to the last one, or,
+   * when `final` is false and the task keeps an open batch, only staging them (`'staged'`: the
+   * runner drops the envelopes and calls again, with `final` true once no more are queued;
+   * events at or below what is staged already are skipped, so a retry never applies one twice).
    * Throws `HandlerFailure` when a handler fails, `LeaseLostError` when fenced out; returns
-   * `'stale'` when the stored checkpoint moved under it (the runner then starts over).
+   * `'stale'` when the stored checkpoint moved under it (the runner then starts over, and
+   * `begin` drops what was staged).
    */
-  apply(events: readonly EventEnvelope[], term: number): Promise<'committed' | 'stale'>
+  apply(events: readonly EventEnvelope[], term: number, final: boolean): Promise<'committed' | 'staged' | 'stale'>
   /** After each commit, with the position reached (a read model switches versions here, or learns it is superseded). */
   afterCommit?(position: number, term: number): Promise<void | 'superseded'>
   /** The state to show while running and not stuck. */
@@ -51,16 +57,21 @@ let runners = 0
 
 /**
  * The loop shared by read models and projections: holds the lease (when there is one),
- * subscribes from the checkpoint, and hands the events to the task in batches. A batch is
- * what arrived before the event loop turned (so catch-up commits thousands of events at once,
- * and a live event is committed on the next turn), at most `batchSize`. A failing batch is
- * retried with backoff for ever, each failure reported with its event; nothing is skipped.
+ * subscribes from the checkpoint, and hands the events to the task in chunks of at most
+ * `chunkSize`. What arrived before the event loop turned is committed on the next turn (so a
+ * live event is committed at once, and catch-up, which reads without yielding, fills whole
+ * chunks); a task may stage full chunks and commit several together (a read model does). A
+ * failing batch is retried with backoff for ever, each failure reported with its event;
+ * nothing is skipped.
  */
 export class Runner {
   readonly owner: string
   private readonly keeper: LeaseKeeper | undefined
   private subscription: Subscription | undefined
   private pending: EventEnvelope[] = []
+  // Events the task staged and has not committed yet, and the last one's position.
+  private staged = 0
+  private stagedTo = 0
   private chain: Promise<void> = Promise.resolve()
   private scheduled = false
   private term = 0
@@ -78,7 +89,7 @@ export class Runner {
   constructor(
     private readonly container: Container,
     private readonly task: RunnerTask,
-    private readonly batchSize: number,
+    private readonly chunkSize: number,
   ) {
     this.owner = `${task.name}:${container.ids()}:${++runners}`
     if (task.lease) {
@@ -144,6 +155,7 @@ export class Runner {
       return
     }
     this.position = from
+    this.staged = 0
     await this.sampleHead(true)
     this.setState(this.task.runningState(this.position, this.head))
     this.subscription = this.container.store.subscribe(
@@ -166,38 +178,49 @@ export class Runner {
   private receive(event: EventEnvelope, generation: number): Promise<void> | undefined {
     if (generation !== this.generation) return undefined
     this.pending.push(event)
-    if (this.pending.length >= this.batchSize) return this.flush(generation)
     if (!this.scheduled) {
       this.scheduled = true
       nextTurn(() => {
         this.scheduled = false
-        void this.flush(generation)
+        void this.flush(generation, true)
       })
     }
+    // A full chunk: the subscription waits for it (catch-up reads no faster than it applies).
+    if (this.pending.length >= this.chunkSize) return this.flush(generation, false)
     return undefined
   }
 
-  /** Queues the pending events as one batch behind the batch being applied. */
-  private flush(generation: number): Promise<void> {
-    this.chain = this.chain.then(() => this.applyPending(generation))
+  /** Queues the pending events as one chunk behind the one being applied; `final`: commit what is staged too. */
+  private flush(generation: number, final: boolean): Promise<void> {
+    this.chain = this.chain.then(() => this.applyPending(generation, final))
     return this.chain
   }
 
-  private async applyPending(generation: number): Promise<void> {
+  private async applyPending(generation: number, final: boolean): Promise<void> {
     let events = this.pending
     this.pending = []
-    for (let failures = 0; events.length > 0; ) {
+    if (events.length === 0 && !(final && this.staged > 0)) return
+    for (let failures = 0; ; ) {
       if (generation !== this.generation) return
       try {
-        const outcome = await this.task.apply(events, this.term)
+        // A retry commits at once: the batch that failed is not held back any longer.
+        const outcome = await this.task.apply(events, this.term, final || failures > 0)
+        if (outcome === 'staged') {
+          if (events.length > 0) {
+            this.staged += events.length
+            this.stagedTo = events.at(-1)!.position
+          }
+          return
+        }
         if (outcome === 'stale') {
           // Someone else moved the checkpoint: start over from the stored one.
           this.container.report(new Error(`${this.task.name}: the checkpoint moved under this runner; starting over from the stored one`), { where: this.task.name })
           void this.restart(generation)
           return
         }
-        this.rate.add(events.length, this.container.clock.now())
-        this.position = events.at(-1)!.position
+        this.rate.add(this.staged + events.length, this.container.clock.now())
+        this.position = events.length > 0 ? events.at(-1)!.position : this.stagedTo
+        this.staged = 0
         this.stuck = undefined
         await this.sampleHead(false)
         if ((await this.task.afterCommit?.(this.position, this.term)) === 'superseded') {
@@ -215,16 +238,18 @@ export class Runner {
         if (isStoreClosed(err)) return
         failures++
         if (err instanceof HandlerFailure) {
-          if (err.applied > 0) {
-            this.position = events[err.applied - 1]!.position
-            events = events.slice(err.applied)
+          if (err.committedTo !== undefined) {
+            this.rate.add(this.staged + err.applied, this.container.clock.now())
+            this.position = err.committedTo
+            this.staged = 0
             failures = 1
           }
+          events = events.slice(err.applied)
           this.stuck = { event: err.event, error: err.cause, attempts: (this.stuck?.event.id === err.event.id ? this.stuck.attempts : 0) + 1 }
           this.container.report(err.cause, { event: err.event, where: `${this.task.name}: handler (attempt ${this.stuck.attempts}; retrying, nothing is skipped)` })
           this.setState('stuck')
         } else {
-          this.container.report(err, { event: events[0]!, where: `${this.task.name}: commit (retrying)` })
+          this.container.report(err, { ...(events[0] ? { event: events[0] } : {}), where: `${this.task.name}: commit (retrying)` })
         }
         await new Promise<void>((resolve) => {
           const timer = this.container.clock.setTimeout(resolve, Math.min(MAX_RETRY_MS, 10 * 2 ** failures))
