@@ -22,8 +22,21 @@ export interface Container {
   readonly report: ErrorReporter
   /** One loaded, live instance per actor class and id, with passivation of idle ones. */
   readonly actors: ActorRegistry
-  /** Stops every registered actor, then closes the store. */
+  /**
+   * Stops every registered actor, then runs the close hooks (read models and projections
+   * stop there: leases released, subscriptions ended, pending `waitFor` rejected with
+   * `ContainerClosedError`), then closes the store.
+   */
   close(): Promise<void>
+  /**
+   * Runs `hook` when the container closes, after the actors stopped and before the store
+   * closes; returns the function that removes it. Registered once the container is closing
+   * or closed, it runs at once. A hook that fails is reported; the others still run.
+   *
+   * @example
+   * const unregister = container.onClose(() => runner.stop())
+   */
+  onClose(hook: () => Promise<void> | void): () => void
 }
 
 /** Options of `createContainer`; every one has a default. */
@@ -59,6 +72,15 @@ export function createContainer(options: ContainerOptions = {}): Container {
   const report = options.report ?? consoleReporter
   const clock = options.clock ?? systemClock
   const store = options.store ?? new MemoryStore()
+  const hooks = new Set<() => Promise<void> | void>()
+  let closing = false
+  const runHook = async (hook: () => Promise<void> | void) => {
+    try {
+      await hook()
+    } catch (err) {
+      report(err, { where: 'close of the container' })
+    }
+  }
   const container: Container = {
     store,
     bus: new EventBus((err, event) => report(err, { event, where: 'bus listener' })),
@@ -67,8 +89,21 @@ export function createContainer(options: ContainerOptions = {}): Container {
     report,
     actors: new ActorRegistry(() => container, clock, options.actors),
     async close() {
+      closing = true
       await container.actors.stopAll()
+      // Read models and projections stop while the store still answers: they release their leases.
+      const running = [...hooks]
+      hooks.clear()
+      await Promise.all(running.map(runHook))
       await store.close()
+    },
+    onClose(hook) {
+      if (closing) {
+        void runHook(hook)
+        return () => {}
+      }
+      hooks.add(hook)
+      return () => void hooks.delete(hook)
     },
   }
   return container

@@ -3,11 +3,10 @@ import type { EventEnvelope, NewEvent } from '../envelope.js'
 import { UnknownEventError } from '../errors.js'
 import { findDefinition, upcastEventData, validateEventData, type AnyEventCatalog, type EventInput, type EventName } from '../events.js'
 import { derivedId } from '../ids.js'
-import { WaitForTimeoutError } from './errors.js'
 import { handlerOf, reserveMembers } from './handlers.js'
 import type { Progress, ProgressListener } from './Progress.js'
-import type { WaitForOptions } from './ReadModel.js'
 import { HandlerFailure, Runner } from './Runner.js'
+import { waitForPosition, type WaitForOptions } from './waitFor.js'
 
 /** An event a projection derives: the stream it goes to, its name and data (typed by `static derives`). */
 export type Derived<D extends AnyEventCatalog = AnyEventCatalog> = {
@@ -30,7 +29,6 @@ export interface ProjectionStatics {
   readonly batchSize?: number
 }
 
-const POLL_MS = 2
 
 /**
  * Derives events from events: handler methods named after the events it reads return the
@@ -56,6 +54,8 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
   private readonly statics: ProjectionStatics
   private readonly runner: Runner
   private checkpoint = 0
+  // The pending waitFor calls of this process, woken on each commit.
+  private readonly changed = new Set<() => void>()
 
   constructor(protected readonly container: Container) {
     this.statics = this.constructor as ProjectionStatics
@@ -111,14 +111,8 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
   /** Resolves once the events derived from `target` (an envelope or a position) are stored. */
   async waitFor(target: EventEnvelope | number, options: WaitForOptions = {}): Promise<void> {
     const position = typeof target === 'number' ? target : target.position
-    const { clock, store } = this.container
-    const deadline = options.timeoutMs === undefined ? Infinity : clock.now() + options.timeoutMs
-    for (;;) {
-      const reached = this.runner.isRunning ? this.checkpoint : ((await store.loadCheckpoint(this.checkpointName)) ?? 0)
-      if (reached >= position) return
-      if (clock.now() >= deadline) throw new WaitForTimeoutError(this.name, position, reached, options.timeoutMs ?? 0)
-      await new Promise<void>((resolve) => clock.setTimeout(resolve, POLL_MS))
-    }
+    const reached = async () => (this.runner.isRunning ? this.checkpoint : ((await this.container.store.loadCheckpoint(this.checkpointName)) ?? 0))
+    await waitForPosition(this.container, this.name, position, reached, this.changed, options)
   }
 
   private async applyBatch(events: readonly EventEnvelope[], term: number): Promise<'committed'> {
@@ -185,6 +179,7 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
     await Promise.all(chains.values())
     await store.saveCheckpoint(this.checkpointName, upTo)
     this.checkpoint = upTo
+    for (const wake of [...this.changed]) wake()
   }
 }
 

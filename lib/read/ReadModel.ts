@@ -4,10 +4,13 @@ import { findDefinition, upcastEventData, type AnyEventCatalog, type EventDefini
 import { MemoryReadModelStorage } from '../store/MemoryReadModelStorage.js'
 import type { DocumentPage, FindOptions, ListOptions, ReadModelStorage } from '../store/ReadModelStorage.js'
 import { DocumentBatch, type DocumentOp, type IndexFunctions } from './DocumentBatch.js'
-import { ReadModelStorageMissingError, UnknownIndexError, WaitForTimeoutError } from './errors.js'
+import { ReadModelStorageMissingError, UnknownIndexError } from './errors.js'
 import { handlerOf, reserveMembers } from './handlers.js'
 import type { Progress, ProgressListener } from './Progress.js'
 import { HandlerFailure, Runner } from './Runner.js'
+import { waitForPosition, type WaitForOptions } from './waitFor.js'
+
+export type { WaitForOptions } from './waitFor.js'
 
 /** The statics a read model class declares; all optional but `events`. */
 export interface ReadModelStatics {
@@ -43,13 +46,6 @@ export interface ReadModelProgress extends Progress {
   readonly activeVersion: number | undefined
 }
 
-/** Options of `waitFor`. */
-export interface WaitForOptions {
-  /** Reject with `WaitForTimeoutError` after this long. Default: wait as long as it takes. */
-  readonly timeoutMs?: number
-}
-
-const POLL_MS = 2
 // Events handed over at a time while catching up (staged into the open batch, then dropped).
 const CHUNK = 4_096
 // Most documents one commit holds: bounds its memory and its transaction for models with many keys.
@@ -178,21 +174,8 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
   async waitFor(target: EventEnvelope | number, options: WaitForOptions = {}): Promise<void> {
     if (typeof target !== 'number' && this.statics.stream !== undefined && target.streamId !== this.statics.stream) return
     const position = typeof target === 'number' ? target : target.position
-    const { clock } = this.container
-    const deadline = options.timeoutMs === undefined ? Infinity : clock.now() + options.timeoutMs
-    for (;;) {
-      const reached = this.runner.isRunning && this.activeVersion === this.version ? this.checkpoint : await this.storage.activeCheckpoint(this.name)
-      if (reached >= position) return
-      if (clock.now() >= deadline) throw new WaitForTimeoutError(this.name, position, reached, options.timeoutMs ?? 0)
-      await new Promise<void>((resolve) => {
-        const timer = clock.setTimeout(done, Math.min(POLL_MS, Math.max(0, deadline - clock.now())))
-        function done() {
-          timer.cancel()
-          resolve()
-        }
-        this.changed.add(done)
-      })
-    }
+    const reached = () => (this.runner.isRunning && this.activeVersion === this.version ? this.checkpoint : this.storage.activeCheckpoint(this.name))
+    await waitForPosition(this.container, this.name, position, reached, this.changed, options)
   }
 
   /** Where it is: state, position, head, events per second, the version built and the one answering. */
@@ -338,7 +321,6 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
         this.activateNext = false
       }
       for (const wake of [...this.changed]) wake()
-      this.changed.clear()
     }
     return outcome
   }

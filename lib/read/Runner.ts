@@ -85,6 +85,7 @@ export class Runner {
   private readonly rate = new RateMeter()
   private readonly listeners = new Set<ProgressListener>()
   private retry: { cancel(): void } | undefined
+  private unregisterClose: (() => void) | undefined
 
   constructor(
     private readonly container: Container,
@@ -104,13 +105,18 @@ export class Runner {
   start(): void {
     if (this.running) return
     this.running = true
+    // Closing the container stops it while the store still answers: the lease is released.
+    this.unregisterClose = this.container.onClose(() => this.stop())
     this.setState('standby')
     if (this.keeper) this.keeper.start()
     else void this.run(0)
   }
 
+  /** Stops applying events here: releases the lease, ends the subscription, waits for the batch being committed. */
   async stop(): Promise<void> {
     this.running = false
+    this.unregisterClose?.()
+    this.unregisterClose = undefined
     await this.keeper?.stop()
     await this.halt('stopped')
   }

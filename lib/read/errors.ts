@@ -45,3 +45,19 @@ export class UnknownIndexError extends OmniscientError {
     super('UNKNOWN_INDEX', `read model "${model}" has no index "${index}" (declared: ${declared.length > 0 ? declared.join(', ') : 'none'}); add it to static indexes`)
   }
 }
+
+/**
+ * The container was closed while `waitFor` waited (or before it was called): the read model or
+ * projection stopped with it, and the position will not be reached in this container.
+ *
+ * @example
+ * await model.waitFor(envelope).catch((err) => { if (err instanceof ContainerClosedError) return; throw err })
+ */
+export class ContainerClosedError extends OmniscientError {
+  constructor(
+    readonly model: string,
+    readonly position: number,
+  ) {
+    super('CONTAINER_CLOSED', `"${model}": the container was closed while waiting for position ${position}`)
+  }
+}

@@ -2,7 +2,7 @@
 export { ReadModel, type ReadModelStatics, type ReadModelProgress, type WaitForOptions } from './ReadModel.js'
 export { Projection, type Derived, type ProjectionStatics } from './Projection.js'
 export type { Progress, ProgressListener } from './Progress.js'
-export { ReadModelStorageMissingError, UnknownIndexError, WaitForTimeoutError } from './errors.js'
+export { ContainerClosedError, ReadModelStorageMissingError, UnknownIndexError, WaitForTimeoutError } from './errors.js'
 export type { IndexFunctions } from './DocumentBatch.js'
 export { MemoryReadModelStorage } from '../store/MemoryReadModelStorage.js'
 export type {
