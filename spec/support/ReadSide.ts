@@ -25,3 +25,23 @@ export function foldFollowGraph(events: readonly EventEnvelope[]): Map<string, F
   }
   return docs
 }
+
+/**
+ * Waits until `position()` reaches `target`, failing only when it has not moved for `stallMs`:
+ * a guard against a hang, not a deadline, since a loaded server may take minutes while it moves.
+ */
+export async function waitWhileMoving(position: () => Promise<number>, target: number, stallMs: number, what: string): Promise<void> {
+  let last = -1
+  let movedAt = Date.now()
+  for (;;) {
+    const at = await position()
+    if (at >= target) return
+    if (at !== last) {
+      last = at
+      movedAt = Date.now()
+    } else if (Date.now() - movedAt > stallMs) {
+      throw new Error(`${what} stayed at position ${at} for ${stallMs} ms, short of ${target}`)
+    }
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
