@@ -238,9 +238,8 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
    */
   private async applyBatch(events: readonly EventEnvelope[], term: number, final: boolean): Promise<'committed' | 'staged' | 'stale'> {
     let batch = (this.open ??= new DocumentBatch(this.storage, this.name, this.version))
-    // Reused across events while each is applied at once; a handler whose document must be
-    // read first keeps its own (the read finishes after the next event's handler ran).
-    let ops: DocumentOp[] = []
+    // One array for every event's ops: each event's are applied (and any read awaited) before the next runs.
+    const ops: DocumentOp[] = []
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!
       if (event.position <= this.openTo) continue
@@ -264,10 +263,8 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
         }
         if (ops.length > 0) {
           const reading = batch.apply(ops, event)
-          if (reading) {
-            ops = []
-            await reading
-          } else ops.length = 0
+          if (reading) await reading
+          ops.length = 0
         }
       }
       this.openTo = event.position
