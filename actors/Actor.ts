@@ -219,10 +219,15 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
       // Validation happens here, before the mailbox: bad input never waits behind other work.
       const options = args[1] ?? {}
       const event = this.prepare(name, args[0], options)
-      return this.mailbox.post(() => this.commit(event, options)) as Promise<EventEnvelope<K, EventData<C, K>>>
+      return this.runFire(event, options) as Promise<EventEnvelope<K, EventData<C, K>>>
     } catch (err) {
       return rejected(err)
     }
+  }
+
+  /** Runs a prepared Fire: through the mailbox; resolves once the event is stored. */
+  protected runFire(event: NewEvent, options: FireOptions<S>): Promise<EventEnvelope> {
+    return this.mailbox.post(() => this.commit(event, options))
   }
 
   /** Resolves when every Fire and Load posted so far has finished. */
@@ -394,6 +399,11 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
 
   private reportSnapshot(err: unknown): void {
     this.container.report(err, { where: `Load of ${this.actorType} "${this.id}"` })
+  }
+
+  /** Takes a snapshot when one is due (the state must be the store's, without predictions). */
+  protected async snapshotIfDue(): Promise<void> {
+    if (this.snapshotDue()) await this.takeSnapshot()
   }
 
   private snapshotDue(): boolean {

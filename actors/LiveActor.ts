@@ -7,8 +7,10 @@ import {
   type Subscription,
 } from '../lib/index.js'
 import { Outage } from '../lib/listeners/Outage.js'
+import { queuesAppends } from '../lib/store/AppendQueue.js'
 import { derivedName } from '../lib/store/derivedNames.js'
 import { Actor, reserveFrameworkMembers, type FireOptions } from './Actor.js'
+import { Predictions } from './Predictions.js'
 
 /** How many times a Fire is re-applied on top of competing events before it gives up. */
 const MAX_REBASES = 1_000
@@ -60,6 +62,8 @@ export abstract class LiveActor<C extends AnyEventCatalog = AnyEventCatalog, S e
   // When this instance last applied an event another writer stored (Date.now()).
   private othersSeenAt = -Infinity
   private priorityCheckedAt = -Infinity
+  // On a store that queues appends (a RemoteStore): the Fires shown before the server stored them.
+  private predictionsOf: Predictions<S> | null | undefined
 
   /** Loads the state, then follows the stream live until `Stop()`. */
   override async Load(): Promise<this> {
@@ -67,10 +71,64 @@ export abstract class LiveActor<C extends AnyEventCatalog = AnyEventCatalog, S e
       // Everything at or below this position is included in what rebuild reads (or its snapshot).
       const head = await this.container.store.headPosition()
       await this.rebuild()
+      // What a previous run left queued shows on top of the server state until it lands.
+      await this.predictionEngine?.adoptLeftovers()
       this.follow(this.lastPosition > 0 ? this.lastPosition + 1 : head + 1)
       this.startListeners()
       return this
     })
+  }
+
+  /**
+   * On a store that queues appends (a RemoteStore), Fires do not wait for each other: each is
+   * applied at once on top of those still pending and sent after them (see Predictions).
+   */
+  protected override runFire(event: NewEvent, options: FireOptions<S>): Promise<EventEnvelope> {
+    const predictions = this.predictionEngine
+    if (!predictions) return super.runFire(event, options)
+    return this.mailbox
+      .post(async () => {
+        if (this.stale) await this.rebuild()
+        // Wrapped: the mailbox must not wait for the server's answer.
+        return { stored: predictions.fire(event, options.precondition) }
+      })
+      .then((r) => r.stored)
+  }
+
+  protected override async rebuild(): Promise<void> {
+    await super.rebuild()
+    this.predictionEngine?.rebuilt()
+  }
+
+  private get predictionEngine(): Predictions<S> | undefined {
+    if (this.predictionsOf === undefined) {
+      const store = this.container.store
+      this.predictionsOf = queuesAppends(store)
+        ? new Predictions<S>(
+            {
+              id: this.id,
+              store,
+              state: () => this._state,
+              version: () => this.currentVersion,
+              show: (state, version) => {
+                this._state = state
+                this.currentVersion = version
+              },
+              apply: (event) => this.apply(event),
+              applied: (event, version) => this.applied(event, version),
+              appendOptions: (version, event) => this.appendOptions(version, event),
+              post: (task) => this.mailbox.post(task),
+              publish: (event) => this.container.bus.publish(event),
+              report: (err, event) => this.container.report(err, { ...(event ? { event } : {}), where: `predictions of ${this.actorType} "${this.id}"` }),
+              markStale: () => (this.stale = true),
+              snapshotIfDue: () => this.snapshotIfDue(),
+            },
+            this.early,
+            MAX_REBASES,
+          )
+        : null
+    }
+    return this.predictionsOf ?? undefined
   }
 
   /** Stops following the stream and the listeners. The actor keeps its state; `Load()` starts again. */
@@ -125,6 +183,10 @@ export abstract class LiveActor<C extends AnyEventCatalog = AnyEventCatalog, S e
           .post(async () => {
             if (!this.followOutage.status || !this.following) return
             await this.catchUp()
+            // A store that reads from a local copy while its server is away answers reads all
+            // the same: the outage lasts until the server answers again.
+            const store = this.container.store
+            if (queuesAppends(store) && !store.reachable) throw this.followOutage.status.error
             this.followOutage.end()
           })
           .then(
@@ -144,6 +206,7 @@ export abstract class LiveActor<C extends AnyEventCatalog = AnyEventCatalog, S e
     // A delivered event proves the reads work again.
     this.followOutage.end()
     if (this.stale) await this.rebuildAfterFailure()
+    if (this.predictionEngine?.active) return this.predictionEngine.serverEvent(event)
     if (event.version <= this.currentVersion) return // already applied (our own, or read by a rebuild)
     if (event.version > this.currentVersion + 1) {
       this.early.set(event.version, event)
@@ -269,6 +332,7 @@ export abstract class LiveActor<C extends AnyEventCatalog = AnyEventCatalog, S e
 
   /** Applies what the store holds beyond our version: the events that beat our Fire. */
   private async catchUp(): Promise<void> {
+    if (this.predictionEngine?.active) return this.predictionEngine.catchUp()
     for await (const event of this.container.store.readStream(this.id, { fromVersion: this.currentVersion + 1 })) {
       this.apply(event)
       this.othersSeenAt = Date.now()

@@ -1,5 +1,7 @@
+import { deferred } from '../deferred.js'
 import type { EventEnvelope, NewEvent } from '../envelope.js'
 import { ConcurrencyError, StorageError } from '../errors.js'
+import { AppendNotSentError, type AppendQueue, type LeftoverAppend } from '../store/AppendQueue.js'
 import { checkAppend, checkCheckpoint, checkLease, checkReadAll, checkReadStream } from '../store/arguments.js'
 import { encodeEvent } from '../store/eventJson.js'
 import type {
@@ -57,7 +59,7 @@ export interface RemoteStoreOptions {
  * const counter = await new Counter('the-counter', createContainer({ store })).Load()
  * store.onStatus((s) => badge.textContent = s.connected ? '' : `offline, ${s.queued} queued`)
  */
-export class RemoteStore implements StorageAdapter {
+export class RemoteStore implements StorageAdapter, AppendQueue {
   private readonly http: HttpClient
   private readonly local: LocalCopy
   private readonly offline: boolean
@@ -69,6 +71,11 @@ export class RemoteStore implements StorageAdapter {
   private reconnecting: Promise<void> | undefined
   private closed = false
   private readonly recovered: Promise<void>
+  // Per stream, the appendInOrder calls and leftovers not yet answered, sent one at a time.
+  private readonly lines = new Map<string, LineEntry[]>()
+  // Enqueues of appendInOrder run one after another, after the leftovers joined their lines,
+  // so a stream's line (and the copy's queue) keeps the order of the calls.
+  private enqueueing: Promise<unknown>
 
   constructor(private readonly options: RemoteStoreOptions) {
     const fetchFn = options.fetch ?? ((input: string, init?: RequestInit) => globalThis.fetch(input, init))
@@ -77,8 +84,15 @@ export class RemoteStore implements StorageAdapter {
     this.offline = options.offline ?? true
     this.initialMs = options.backoff?.initialMs ?? 100
     this.maxMs = options.backoff?.maxMs ?? 10_000
-    this.recovered = this.resendLeftovers()
+    const leftoversRead = this.local.queued()
+    this.enqueueing = leftoversRead.catch(() => undefined)
+    this.recovered = this.resendLeftovers(leftoversRead)
     this.recovered.catch(() => undefined)
+  }
+
+  /** False while the server cannot be reached (reads then serve the local copy). */
+  get reachable(): boolean {
+    return this.board.current.connected
   }
 
   /** Connected or not, appends waiting for the server, the highest position seen. */
@@ -108,6 +122,34 @@ export class RemoteStore implements StorageAdapter {
     return this.track(this.deliver(queued))
   }
 
+  /**
+   * Queues the append at once (durably where the copy is) and sends it after the earlier
+   * `appendInOrder` calls and leftovers on the same stream, one at a time; when one of them is
+   * refused, those queued behind it are not sent (`AppendNotSentError`). A LiveActor uses it
+   * to keep several predicted Fires in flight (docs/sync.md).
+   */
+  async appendInOrder(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    // Nothing awaited before the line is joined below: the calls keep their order.
+    checkAppend(streamId, events, options)
+    for (const event of events) encodeEvent(streamId, event)
+    this.assertOpen()
+    const { promise, resolve, reject } = deferred<AppendResult>()
+    const enqueued = this.enqueueing.then(async () => {
+      const queued = await this.local.enqueue({ streamId, events, expectedVersion: options.expectedVersion, ...(options.lease ? { lease: options.lease } : {}) })
+      this.board.update({ queued: this.board.current.queued + 1 })
+      this.joinLine({ queued, leftover: false, resolve, reject })
+    })
+    this.enqueueing = enqueued.catch(() => undefined)
+    enqueued.catch(reject)
+    return this.track(promise)
+  }
+
+  /** The appends to `streamId` a previous run left queued, still being sent again, with their outcomes. */
+  async leftovers(streamId: string): Promise<readonly LeftoverAppend[]> {
+    await this.enqueueing
+    return (this.lines.get(streamId) ?? []).filter((e) => e.leftover).map((e) => ({ events: e.queued.events, outcome: e.outcome! }))
+  }
+
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
     checkReadStream(streamId, options)
     const to = options.toVersion ?? Number.MAX_SAFE_INTEGER
@@ -123,6 +165,7 @@ export class RemoteStore implements StorageAdapter {
     let page: EventEnvelope[] = []
     try {
       for await (const event of this.http.events(paths.streamEvents(streamId), { fromVersion: from, toVersion: options.toVersion })) {
+        if (!this.board.current.connected) this.board.update({ connected: true })
         this.seen(event)
         if (keep) page.push(event)
         if (page.length >= 256) {
@@ -231,6 +274,7 @@ export class RemoteStore implements StorageAdapter {
     if (this.closed) return
     this.closed = true
     await Promise.all([...this.subscriptions].map((s) => s.close()))
+    await this.enqueueing
     await Promise.allSettled([...this.inFlight])
     await this.recovered
     await this.local.close()
@@ -242,30 +286,92 @@ export class RemoteStore implements StorageAdapter {
 
   /**
    * Sends a queued append until the server answers. Unreachable: wait for the connection and
-   * send again, same ids, so it is stored once whatever happened to the previous attempt.
+   * send again, same ids, so it is stored once whatever happened to the previous attempt. With
+   * `onConflict: 'any'` (a leftover of a previous run) a version conflict sends it again on top
+   * of the stream as it is; the new entry is queued before the old one leaves, so a crash in
+   * between loses neither (the ids keep it stored once).
    */
-  private async deliver(queued: QueuedAppend): Promise<AppendResult> {
-    const body: AppendRequest = { expectedVersion: queued.expectedVersion, events: queued.events, ...(queued.lease ? { lease: queued.lease } : {}) }
+  private async deliver(queued: QueuedAppend, onConflict?: 'any'): Promise<AppendResult> {
+    let current = queued
     for (let failures = 0; ; failures++) {
+      const body: AppendRequest = { expectedVersion: current.expectedVersion, events: current.events, ...(current.lease ? { lease: current.lease } : {}) }
       try {
-        const result = await this.http.postJson<AppendResponse>(paths.streamEvents(queued.streamId), body)
+        const result = await this.http.postJson<AppendResponse>(paths.streamEvents(current.streamId), body)
         const events = result.events.map((e) => toEnvelope(e))
-        await this.answered(queued)
+        await this.answered(current)
         for (const e of events) this.seen(e)
-        await this.local.keep(queued.streamId, events)
+        await this.local.keep(current.streamId, events)
         this.board.update({ connected: true })
         return { events, alreadyStored: result.alreadyStored }
       } catch (err) {
-        if (!(err instanceof SyncUnavailableError) || !this.offline) {
-          if (!(err instanceof SyncUnavailableError)) await this.answered(queued)
-          throw err
+        if (err instanceof SyncUnavailableError) {
+          this.board.update({ connected: false })
+          if (this.offline) {
+            // Left in the queue when the store closes: the next start sends it.
+            if (this.closed) throw err
+            await this.reconnected(failures)
+            if (this.closed) throw err
+            continue
+          }
+        } else {
+          this.board.update({ connected: true })
+          if (err instanceof ConcurrencyError && onConflict === 'any' && current.expectedVersion !== 'any') {
+            const again = await this.local.enqueue({ ...current, expectedVersion: 'any' })
+            await this.local.dequeue(current.seq)
+            current = again
+            failures = -1
+            continue
+          }
         }
-        this.board.update({ connected: false })
-        if (this.closed) throw err
-        await this.reconnected(failures)
-        if (this.closed) throw err
+        // Refused (or unreachable without offline mode): the caller hears of it, the queue forgets it.
+        await this.answered(current)
+        throw err
       }
     }
+  }
+
+  /** Adds an entry to its stream's line, and starts the line when it was idle. */
+  private joinLine(entry: LineEntry): void {
+    const streamId = entry.queued.streamId
+    const line = this.lines.get(streamId)
+    if (line) {
+      line.push(entry)
+      return
+    }
+    const fresh = [entry]
+    this.lines.set(streamId, fresh)
+    void this.track(this.runLine(streamId, fresh))
+  }
+
+  /** Sends a stream's line in order; a refusal fails those queued behind it, unsent. */
+  private async runLine(streamId: string, line: LineEntry[]): Promise<void> {
+    while (line.length > 0) {
+      const entry = line[0]!
+      try {
+        const result = await this.deliver(entry.queued, entry.leftover ? 'any' : undefined)
+        line.shift()
+        entry.resolve(result)
+        continue
+      } catch (err) {
+        line.shift()
+        entry.reject(err)
+        if (entry.leftover && !this.closed) this.rejected(entry.queued, err)
+      }
+      // Those queued behind it were made on top of it: not sent. A previous run's leftovers
+      // have no Fire to rebase them, so they are sent all the same (a conflict puts them on top).
+      const behind = line.filter((e) => !e.leftover)
+      line.splice(0, line.length, ...line.filter((e) => e.leftover))
+      for (const e of behind) {
+        if (this.closed) {
+          // Still queued: the next start sends them.
+          e.reject(new StorageError('the RemoteStore is closed', { code: 'CLOSED' }))
+          continue
+        }
+        await this.answered(e.queued)
+        e.reject(new AppendNotSentError(streamId, e.queued.events[0]?.id ?? ''))
+      }
+    }
+    this.lines.delete(streamId)
   }
 
   private async answered(queued: QueuedAppend): Promise<void> {
@@ -291,29 +397,23 @@ export class RemoteStore implements StorageAdapter {
   }
 
   /**
-   * Appends a previous run queued and never saw answered: sent again with the same ids. No
-   * Fire waits for them; one that now conflicts goes on top of the stream as it is (the
-   * unacknowledged change wins, as a LiveActor's rebase would), one refused is reported.
+   * Appends a previous run queued and never saw answered: sent again with the same ids, in
+   * order per stream. No Fire waits for them; one that now conflicts goes on top of the stream
+   * as it is (the unacknowledged change wins, as a LiveActor's rebase would), one refused is
+   * reported. A LiveActor shows those of its stream as predictions (`leftovers`).
    */
-  private async resendLeftovers(): Promise<void> {
-    const leftovers = await this.local.queued()
+  private async resendLeftovers(read: Promise<QueuedAppend[]>): Promise<void> {
+    const leftovers = await read
     if (leftovers.length === 0) return
     this.board.update({ queued: this.board.current.queued + leftovers.length })
+    const outcomes: Array<Promise<unknown>> = []
     for (const queued of leftovers) {
-      if (this.closed) return
-      try {
-        await this.track(this.deliver(queued))
-      } catch (err) {
-        if (this.closed) return
-        if (err instanceof ConcurrencyError) {
-          const again = await this.local.enqueue({ ...queued, expectedVersion: 'any' })
-          this.board.update({ queued: this.board.current.queued + 1 })
-          await this.track(this.deliver(again)).catch((e: unknown) => this.rejected(queued, e))
-        } else {
-          this.rejected(queued, err)
-        }
-      }
+      const { promise, resolve, reject } = deferred<AppendResult>()
+      promise.catch(() => undefined)
+      outcomes.push(promise.catch(() => undefined))
+      this.joinLine({ queued, leftover: true, resolve, reject, outcome: promise })
     }
+    await Promise.all(outcomes)
   }
 
   private rejected(queued: QueuedAppend, err: unknown): void {
@@ -339,4 +439,14 @@ export class RemoteStore implements StorageAdapter {
   private assertOpen(): void {
     if (this.closed) throw new StorageError('the RemoteStore is closed', { code: 'CLOSED' })
   }
+}
+
+/** One append waiting in its stream's line. */
+interface LineEntry {
+  readonly queued: QueuedAppend
+  /** Queued by a previous run: no Fire waits for it. */
+  readonly leftover: boolean
+  readonly resolve: (result: AppendResult) => void
+  readonly reject: (err: unknown) => void
+  readonly outcome?: Promise<AppendResult>
 }

@@ -1,0 +1,171 @@
+import { join } from 'node:path'
+import { expect } from 'chai'
+import { z } from 'zod'
+import { createContainer, defineEvents, EventValidationError, PreconditionFailedError, type NewEvent } from 'omniscient-actors'
+import { RemoteStore, type Fetch } from 'omniscient-actors/sync'
+import { collect } from '../store/conformance.js'
+import { waitUntil } from '../support/processes.js'
+import { Tally } from '../support/Tally.js'
+import { tempDir } from '../support/tmp.js'
+import { startSyncServer, type SyncServerHarness } from './syncServer.js'
+
+// The server's catalog is stricter than the device's: n above 100 is refused (EVENT_VALIDATION),
+// as a server whose schema moved on would refuse it.
+const ServerTallyEvents = defineEvents({ counted: z.object({ by: z.string(), n: z.number().int().max(100) }) })
+
+/** A fetch whose appends wait until `open()`: a slow server, seen from the device. */
+function gatedFetch(): { fetch: Fetch; open(): void; held(): number } {
+  let opened = false
+  let waiting: Array<() => void> = []
+  return {
+    fetch: async (input, init) => {
+      if (init?.method === 'POST' && input.includes('/events') && !opened) await new Promise<void>((r) => waiting.push(r))
+      return fetch(input, init)
+    },
+    open() {
+      opened = true
+      for (const go of waiting) go()
+      waiting = []
+    },
+    held: () => waiting.length,
+  }
+}
+
+const other = (id: string, n: number): NewEvent => ({ id, name: 'counted', data: { by: 'other', n }, schemaVersion: 1, at: 1, meta: {} })
+
+describe('LiveActor on a RemoteStore: pending Fires shown on top of the server state', function () {
+  this.timeout(30_000)
+  let tmp: ReturnType<typeof tempDir>
+  let server: SyncServerHarness
+  const open: Array<{ close(): Promise<unknown> }> = []
+  beforeEach(async () => {
+    tmp = tempDir()
+    server = await startSyncServer({ file: join(tmp.dir, 'server.db'), events: [ServerTallyEvents] })
+  })
+  afterEach(async () => {
+    for (const o of open.splice(0).reverse()) await o.close().catch(() => undefined)
+    await server.dispose()
+    tmp.remove()
+  })
+
+  function device(fetchFn?: Fetch) {
+    const store = new RemoteStore({ url: server.url, token: 'token-alice', backoff: { initialMs: 20, maxMs: 100 }, ...(fetchFn ? { fetch: fetchFn } : {}) })
+    const container = createContainer({ store, report: () => {} })
+    open.push(container)
+    return { store, container }
+  }
+  const serverOrder = async (id: string) => (await collect(server.container.store.readStream(id))).map((e) => `${(e.data as { by: string }).by}#${(e.data as { n: number }).n}`)
+
+  it('should apply several Fires made in a row at once, in order, while the server is slow, and store them in that order', async () => {
+    const gate = gatedFetch()
+    const { store, container } = device(gate.fetch)
+    const tally = await new Tally('t', container).Load()
+    const fired = [0, 1, 2].map((n) => tally.Fire('counted', { by: 'me', n }))
+    await tally.Idle()
+    expect(tally._state.order, 'all three predicted at once').to.deep.equal(['me#0', 'me#1', 'me#2'])
+    expect(tally.version).to.equal(3)
+    expect(store.status.queued).to.equal(3)
+    expect(await serverOrder('t')).to.deep.equal([])
+    gate.open()
+    const stored = await Promise.all(fired)
+    expect(stored.map((e) => e.version)).to.deep.equal([1, 2, 3])
+    expect(await serverOrder('t')).to.deep.equal(['me#0', 'me#1', 'me#2'])
+    expect(tally._state.order).to.deep.equal(['me#0', 'me#1', 'me#2'])
+    expect(store.status.queued).to.equal(0)
+  })
+
+  it('should show Fires made offline at once, on top of the last known server state, and land each once in order', async () => {
+    const { store, container } = device()
+    const tally = await new Tally('t', container).Load()
+    await tally.Fire('counted', { by: 'me', n: 0 })
+    await server.stop()
+    const fired = [1, 2, 3].map((n) => tally.Fire('counted', { by: 'me', n }))
+    await tally.Idle()
+    expect(tally._state.order).to.deep.equal(['me#0', 'me#1', 'me#2', 'me#3'])
+    await waitUntil(() => !store.status.connected, 5_000, 'the device to notice the server is gone')
+    expect(store.status.queued).to.equal(3)
+    server = await startSyncServer({ file: server.file, port: server.port, events: [ServerTallyEvents] })
+    expect((await Promise.all(fired)).map((e) => e.version)).to.deep.equal([2, 3, 4])
+    expect(await serverOrder('t')).to.deep.equal(['me#0', 'me#1', 'me#2', 'me#3'])
+    expect(tally._state.order).to.deep.equal(['me#0', 'me#1', 'me#2', 'me#3'])
+  })
+
+  it('should rebase pending Fires on top of another writer that won: the server order, then ours again, in order', async () => {
+    const gate = gatedFetch()
+    const { container } = device(gate.fetch)
+    const tally = await new Tally('t', container).Load()
+    const fired = [0, 1].map((n) => tally.Fire('counted', { by: 'me', n }))
+    await tally.Idle()
+    await waitUntil(() => gate.held() === 1, 5_000, 'the first append to be on its way')
+    await server.container.store.append('t', [other('x', 0)], { expectedVersion: 0 })
+    await waitUntil(() => tally._state.order[0] === 'other#0', 5_000, 'the winner under our predictions')
+    expect(tally._state.order, 'the server event, then ours on top').to.deep.equal(['other#0', 'me#0', 'me#1'])
+    gate.open()
+    expect((await Promise.all(fired)).map((e) => e.version)).to.deep.equal([2, 3])
+    expect(await serverOrder('t')).to.deep.equal(['other#0', 'me#0', 'me#1'])
+    expect(tally._state.order).to.deep.equal(['other#0', 'me#0', 'me#1'])
+  })
+
+  it('should reject a pending Fire whose precondition fails after the rebase, roll it back, and keep the ones behind it', async () => {
+    const gate = gatedFetch()
+    const { container } = device(gate.fetch)
+    const tally = await new Tally('t', container).Load()
+    const first = tally.Fire('counted', { by: 'me', n: 0 }, { precondition: (s) => !s.order.includes('other#0') }).catch((e: unknown) => e)
+    const second = tally.Fire('counted', { by: 'me', n: 1 })
+    await tally.Idle()
+    expect(tally._state.order).to.deep.equal(['me#0', 'me#1'])
+    await server.container.store.append('t', [other('x', 0)], { expectedVersion: 0 })
+    gate.open()
+    expect(await first).to.be.instanceOf(PreconditionFailedError)
+    expect((await second).version).to.equal(2)
+    expect(await serverOrder('t')).to.deep.equal(['other#0', 'me#1'])
+    await waitUntil(() => tally.version === 2, 5_000, 'the state to settle')
+    expect(tally._state.order).to.deep.equal(['other#0', 'me#1'])
+  })
+
+  it('should reject a pending Fire the server refuses (schema), roll it back, and land the ones before and behind it', async () => {
+    const { store, container } = device()
+    const tally = await new Tally('t', container).Load()
+    await server.stop()
+    const fired = [1, 999, 3].map((n) => tally.Fire('counted', { by: 'me', n }).catch((e: unknown) => e))
+    await tally.Idle()
+    expect(tally._state.order).to.deep.equal(['me#1', 'me#999', 'me#3'])
+    server = await startSyncServer({ file: server.file, port: server.port, events: [ServerTallyEvents] })
+    const [a, refused, c] = await Promise.all(fired)
+    expect(refused).to.be.instanceOf(EventValidationError)
+    expect([a, c].map((e) => (e as { version: number }).version)).to.deep.equal([1, 2])
+    expect(await serverOrder('t')).to.deep.equal(['me#1', 'me#3'])
+    expect(tally._state.order).to.deep.equal(['me#1', 'me#3'])
+    expect(store.status.queued).to.equal(0)
+  })
+
+  it('should reject a Fire at once, queuing nothing, when its precondition fails on the predicted state', async () => {
+    const gate = gatedFetch()
+    const { store, container } = device(gate.fetch)
+    const tally = await new Tally('t', container).Load()
+    const first = tally.Fire('counted', { by: 'me', n: 0 })
+    const second = tally.Fire('counted', { by: 'me', n: 1 }, { precondition: (s) => s.total === 0 }).catch((e: unknown) => e)
+    expect(await second).to.be.instanceOf(PreconditionFailedError)
+    expect(tally._state.order).to.deep.equal(['me#0'])
+    expect(store.status.queued).to.equal(1)
+    gate.open()
+    await first
+    expect(await serverOrder('t')).to.deep.equal(['me#0'])
+  })
+
+  it('should converge two devices firing in a row on one id with a slow server: same order everywhere', async () => {
+    const a = device()
+    const b = device()
+    const ta = await new Tally('t', a.container).Load()
+    const tb = await new Tally('t', b.container).Load()
+    const fired: Array<Promise<unknown>> = []
+    for (let n = 0; n < 10; n++) fired.push(ta.Fire('counted', { by: 'a', n }), tb.Fire('counted', { by: 'b', n }))
+    await Promise.all(fired)
+    const order = await serverOrder('t')
+    expect(order).to.have.length(20)
+    for (const who of ['a', 'b']) expect(order.filter((o) => o.startsWith(who))).to.deep.equal(Array.from({ length: 10 }, (_, n) => `${who}#${n}`))
+    await waitUntil(() => ta.version === 20 && tb.version === 20, 5_000, 'both devices to follow')
+    expect(ta._state.order).to.deep.equal(order)
+    expect(tb._state.order).to.deep.equal(order)
+  })
+})
