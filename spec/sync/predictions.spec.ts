@@ -1,10 +1,12 @@
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { z } from 'zod'
 import { createContainer, defineEvents, EventValidationError, PreconditionFailedError, type NewEvent } from 'omniscient-actors'
 import { RemoteStore, type Fetch } from 'omniscient-actors/sync'
+import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
 import { collect } from '../store/conformance.js'
-import { waitUntil } from '../support/processes.js'
+import { startWorker, waitUntil } from '../support/processes.js'
 import { Tally } from '../support/Tally.js'
 import { tempDir } from '../support/tmp.js'
 import { startSyncServer, type SyncServerHarness } from './syncServer.js'
@@ -167,5 +169,89 @@ describe('LiveActor on a RemoteStore: pending Fires shown on top of the server s
     await waitUntil(() => ta.version === 20 && tb.version === 20, 5_000, 'both devices to follow')
     expect(ta._state.order).to.deep.equal(order)
     expect(tb._state.order).to.deep.equal(order)
+  })
+})
+
+describe('LiveActor on a RemoteStore: Fires a killed process left queued, after a restart', function () {
+  this.timeout(60_000)
+  let tmp: ReturnType<typeof tempDir>
+  let server: SyncServerHarness
+  beforeEach(async () => {
+    tmp = tempDir()
+    server = await startSyncServer({ file: join(tmp.dir, 'server.db'), events: [ServerTallyEvents] })
+    await server.container.store.append('tally', [{ id: 'srv-0', name: 'counted', data: { by: 'srv', n: 0 }, schemaVersion: 1, at: 1, meta: {} }], { expectedVersion: 0 })
+  })
+  afterEach(async () => {
+    await server.dispose()
+    tmp.remove()
+  })
+
+  /** A worker process loads with the server up, fires `ns` offline, and is killed with SIGKILL. */
+  async function killedWithQueued(copy: string, ns: number[]): Promise<string> {
+    const go = join(tmp.dir, 'go')
+    const worker = startWorker('offlinePredictor', [server.url, copy, ns.join(','), go])
+    await waitUntil(() => worker.lines.includes('ready'), 30_000, 'the worker to load')
+    await server.stop()
+    writeFileSync(go, 'go')
+    await waitUntil(() => worker.lines.includes(`queued ${ns.length}`) && worker.lines.some((l) => l.startsWith('shown ')), 20_000, 'the queued Fires')
+    const shown = worker.lines.find((l) => l.startsWith('shown '))!
+    worker.kill('SIGKILL')
+    await worker.exited
+    worker.stdout?.destroy()
+    worker.stderr?.destroy()
+    return shown
+  }
+
+  const restart = async () => {
+    server = await startSyncServer({ file: server.file, port: server.port, events: [ServerTallyEvents] })
+  }
+  const serverOrder = async () => (await collect(server.container.store.readStream('tally'))).map((e) => `${(e.data as { by: string }).by}#${(e.data as { n: number }).n}`)
+
+  it('should show them on top of the server state after a Load, then land each once', async () => {
+    const copy = join(tmp.dir, 'device.db')
+    expect(await killedWithQueued(copy, [1, 2, 3])).to.equal('shown srv#0 me#1 me#2 me#3')
+    const store = new RemoteStore({ url: server.url, token: 'token-alice', local: new SqliteCopy({ file: copy }), backoff: { initialMs: 20, maxMs: 100 } })
+    const container = createContainer({ store, report: () => {} })
+    try {
+      const tally = await new Tally('tally', container).Load()
+      expect(tally._state.order, 'the queued Fires, shown again after the restart').to.deep.equal(['srv#0', 'me#1', 'me#2', 'me#3'])
+      expect(store.status.queued).to.equal(3)
+      await restart()
+      await store.drained()
+      expect(await serverOrder()).to.deep.equal(['srv#0', 'me#1', 'me#2', 'me#3'])
+      await waitUntil(() => tally.version === 4 && store.status.queued === 0, 5_000, 'the landed Fires')
+      expect(tally._state.order).to.deep.equal(['srv#0', 'me#1', 'me#2', 'me#3'])
+      const fresh = await new Tally('tally', createContainer({ store: server.container.store })).Load()
+      await fresh.Stop()
+      expect(tally._state).to.deep.equal(fresh._state)
+    } finally {
+      await container.close()
+    }
+  })
+
+  it('should roll back one the server refuses, and land the others', async () => {
+    const copy = join(tmp.dir, 'device.db')
+    await killedWithQueued(copy, [1, 999, 3])
+    const refused: string[] = []
+    const store = new RemoteStore({
+      url: server.url,
+      token: 'token-alice',
+      local: new SqliteCopy({ file: copy }),
+      backoff: { initialMs: 20, maxMs: 100 },
+      onRejected: (append, err) => refused.push(`${append.events[0]!.id} ${(err as { code?: string }).code}`),
+    })
+    const container = createContainer({ store, report: () => {} })
+    try {
+      const tally = await new Tally('tally', container).Load()
+      expect(tally._state.order).to.deep.equal(['srv#0', 'me#1', 'me#999', 'me#3'])
+      await restart()
+      await store.drained()
+      expect(refused).to.deep.equal(['pending-999 EVENT_VALIDATION'])
+      expect(await serverOrder()).to.deep.equal(['srv#0', 'me#1', 'me#3'])
+      await waitUntil(() => tally.version === 3, 5_000, 'the landed Fires')
+      expect(tally._state.order).to.deep.equal(['srv#0', 'me#1', 'me#3'])
+    } finally {
+      await container.close()
+    }
   })
 })

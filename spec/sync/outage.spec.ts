@@ -1,0 +1,50 @@
+import { join } from 'node:path'
+import { expect } from 'chai'
+import { createContainer, OutageError } from 'omniscient-actors'
+import { RemoteStore, type Fetch } from 'omniscient-actors/sync'
+import { waitUntil } from '../support/processes.js'
+import { Tally } from '../support/Tally.js'
+import { tempDir } from '../support/tmp.js'
+import { startSyncServer, type SyncServerHarness } from './syncServer.js'
+
+describe('LiveActor on a RemoteStore: a lost server is one outage', function () {
+  this.timeout(30_000)
+  let tmp: ReturnType<typeof tempDir>
+  let server: SyncServerHarness
+  beforeEach(async () => {
+    tmp = tempDir()
+    server = await startSyncServer({ file: join(tmp.dir, 'server.db') })
+  })
+  afterEach(async () => {
+    await server.dispose()
+    tmp.remove()
+  })
+
+  it('should report the first lost connection once and the outage\'s end once, however many reconnections failed', async () => {
+    let liveAttempts = 0
+    const counting: Fetch = (input, init) => {
+      if (input.includes('/live')) liveAttempts++
+      return fetch(input, init)
+    }
+    const store = new RemoteStore({ url: server.url, token: 'token-alice', backoff: { initialMs: 10, maxMs: 40 }, fetch: counting })
+    const reports: Array<{ where: string; err: unknown }> = []
+    const container = createContainer({ store, report: (err, { where }) => reports.push({ where, err }) })
+    try {
+      const tally = await new Tally('t', container).Load()
+      await waitUntil(() => store.status.connected, 5_000, 'the live feed')
+      await server.stop()
+      const before = liveAttempts
+      await waitUntil(() => liveAttempts >= before + 8, 10_000, 'several failed reconnections')
+      expect(tally.Following).to.equal(false)
+      expect(tally.Stuck?.failures).to.be.greaterThan(1)
+      expect(reports, 'the first failure, once').to.have.length(1)
+      server = await startSyncServer({ file: server.file, port: server.port })
+      await waitUntil(() => tally.Following, 10_000, 'following again')
+      expect(reports).to.have.length(2)
+      expect(reports[1]!.err).to.be.instanceOf(OutageError)
+      expect((reports[1]!.err as OutageError).failures).to.be.greaterThan(1)
+    } finally {
+      await container.close()
+    }
+  })
+})
