@@ -21,6 +21,8 @@ export interface LiveFeedOptions {
  * slowly: memory per follower stays one event. Resolves when the feed ends.
  */
 export async function serveLiveFeed(store: StorageAdapter, res: ServerResponse, options: LiveFeedOptions): Promise<void> {
+  // The client may have left while the request was authorized: its 'close' is then past.
+  if (res.closed || res.destroyed) return
   res.writeHead(200, {
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-store',

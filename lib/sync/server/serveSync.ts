@@ -4,7 +4,7 @@ import type { EventEnvelope } from '../../envelope.js'
 import type { AnyEventCatalog } from '../../events.js'
 import { SyncAccessError, SyncRequestError, type SyncAction } from '../errors.js'
 import type { LeaseRequest } from '../protocol.js'
-import { checkAppend } from '../../store/arguments.js'
+import { checkAppend, checkIdentifier, checkReadStream } from '../../store/arguments.js'
 import { parseAppendRequest, validateAgainstCatalogs } from './appendRequest.js'
 import { readJsonBody, sendError, sendJson, sendNdjson } from './http.js'
 import { serveLiveFeed } from './liveFeed.js'
@@ -98,6 +98,15 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
     if (!(await allowed(permission))) throw new SyncAccessError('FORBIDDEN', permission.action, permission.streamId, permission.eventName)
   }
 
+  /**
+   * A read of one stream: the id is checked first, as the store would check it, so that a bad
+   * one is a 400 before an answer has begun (a streamed answer can only be cut off).
+   */
+  async function demandRead(user: U, streamId: string): Promise<void> {
+    checkIdentifier(streamId, 'streamId')
+    await demand({ user, action: 'read', streamId })
+  }
+
   /** Per-request read filter: asks once per stream and event name, then answers from memory. */
   function readFilter(user: U): (event: Pick<EventEnvelope, 'streamId' | 'name'>) => boolean | Promise<boolean> {
     const known = new Map<string, boolean>()
@@ -118,14 +127,14 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
     const path = url.pathname.slice(prefix.length)
     const method = req.method ?? 'GET'
     const q = url.searchParams
-    const segments = path.split('/').slice(1).map(decodeURIComponent)
+    const segments = path.split('/').slice(1).map(decodeSegment)
 
     if (path === '/head' && method === 'GET') return sendJson(res, 200, { position: await store.headPosition() })
 
     if (path === '/events' && method === 'GET') {
       const streamId = q.get('streamId') ?? undefined
       const names = listParam(q.get('names'))
-      if (streamId !== undefined) await demand({ user, action: 'read', streamId })
+      if (streamId !== undefined) await demandRead(user, streamId)
       const fromPosition = wholeNumber(q.get('fromPosition'), 'fromPosition') ?? 1
       const filter = readFilter(user)
       // The stored text passes through when the store offers it: no decoding and encoding again.
@@ -135,7 +144,7 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
 
     if (path === '/live' && method === 'GET') {
       const streamId = q.get('streamId') ?? undefined
-      if (streamId !== undefined) await demand({ user, action: 'read', streamId })
+      if (streamId !== undefined) await demandRead(user, streamId)
       const lastEventId = wholeNumber(header(req, 'last-event-id'), 'Last-Event-ID')
       const fromPosition = lastEventId !== undefined ? lastEventId + 1 : (wholeNumber(q.get('fromPosition'), 'fromPosition') ?? 1)
       const key = userKey(user)
@@ -157,17 +166,18 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
 
     if (segments[0] === 'streams' && segments.length === 2 && method === 'GET') {
       const streamId = segments[1]!
-      await demand({ user, action: 'read', streamId })
+      await demandRead(user, streamId)
       return sendJson(res, 200, { streamId, version: await store.streamVersion(streamId) })
     }
 
     if (segments[0] === 'streams' && segments.length === 3 && segments[2] === 'events') {
       const streamId = segments[1]!
       if (method === 'GET') {
-        await demand({ user, action: 'read', streamId })
+        await demandRead(user, streamId)
         const fromVersion = wholeNumber(q.get('fromVersion'), 'fromVersion')
         const toVersion = wholeNumber(q.get('toVersion'), 'toVersion')
         const range = { ...(fromVersion !== undefined ? { fromVersion } : {}), ...(toVersion !== undefined ? { toVersion } : {}) }
+        checkReadStream(streamId, range)
         return sendNdjson(res, store.readStream(streamId, range), readFilter(user))
       }
       if (method === 'POST') {
@@ -248,6 +258,14 @@ function bearer(req: IncomingMessage, url: URL): string | undefined {
   const auth = req.headers.authorization
   if (auth?.startsWith('Bearer ')) return auth.slice(7)
   return req.method === 'GET' ? (url.searchParams.get('access_token') ?? undefined) : undefined
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw new SyncRequestError('BAD_REQUEST', 400, `the path segment "${segment.slice(0, 60)}" is not valid percent-encoded UTF-8`)
+  }
 }
 
 function header(req: IncomingMessage, name: string): string | null {
