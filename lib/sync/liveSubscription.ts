@@ -24,6 +24,8 @@ export function liveSubscription(http: HttpClient, options: SubscribeOptions, ha
   let closed = false
   let abort: AbortController | undefined
   let pause: Wait | undefined
+  // Failed attempts in a row: the backoff grows with them and starts afresh once one connects.
+  let failures = 0
 
   async function connectOnce(): Promise<void> {
     abort = new AbortController()
@@ -34,6 +36,7 @@ export function liveSubscription(http: HttpClient, options: SubscribeOptions, ha
     })
     if (!response.body) throw new SyncUnavailableError(http.urlOf(paths.live()), new Error('no body'))
     hooks.connected(true)
+    failures = 0
     let data: string | undefined
     for await (const line of lines(response.body)) {
       if (closed) return
@@ -60,7 +63,6 @@ export function liveSubscription(http: HttpClient, options: SubscribeOptions, ha
   }
 
   async function run(): Promise<void> {
-    let failures = 0
     while (!closed) {
       try {
         await connectOnce()
@@ -73,9 +75,7 @@ export function liveSubscription(http: HttpClient, options: SubscribeOptions, ha
         pause = sleep(hooks.backoff(failures++))
         await pause.promise
         pause = undefined
-        continue
       }
-      failures = 0
     }
   }
 

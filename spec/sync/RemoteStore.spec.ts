@@ -1,0 +1,70 @@
+import { join } from 'node:path'
+import { expect } from 'chai'
+import { MemoryCopy, RemoteStore, SyncUnavailableError, type Fetch } from 'omniscient-actors/sync'
+import { liveSubscription } from '../../lib/sync/liveSubscription.js'
+import { HttpClient } from '../../lib/sync/HttpClient.js'
+import { newEvent } from '../store/conformance.js'
+import { waitUntil } from '../support/processes.js'
+import { tempDir } from '../support/tmp.js'
+import { startSyncServer, type SyncServerHarness } from './syncServer.js'
+
+describe('RemoteStore (beyond the contract)', function () {
+  this.timeout(20_000)
+  let tmp: ReturnType<typeof tempDir>
+  let server: SyncServerHarness
+  beforeEach(async () => {
+    tmp = tempDir()
+    server = await startSyncServer({ file: join(tmp.dir, 'server.db') })
+  })
+  afterEach(async () => {
+    await server.dispose()
+    tmp.remove()
+  })
+
+  it('with offline: false, should leave nothing queued after an append fails on an unreachable server', async () => {
+    const local = new MemoryCopy()
+    const store = new RemoteStore({ url: server.url, token: 'token-alice', offline: false, local })
+    try {
+      await server.stop()
+      const err = await store.append('s', [{ ...newEvent('a', 1), meta: {} }], { expectedVersion: 0 }).catch((e: unknown) => e)
+      expect(err).to.be.instanceOf(SyncUnavailableError)
+      expect(store.status.queued).to.equal(0)
+      expect(await local.queued(), 'a later start must not send what the caller was told failed').to.deep.equal([])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('should start the reconnection backoff afresh after a connection that worked', async () => {
+    // A fetch that fails the first live request, then serves a feed that drops, then serves one that stays.
+    let lives = 0
+    const cuts: AbortController[] = []
+    const flaky: Fetch = async (input, init) => {
+      if (!input.includes('/live')) return fetch(input, init)
+      lives++
+      if (lives === 1) throw new TypeError('connection refused')
+      const cut = new AbortController()
+      cuts.push(cut)
+      init?.signal?.addEventListener('abort', () => cut.abort())
+      return fetch(input, { ...init, signal: cut.signal })
+    }
+    const waits: number[] = []
+    const subscription = liveSubscription(new HttpClient(server.url, 'token-alice', flaky), { fromPosition: 1 }, () => {}, {
+      connected: () => {},
+      delivered: () => {},
+      backoff: (failures) => {
+        waits.push(failures)
+        return 1
+      },
+    })
+    try {
+      await waitUntil(() => cuts.length === 1, 5_000, 'the second attempt to connect')
+      await new Promise((r) => setTimeout(r, 50))
+      cuts[0]!.abort() // a working connection drops
+      await waitUntil(() => cuts.length === 2, 5_000, 'the reconnection')
+      expect(waits, 'failures in a row before each wait').to.deep.equal([0, 0])
+    } finally {
+      await subscription.close()
+    }
+  })
+})
