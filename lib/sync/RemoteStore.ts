@@ -156,7 +156,11 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     let from = Math.max(1, options.fromVersion ?? 1)
     const known = await this.local.knownVersion(streamId)
     if (from <= known) {
-      for await (const event of this.local.readStream(streamId, from, Math.min(to, known))) yield event
+      for await (const event of this.local.readStream(streamId, from, Math.min(to, known))) {
+        // Seen before this run too: after a restart offline, the status still says how far the device is.
+        this.seen(event)
+        yield event
+      }
       from = known + 1
     }
     if (from > to) return

@@ -3,7 +3,8 @@ import { expect } from 'chai'
 import { MemoryCopy, RemoteStore, SyncUnavailableError, type Fetch } from 'omniscient-actors/sync'
 import { liveSubscription } from '../../lib/sync/liveSubscription.js'
 import { HttpClient } from '../../lib/sync/HttpClient.js'
-import { newEvent } from '../store/conformance.js'
+import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
+import { collect, newEvent } from '../store/conformance.js'
 import { waitUntil } from '../support/processes.js'
 import { tempDir } from '../support/tmp.js'
 import { startSyncServer, type SyncServerHarness } from './syncServer.js'
@@ -32,6 +33,23 @@ describe('RemoteStore (beyond the contract)', function () {
       expect(await local.queued(), 'a later start must not send what the caller was told failed').to.deep.equal([])
     } finally {
       await store.close()
+    }
+  })
+
+  it('should count what it reads from its copy in status.lastPosition, after a restart offline too', async () => {
+    const copy = join(tmp.dir, 'device.db')
+    await server.container.store.append('s', [{ ...newEvent('a', 1), meta: {} }, { ...newEvent('b', 2), meta: {} }], { expectedVersion: 0 })
+    const first = new RemoteStore({ url: server.url, token: 'token-alice', local: new SqliteCopy({ file: copy }) })
+    expect(await collect(first.readStream('s'))).to.have.length(2)
+    await first.close()
+    await server.stop()
+    const second = new RemoteStore({ url: server.url, token: 'token-alice', local: new SqliteCopy({ file: copy }) })
+    try {
+      expect(await collect(second.readStream('s'))).to.have.length(2)
+      expect(second.status.lastPosition).to.equal(2)
+      expect(await second.headPosition(), 'offline: the last position seen').to.equal(2)
+    } finally {
+      await second.close()
     }
   })
 

@@ -66,12 +66,14 @@ describe('RemoteStore in headless Chromium', function () {
   })
 
   let pageProblems: string[] = []
-  const state = (page: Page) => page.evaluate(() => (globalThis as unknown as { app: { total(): number; status(): { connected: boolean; queued: number } } }).app && {
+  const state = (page: Page) => page.evaluate(() => (globalThis as unknown as { app: { total(): number; status(): { connected: boolean; queued: number; lastPosition: number } } }).app && {
     total: (globalThis as unknown as { app: { total(): number } }).app.total(),
-    ...(globalThis as unknown as { app: { status(): { connected: boolean; queued: number } } }).app.status(),
+    ...(globalThis as unknown as { app: { status(): { connected: boolean; queued: number; lastPosition: number } } }).app.status(),
   })
 
-  async function until(page: Page, check: (s: { total: number; connected: boolean; queued: number }) => boolean, what: string): Promise<void> {
+  const order = (page: Page) => page.evaluate(() => (globalThis as unknown as { app: { order(): string[] } }).app.order())
+
+  async function until(page: Page, check: (s: { total: number; connected: boolean; queued: number; lastPosition: number }) => boolean, what: string): Promise<void> {
     const deadline = Date.now() + 15_000
     for (;;) {
       const s = await state(page).catch(() => undefined)
@@ -81,7 +83,7 @@ describe('RemoteStore in headless Chromium', function () {
     }
   }
 
-  it('should show a Node Fire on the page, store a page Fire, and land offline Fires once, across a reload', async () => {
+  it('should show a Node Fire on the page, store a page Fire, and show several offline Fires at once, across a reload, then land each once', async () => {
     sync = await startSyncServer({ server: { allowOrigin: pageServer.origin } })
     const node = await new Tally('tally', createContainer({ store: sync.container.store })).Load()
     const context = await browser.newContext()
@@ -99,23 +101,31 @@ describe('RemoteStore in headless Chromium', function () {
       await page.evaluate(() => (globalThis as unknown as { app: { fire(n: number): void } }).app.fire(1))
       await waitUntil(() => node._state.total === 2, 10_000, "the page's Fire in Node")
 
-      // The server goes away; the page fires; the prediction shows and waits in IndexedDB.
+      // The server goes away; the page fires three times; all three show at once, in order, on
+      // top of the last known server state, and wait in IndexedDB.
       await sync.stop()
-      await page.evaluate(() => (globalThis as unknown as { app: { fire(n: number): void } }).app.fire(2))
-      await until(page, (s) => s.total === 3 && s.queued === 1 && !s.connected, 'the offline Fire, predicted and queued')
+      await page.evaluate(() => {
+        const app = (globalThis as unknown as { app: { fire(n: number): void } }).app
+        for (const n of [2, 3, 4]) app.fire(n)
+      })
+      await until(page, (s) => s.total === 5 && s.queued === 3 && !s.connected, 'the offline Fires, predicted and queued')
+      expect(await order(page)).to.deep.equal(['node#0', 'page#1', 'page#2', 'page#3', 'page#4'])
       await page.screenshot({ path: join(tmpdir(), 'omniscient-sync-offline.png') })
 
-      // A reload while offline: the page loads from its copy, its queue still holds the Fire.
+      // A reload while offline: the page loads from its copy and shows its queue on top again.
       await page.reload()
-      await until(page, (s) => s.total === 2 && s.queued === 1, 'the reloaded page, from its IndexedDB copy')
+      await until(page, (s) => s.total === 5 && s.queued === 3 && s.lastPosition === 2, 'the reloaded page, from its IndexedDB copy and queue')
+      expect(await order(page)).to.deep.equal(['node#0', 'page#1', 'page#2', 'page#3', 'page#4'])
+      await page.screenshot({ path: join(tmpdir(), 'omniscient-sync-reloaded.png') })
 
       const server = await startSyncServer({ file: sync.file, port: sync.port, server: { allowOrigin: pageServer.origin } })
       try {
-        await until(page, (s) => s.total === 3 && s.queued === 0 && s.connected, 'the queued Fire to land')
-        await waitUntil(() => node._state.total === 3, 10_000, 'the landed Fire in Node')
-        const ids = (await collect(server.container.store.readStream('tally'))).map((e) => e.id)
-        expect(ids.filter((id) => id === 'page-event-2')).to.have.length(1)
-        expect(ids).to.have.length(3)
+        await until(page, (s) => s.total === 5 && s.queued === 0 && s.connected, 'the queued Fires to land')
+        await waitUntil(() => node._state.total === 5, 10_000, 'the landed Fires in Node')
+        const stored = await collect(server.container.store.readStream('tally'))
+        expect(stored.map((e) => e.id).slice(2), 'each stored once, in the order fired').to.deep.equal(['page-event-2', 'page-event-3', 'page-event-4'])
+        expect(node._state.order).to.deep.equal(['node#0', 'page#1', 'page#2', 'page#3', 'page#4'])
+        expect(await order(page)).to.deep.equal(node._state.order)
         await page.screenshot({ path: join(tmpdir(), 'omniscient-sync-online.png') })
       } finally {
         await server.stop()

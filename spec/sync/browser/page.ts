@@ -26,6 +26,7 @@ render()
 Object.assign(globalThis, {
   app: {
     total: () => tally._state.total,
+    order: () => [...tally._state.order],
     status: () => store.status,
     fired: () => fired,
     fire: (n: number) => {
