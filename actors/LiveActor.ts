@@ -100,10 +100,18 @@ export abstract class LiveActor<C extends AnyEventCatalog = AnyEventCatalog, S e
     this.predictionEngine?.rebuilt()
   }
 
+  /**
+   * Whether Fires on a store that queues appends are shown as predictions. A OneActor's are
+   * not: its leader commits them one at a time, fenced by its term.
+   */
+  protected get showsPendingFires(): boolean {
+    return true
+  }
+
   private get predictionEngine(): Predictions<S> | undefined {
     if (this.predictionsOf === undefined) {
       const store = this.container.store
-      this.predictionsOf = queuesAppends(store)
+      this.predictionsOf = this.showsPendingFires && queuesAppends(store)
         ? new Predictions<S>(
             {
               id: this.id,

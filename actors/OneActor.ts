@@ -122,6 +122,11 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     await super.Stop()
   }
 
+  // Its Fires go through the leader, not through LiveActor's predictions.
+  protected override get showsPendingFires(): boolean {
+    return false
+  }
+
   override async Fire<K extends EventName<C>>(name: K, ...args: FireArgs<C, K, S>): Promise<EventEnvelope<K, EventData<C, K>>> {
     const options = args[1] ?? {}
     if (options.precondition) {

@@ -250,7 +250,8 @@ export class Predictions<S extends object> {
     const i = this.pending.findIndex((p) => p.event.id === event.id)
     if (i < 0) return true // another writer's event: ours go on top of it
     const [p] = this.pending.splice(i, 1)
-    p!.fire?.resolve(event)
+    // Its Fire resolves with the append's answer (the queue is empty of it by then).
+    if (!p!.sent) p!.fire?.resolve(event)
     // The first prediction landed where it was shown: what is shown stays as it is.
     return i !== 0 || !p!.shown
   }

@@ -83,7 +83,7 @@ async function scenario(data: string, common: string[], start: (args: string[], 
   let server = start(['server', ...common], 'server')
   await server.waitFor(/sync server on/)
   const phone = start(['device', 'phone', ...common], 'phone')
-  const laptop = start(['device', 'laptop', ...common], 'laptop')
+  let laptop = start(['device', 'laptop', ...common], 'laptop')
   await Promise.all([phone.waitFor(/\[phone\] lives 3/), laptop.waitFor(/\[laptop\] lives 3/)])
 
   log('2. payments on the laptop show on the phone')
@@ -97,17 +97,25 @@ async function scenario(data: string, common: string[], start: (args: string[], 
   log(`   the phone showed the second ${deliveryMs.toFixed(1)} ms after the laptop was told to buy (stdin, two processes and a server in between)`)
   await laptop.waitFor(/stored at version 2/)
 
-  log('3. the server goes down; the laptop buys offline: its prediction shows at once, queued')
+  log('3. the server goes down; the laptop buys twice offline: both predictions show at once, queued')
   server.child.kill('SIGINT')
   await new Promise((r) => server.child.once('exit', r))
-  const mark = laptop.lines.length
+  let mark = laptop.lines.length
   laptop.send('buy 2')
-  await Promise.all([laptop.waitFor(/\[laptop\] lives 11 \(version 3/, 20_000, mark), laptop.waitFor(/offline, 1 queued/, 20_000, mark)])
+  laptop.send('buy 1')
+  await Promise.all([laptop.waitFor(/\[laptop\] lives 12 \(version 4/, 20_000, mark), laptop.waitFor(/offline, 2 queued/, 20_000, mark)])
 
-  log('4. the server comes back: the queued payment lands once, and the phone sees it')
+  log('4. the laptop restarts, still offline: its queued payments show again on top of what it knew')
+  laptop.send('quit')
+  await new Promise((r) => (laptop.child.exitCode !== null ? r(null) : laptop.child.once('exit', r)))
+  laptop = start(['device', 'laptop', ...common], 'laptop')
+  await laptop.waitFor(/\[laptop\] lives 12 \(version 4\)/)
+
+  log('5. the server comes back: the queued payments land once, in order, and the phone sees them')
+  mark = laptop.lines.length
   server = start(['server', ...common], 'server')
-  await laptop.waitFor(/stored at version 3/)
-  await phone.waitFor(/\[phone\] lives 11 /)
+  await laptop.waitFor(/online, 0 queued/, 20_000, mark)
+  await phone.waitFor(/\[phone\] lives 12 /)
 
   phone.send('quit')
   laptop.send('quit')
@@ -123,6 +131,6 @@ async function scenario(data: string, common: string[], start: (args: string[], 
     lives += (e.data as { lives: number }).lives
   }
   await store.close()
-  log(`5. the server holds ${storedIds.length} events, each once (${new Set(storedIds).size} distinct ids): alice has ${lives} lives`)
+  log(`6. the server holds ${storedIds.length} events, each once (${new Set(storedIds).size} distinct ids): alice has ${lives} lives`)
   return { deliveryMs, lives, storedIds }
 }

@@ -28,7 +28,11 @@ export async function runDevice(name: string, url: string, token: string, user: 
       say(`buying ${arg ?? 1}`)
       // The prediction shows at once (the watch prints it), online or not; the server's answer
       // comes later.
-      player.Buy(Number(arg ?? 1), name).then((e) => say(`stored at version ${e.version}`), (err: Error) => say(`refused: ${err.message}`))
+      player.Buy(Number(arg ?? 1), name).then(
+        (e) => say(`stored at version ${e.version}`),
+        // CLOSED: this device quit first; the payment stays queued for its next start.
+        (err: Error & { code?: string }) => say(err.code === 'CLOSED' ? 'still queued for the next start' : `refused: ${err.message}`),
+      )
     }
     if (command === 'lose') player.LoseLife(name).catch((err: Error) => say(`refused: ${err.message}`))
   }

@@ -17,13 +17,13 @@ async function freePort(): Promise<number> {
 describe('examples/devices', function () {
   this.timeout(60_000)
 
-  it('should show a payment on the other device, and land an offline payment once', async () => {
+  it('should show a payment on the other device, and land offline payments once, across a restart of the device', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'omniscient-devices-'))
     try {
       const result = await runDemo(join(dir, 'data'), await freePort(), true)
-      expect(result.lives).to.equal(11)
-      expect(result.storedIds).to.have.length(3)
-      expect(new Set(result.storedIds).size).to.equal(3)
+      expect(result.lives).to.equal(12)
+      expect(result.storedIds).to.have.length(4)
+      expect(new Set(result.storedIds).size).to.equal(4)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

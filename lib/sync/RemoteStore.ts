@@ -311,10 +311,9 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
         if (err instanceof SyncUnavailableError) {
           this.board.update({ connected: false })
           if (this.offline) {
+            if (!this.closed) await this.reconnected(failures)
             // Left in the queue when the store closes: the next start sends it.
-            if (this.closed) throw err
-            await this.reconnected(failures)
-            if (this.closed) throw err
+            if (this.closed) throw closedBeforeAnswer(err)
             continue
           }
         } else {
@@ -368,7 +367,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
       for (const e of behind) {
         if (this.closed) {
           // Still queued: the next start sends them.
-          e.reject(new StorageError('the RemoteStore is closed', { code: 'CLOSED' }))
+          e.reject(closedBeforeAnswer(undefined))
           continue
         }
         await this.answered(e.queued)
@@ -443,6 +442,10 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   private assertOpen(): void {
     if (this.closed) throw new StorageError('the RemoteStore is closed', { code: 'CLOSED' })
   }
+}
+
+function closedBeforeAnswer(cause: unknown): StorageError {
+  return new StorageError('the RemoteStore closed before the server answered; the append stays queued and is sent at the next start', { code: 'CLOSED', cause })
 }
 
 /** One append waiting in its stream's line. */
