@@ -42,6 +42,8 @@ interface Prediction<S> {
   sent: boolean
   /** Part of the state shown (false while its precondition or handler fails on top). */
   shown: boolean
+  /** Its last append (a leftover: the store's resend), which those made on top of it follow. */
+  sending: Promise<unknown> | undefined
   rebases: number
 }
 
@@ -87,10 +89,10 @@ export class Predictions<S extends object> {
       this.settleIfDone()
       throw err
     }
-    const p: Prediction<S> = { event, precondition, fire: deferred<EventEnvelope>(), sent: false, shown: true, rebases: 0 }
+    const p: Prediction<S> = { event, precondition, fire: deferred<EventEnvelope>(), sent: false, shown: true, rebases: 0, sending: undefined }
     this.pending.push(p)
     // Behind Fires waiting to be sent again, it waits for that rebase too.
-    if (!this.pending.some((q) => q.fire && !q.sent && q !== p)) this.send(p, this.base.version + this.pending.length - 1)
+    if (!this.pending.some((q) => q.fire && !q.sent && q !== p)) this.send(p, this.base.version + this.pending.length - 1, this.pending.at(-2))
     return p.fire!.promise
   }
 
@@ -102,7 +104,7 @@ export class Predictions<S extends object> {
   private adopt(leftovers: readonly LeftoverAppend[]): void {
     for (const leftover of leftovers) {
       const known = new Set(this.pending.map((p) => p.event.id))
-      const mine = leftover.events.filter((e) => !known.has(e.id)).map((event): Prediction<S> => ({ event, precondition: undefined, fire: undefined, sent: false, shown: true, rebases: 0 }))
+      const mine = leftover.events.filter((e) => !known.has(e.id)).map((event): Prediction<S> => ({ event, precondition: undefined, fire: undefined, sent: false, shown: true, rebases: 0, sending: leftover.outcome }))
       if (mine.length === 0) continue
       this.base ??= { state: structuredClone(this.host.state()), version: this.host.version() }
       this.pending.push(...mine)
@@ -154,11 +156,15 @@ export class Predictions<S extends object> {
     this.show()
   }
 
-  private send(p: Prediction<S>, expectedVersion: number): void {
+  /** Sends a prediction; made on top of `before`, it is not sent if that one's append is refused. */
+  private send(p: Prediction<S>, expectedVersion: number, before: Prediction<S> | undefined): void {
     const h = this.host
     p.sent = true
     this.outstanding++
-    h.store.appendInOrder(h.id, [p.event], h.appendOptions(expectedVersion, p.event)).then(
+    const sending = h.store.appendInOrder(h.id, [p.event], h.appendOptions(expectedVersion, p.event), before?.sending)
+    p.sending = sending
+    sending.catch(() => undefined)
+    sending.then(
       (result) => h.post(() => this.answered(p, result.events, result.alreadyStored, undefined)),
       (err: unknown) => h.post(() => this.answered(p, undefined, false, err)),
     ).catch((err: unknown) => h.report(err))
@@ -225,7 +231,7 @@ export class Predictions<S extends object> {
     this.show()
     const base = this.base
     this.pending.forEach((q, index) => {
-      if (q.fire && !q.sent && q.shown) this.send(q, base.version + index)
+      if (q.fire && !q.sent && q.shown) this.send(q, base.version + index, this.pending[index - 1])
     })
   }
 

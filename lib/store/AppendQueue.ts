@@ -10,11 +10,11 @@ import type { AppendOptions, AppendResult, StorageAdapter } from './StorageAdapt
 export interface AppendQueue {
   /**
    * Like `append`, but queued (durably where the queue is) at once and sent after the earlier
-   * `appendInOrder` calls on the same stream, one at a time. When one of them is refused, the
-   * ones already queued behind it on that stream are not sent: each rejects with
-   * `AppendNotSentError` and leaves the queue, since it was made on top of the refused one.
+   * `appendInOrder` calls on the same stream, one at a time. With `after` (the promise of an
+   * earlier append it was made on top of), it is not sent when that one was refused: it then
+   * rejects with `AppendNotSentError` and leaves the queue.
    */
-  appendInOrder(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>
+  appendInOrder(streamId: string, events: readonly NewEvent[], options: AppendOptions, after?: Promise<unknown>): Promise<AppendResult>
   /**
    * The appends to `streamId` that a previous run left queued and that are being sent again now,
    * oldest first, each with its outcome (stored, or the refusal).
@@ -37,8 +37,8 @@ export function queuesAppends(store: StorageAdapter): store is StorageAdapter & 
 }
 
 /**
- * An append queued behind another on the same stream that was refused: it was not sent (it
- * was made on top of the refused one) and has left the queue. Nothing of it was stored.
+ * An append made on top of another that was refused (`appendInOrder`'s `after`): it was not
+ * sent and has left the queue. Nothing of it was stored.
  *
  * @example
  * catch (err) { if (err instanceof AppendNotSentError) resendOnTopOfTheServerState() }

@@ -124,11 +124,12 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
 
   /**
    * Queues the append at once (durably where the copy is) and sends it after the earlier
-   * `appendInOrder` calls and leftovers on the same stream, one at a time; when one of them is
-   * refused, those queued behind it are not sent (`AppendNotSentError`). A LiveActor uses it
-   * to keep several predicted Fires in flight (docs/sync.md).
+   * `appendInOrder` calls and leftovers on the same stream, one at a time. With `after` (an
+   * earlier append it was made on top of) it is not sent when that one was refused
+   * (`AppendNotSentError`). A LiveActor uses it to keep several predicted Fires in flight
+   * (docs/sync.md).
    */
-  async appendInOrder(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+  async appendInOrder(streamId: string, events: readonly NewEvent[], options: AppendOptions, after?: Promise<unknown>): Promise<AppendResult> {
     // Nothing awaited before the line is joined below: the calls keep their order.
     checkAppend(streamId, events, options)
     for (const event of events) encodeEvent(streamId, event)
@@ -137,7 +138,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     const enqueued = this.enqueueing.then(async () => {
       const queued = await this.local.enqueue({ streamId, events, expectedVersion: options.expectedVersion, ...(options.lease ? { lease: options.lease } : {}) })
       this.board.update({ queued: this.board.current.queued + 1 })
-      this.joinLine({ queued, leftover: false, resolve, reject })
+      this.joinLine({ queued, leftover: false, resolve, reject, ...(after ? { after } : {}) })
     })
     this.enqueueing = enqueued.catch(() => undefined)
     enqueued.catch(reject)
@@ -346,32 +347,21 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     void this.track(this.runLine(streamId, fresh))
   }
 
-  /** Sends a stream's line in order; a refusal fails those queued behind it, unsent. */
+  /** Sends a stream's line in order; one made on top of a refused append is not sent. */
   private async runLine(streamId: string, line: LineEntry[]): Promise<void> {
     while (line.length > 0) {
       const entry = line[0]!
       try {
-        const result = await this.deliver(entry.queued, entry.leftover ? 'any' : undefined)
-        line.shift()
-        entry.resolve(result)
-        continue
+        if (entry.after && (await entry.after.then(() => false, () => true))) {
+          await this.answered(entry.queued)
+          throw new AppendNotSentError(streamId, entry.queued.events[0]?.id ?? '')
+        }
+        entry.resolve(await this.deliver(entry.queued, entry.leftover ? 'any' : undefined))
       } catch (err) {
-        line.shift()
         entry.reject(err)
         if (entry.leftover && !this.closed) this.rejected(entry.queued, err)
-      }
-      // Those queued behind it were made on top of it: not sent. A previous run's leftovers
-      // have no Fire to rebase them, so they are sent all the same (a conflict puts them on top).
-      const behind = line.filter((e) => !e.leftover)
-      line.splice(0, line.length, ...line.filter((e) => e.leftover))
-      for (const e of behind) {
-        if (this.closed) {
-          // Still queued: the next start sends them.
-          e.reject(closedBeforeAnswer(undefined))
-          continue
-        }
-        await this.answered(e.queued)
-        e.reject(new AppendNotSentError(streamId, e.queued.events[0]?.id ?? ''))
+      } finally {
+        line.shift()
       }
     }
     this.lines.delete(streamId)
@@ -456,4 +446,6 @@ interface LineEntry {
   readonly resolve: (result: AppendResult) => void
   readonly reject: (err: unknown) => void
   readonly outcome?: Promise<AppendResult>
+  /** An earlier append this one was made on top of: refused, this one is not sent. */
+  readonly after?: Promise<unknown>
 }

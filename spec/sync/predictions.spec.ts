@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { expect } from 'chai'
 import { z } from 'zod'
 import { createContainer, defineEvents, EventValidationError, PreconditionFailedError, type NewEvent } from 'omniscient-actors'
-import { RemoteStore, type Fetch } from 'omniscient-actors/sync'
+import { MemoryCopy, RemoteStore, type Fetch } from 'omniscient-actors/sync'
 import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
 import { collect } from '../store/conformance.js'
 import { startWorker, waitUntil } from '../support/processes.js'
@@ -105,6 +105,56 @@ describe('LiveActor on a RemoteStore: pending Fires shown on top of the server s
     gate.open()
     expect((await Promise.all(fired)).map((e) => e.version)).to.deep.equal([2, 3])
     expect(await serverOrder('t')).to.deep.equal(['other#0', 'me#0', 'me#1'])
+    expect(tally._state.order).to.deep.equal(['other#0', 'me#0', 'me#1'])
+  })
+
+  it('should not store a Fire made while the one before it was being refused ahead of it', async () => {
+    // A copy whose queue can be made slow: the second Fire reaches the store's line only after
+    // the first one's refusal has been handled there.
+    let hold: Promise<void> | undefined
+    class SlowCopy extends MemoryCopy {
+      override async enqueue(append: Parameters<MemoryCopy['enqueue']>[0]) {
+        if (hold) await hold
+        return super.enqueue(append)
+      }
+    }
+    const gate = gatedFetch()
+    let onAnswer: (() => void) | undefined
+    const store = new RemoteStore({
+      url: server.url,
+      token: 'token-alice',
+      local: new SlowCopy(),
+      fetch: async (input, init) => {
+        const response = await gate.fetch(input, init)
+        // Right as the first append's refusal comes back, before the actor has heard of it.
+        if (init?.method === 'POST' && onAnswer) {
+          const run = onAnswer
+          onAnswer = undefined
+          run()
+        }
+        return response
+      },
+    })
+    const container = createContainer({ store, report: () => {} })
+    open.push(container)
+    const tally = await new Tally('t', container).Load()
+    await tally.Stop() // no live feed: the actor learns of the winner from the refusal only
+    const first = tally.Fire('counted', { by: 'me', n: 0 })
+    await tally.Idle()
+    await server.container.store.append('t', [other('x', 0)], { expectedVersion: 0 })
+    let release!: () => void
+    let second: Promise<unknown> | undefined
+    onAnswer = () => {
+      hold = new Promise((r) => (release = r))
+      second = tally.Fire('counted', { by: 'me', n: 1 })
+    }
+    gate.open()
+    await waitUntil(() => second !== undefined && store.status.queued === 0, 5_000, 'the refusal of the first')
+    hold = undefined
+    release()
+    await first
+    await second
+    expect(await serverOrder('t'), 'ours in the order fired, on top of the winner').to.deep.equal(['other#0', 'me#0', 'me#1'])
     expect(tally._state.order).to.deep.equal(['other#0', 'me#0', 'me#1'])
   })
 
