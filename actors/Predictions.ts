@@ -303,7 +303,10 @@ export class Predictions<S extends object> {
   private drop(p: Prediction<S>, err: unknown): void {
     const i = this.pending.indexOf(p)
     if (i >= 0) this.pending.splice(i, 1)
-    p.fire?.reject(err)
+    if (!p.fire) return
+    // Kept queued after a lost race until sent again: given up now, it must not be sent later.
+    this.host.store.forget(p.event.id).catch((e: unknown) => this.host.report(e))
+    p.fire.reject(err)
   }
 
   /** With nothing pending, what is shown is the base itself. */

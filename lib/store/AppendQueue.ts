@@ -20,6 +20,12 @@ export interface AppendQueue {
    * oldest first, each with its outcome (stored, or the refusal).
    */
   leftovers(streamId: string): Promise<readonly LeftoverAppend[]>
+  /**
+   * An `appendInOrder` refused with `ConcurrencyError` or `AppendNotSentError` stays in the
+   * queue (a crash before it is sent again loses nothing) until an `appendInOrder` of the same
+   * event id replaces it, or until this is called for that id: the caller gave it up.
+   */
+  forget(eventId: string): Promise<void>
   /** False while the store's server cannot be reached (reads then come from a local copy). */
   readonly reachable: boolean
 }
@@ -33,12 +39,12 @@ export interface LeftoverAppend {
 /** Whether `store` queues its appends (see AppendQueue). */
 export function queuesAppends(store: StorageAdapter): store is StorageAdapter & AppendQueue {
   const s = store as Partial<AppendQueue>
-  return typeof s.appendInOrder === 'function' && typeof s.leftovers === 'function'
+  return typeof s.appendInOrder === 'function' && typeof s.leftovers === 'function' && typeof s.forget === 'function'
 }
 
 /**
  * An append made on top of another that was refused (`appendInOrder`'s `after`): it was not
- * sent and has left the queue. Nothing of it was stored.
+ * sent, and nothing of it was stored.
  *
  * @example
  * catch (err) { if (err instanceof AppendNotSentError) resendOnTopOfTheServerState() }

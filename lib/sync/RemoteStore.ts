@@ -76,6 +76,9 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   // Enqueues of appendInOrder run one after another, after the leftovers joined their lines,
   // so a stream's line (and the copy's queue) keeps the order of the calls.
   private enqueueing: Promise<unknown>
+  // appendInOrder entries refused by a conflict (or not sent), kept queued until they are sent
+  // again or given up: event id -> queue seq.
+  private readonly held = new Map<string, number>()
 
   constructor(private readonly options: RemoteStoreOptions) {
     const fetchFn = options.fetch ?? ((input: string, init?: RequestInit) => globalThis.fetch(input, init))
@@ -138,11 +141,27 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     const enqueued = this.enqueueing.then(async () => {
       const queued = await this.local.enqueue({ streamId, events, expectedVersion: options.expectedVersion, ...(options.lease ? { lease: options.lease } : {}) })
       this.board.update({ queued: this.board.current.queued + 1 })
+      // Sent again: the held entry leaves only now that its replacement is queued.
+      for (const event of events) await this.release(event.id)
       this.joinLine({ queued, leftover: false, resolve, reject, ...(after ? { after } : {}) })
     })
     this.enqueueing = enqueued.catch(() => undefined)
     enqueued.catch(reject)
     return this.track(promise)
+  }
+
+  /** Gives up an append held after a conflict (see AppendQueue): it leaves the queue. */
+  async forget(eventId: string): Promise<void> {
+    const done = this.enqueueing.then(() => this.release(eventId))
+    this.enqueueing = done.catch(() => undefined)
+    await done
+  }
+
+  private async release(eventId: string): Promise<void> {
+    const seq = this.held.get(eventId)
+    if (seq === undefined) return
+    this.held.delete(eventId)
+    await this.answered({ seq } as QueuedAppend)
   }
 
   /** The appends to `streamId` a previous run left queued, still being sent again, with their outcomes. */
@@ -296,7 +315,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
    * of the stream as it is; the new entry is queued before the old one leaves, so a crash in
    * between loses neither (the ids keep it stored once).
    */
-  private async deliver(queued: QueuedAppend, onConflict?: 'any'): Promise<AppendResult> {
+  private async deliver(queued: QueuedAppend, onConflict?: 'any' | 'hold'): Promise<AppendResult> {
     let current = queued
     for (let failures = 0; ; failures++) {
       const body: AppendRequest = { expectedVersion: current.expectedVersion, events: current.events, ...(current.lease ? { lease: current.lease } : {}) }
@@ -319,6 +338,11 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
           }
         } else {
           this.board.update({ connected: true })
+          if (err instanceof ConcurrencyError && onConflict === 'hold') {
+            // Its sender rebases it: kept queued until it is sent again or given up.
+            this.hold(current)
+            throw err
+          }
           if (err instanceof ConcurrencyError && onConflict === 'any' && current.expectedVersion !== 'any') {
             const again = await this.local.enqueue({ ...current, expectedVersion: 'any' })
             await this.local.dequeue(current.seq)
@@ -332,6 +356,10 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
         throw err
       }
     }
+  }
+
+  private hold(queued: QueuedAppend): void {
+    for (const event of queued.events) this.held.set(event.id, queued.seq)
   }
 
   /** Adds an entry to its stream's line, and starts the line when it was idle. */
@@ -353,10 +381,10 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
       const entry = line[0]!
       try {
         if (entry.after && (await entry.after.then(() => false, () => true))) {
-          await this.answered(entry.queued)
+          this.hold(entry.queued)
           throw new AppendNotSentError(streamId, entry.queued.events[0]?.id ?? '')
         }
-        entry.resolve(await this.deliver(entry.queued, entry.leftover ? 'any' : undefined))
+        entry.resolve(await this.deliver(entry.queued, entry.leftover ? 'any' : 'hold'))
       } catch (err) {
         entry.reject(err)
         if (entry.leftover && !this.closed) this.rejected(entry.queued, err)

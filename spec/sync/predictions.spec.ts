@@ -118,9 +118,18 @@ describe('LiveActor on a RemoteStore: pending Fires shown on top of the server s
         return super.enqueue(append)
       }
     }
+    // The outcome of each append the actor sends, as the store gives it.
+    const outcomes: Array<Promise<string>> = []
+    class WatchedStore extends RemoteStore {
+      override appendInOrder(...args: Parameters<RemoteStore['appendInOrder']>) {
+        const sent = super.appendInOrder(...args)
+        outcomes.push(sent.then(() => 'stored', () => 'refused'))
+        return sent
+      }
+    }
     const gate = gatedFetch()
     let onAnswer: (() => void) | undefined
-    const store = new RemoteStore({
+    const store = new WatchedStore({
       url: server.url,
       token: 'token-alice',
       local: new SlowCopy(),
@@ -149,7 +158,8 @@ describe('LiveActor on a RemoteStore: pending Fires shown on top of the server s
       second = tally.Fire('counted', { by: 'me', n: 1 })
     }
     gate.open()
-    await waitUntil(() => second !== undefined && store.status.queued === 0, 5_000, 'the refusal of the first')
+    await waitUntil(() => second !== undefined, 5_000, 'the second Fire')
+    expect(await outcomes[0], 'the first append, handled by the store').to.equal('refused')
     hold = undefined
     release()
     await first
@@ -160,7 +170,10 @@ describe('LiveActor on a RemoteStore: pending Fires shown on top of the server s
 
   it('should reject a pending Fire whose precondition fails after the rebase, roll it back, and keep the ones behind it', async () => {
     const gate = gatedFetch()
-    const { container } = device(gate.fetch)
+    const copy = new MemoryCopy()
+    const store = new RemoteStore({ url: server.url, token: 'token-alice', local: copy, fetch: gate.fetch })
+    const container = createContainer({ store, report: () => {} })
+    open.push(container)
     const tally = await new Tally('t', container).Load()
     const first = tally.Fire('counted', { by: 'me', n: 0 }, { precondition: (s) => !s.order.includes('other#0') }).catch((e: unknown) => e)
     const second = tally.Fire('counted', { by: 'me', n: 1 })
@@ -173,6 +186,40 @@ describe('LiveActor on a RemoteStore: pending Fires shown on top of the server s
     expect(await serverOrder('t')).to.deep.equal(['other#0', 'me#1'])
     await waitUntil(() => tally.version === 2, 5_000, 'the state to settle')
     expect(tally._state.order).to.deep.equal(['other#0', 'me#1'])
+    await waitUntil(() => store.status.queued === 0, 5_000, 'the rejected Fire to leave the queue')
+    expect(await copy.queued(), 'nothing left for a later start to send').to.deep.equal([])
+  })
+
+  it('should keep a Fire that lost a race in the queue until it is sent again, so a crash in between loses nothing', async () => {
+    const gate = gatedFetch()
+    let readsHeld = false
+    const reads: Array<() => void> = []
+    const copy = new MemoryCopy()
+    const store = new RemoteStore({
+      url: server.url,
+      token: 'token-alice',
+      local: copy,
+      fetch: async (input, init) => {
+        if (readsHeld && init?.method !== 'POST' && input.includes('/streams/t/events')) await new Promise<void>((r) => reads.push(r))
+        return gate.fetch(input, init)
+      },
+    })
+    const container = createContainer({ store, report: () => {} })
+    open.push(container)
+    const tally = await new Tally('t', container).Load()
+    await tally.Stop()
+    const fired = tally.Fire('counted', { by: 'me', n: 0 }, { id: 'mine' })
+    await tally.Idle()
+    await server.container.store.append('t', [other('x', 0)], { expectedVersion: 0 })
+    readsHeld = true
+    gate.open()
+    await waitUntil(() => reads.length === 1, 5_000, 'the rebase to read the winner')
+    expect((await copy.queued()).map((q) => q.events[0]!.id), 'still queued while it is rebased').to.deep.equal(['mine'])
+    readsHeld = false
+    for (const go of reads) go()
+    expect((await fired).version).to.equal(2)
+    expect(await copy.queued()).to.deep.equal([])
+    expect(await serverOrder('t')).to.deep.equal(['other#0', 'me#0'])
   })
 
   it('should reject a pending Fire the server refuses (schema), roll it back, and land the ones before and behind it', async () => {
