@@ -171,10 +171,16 @@ export abstract class LiveActor<C extends AnyEventCatalog = AnyEventCatalog, S e
         this.mailbox.post(() => this.receive(event)),
     )
     this.following = subscription
-    subscription.done.catch((err: unknown) => {
-      this.container.report(err, { where: `live subscription of ${this.actorType} "${this.id}"` })
-      if (this.following === subscription) this.following = undefined
-    })
+    subscription.done.then(
+      // Ended without Stop(): the store closed it. Nothing follows any more (and nothing probes).
+      () => {
+        if (this.following === subscription) this.following = undefined
+      },
+      (err: unknown) => {
+        this.container.report(err, { where: `live subscription of ${this.actorType} "${this.id}"` })
+        if (this.following === subscription) this.following = undefined
+      },
+    )
   }
 
   /**

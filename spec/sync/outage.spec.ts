@@ -47,4 +47,24 @@ describe('LiveActor on a RemoteStore: a lost server is one outage', function () 
       await container.close()
     }
   })
+
+  it('should stop probing its server once its store is closed during an outage (nothing keeps the process alive)', async () => {
+    let reads = 0
+    const counting: Fetch = (input, init) => {
+      if (input.includes('/streams/')) reads++
+      return fetch(input, init)
+    }
+    const store = new RemoteStore({ url: server.url, token: 'token-alice', backoff: { initialMs: 10, maxMs: 40 }, fetch: counting })
+    const container = createContainer({ store, report: () => {} })
+    const tally = await new Tally('t', container).Load()
+    await waitUntil(() => store.status.connected, 5_000, 'the live feed')
+    await server.stop()
+    await waitUntil(() => tally.Stuck !== undefined && reads > 1, 5_000, 'the outage and a probe')
+    await container.close()
+    const after = reads
+    // The probe waits at most 2 s between reads: a little longer shows it has stopped.
+    await new Promise((r) => setTimeout(r, 2_500))
+    expect(reads, 'reads after the store closed').to.equal(after)
+    expect(tally.Following).to.equal(false)
+  })
 })
