@@ -1,5 +1,6 @@
 import type { EventEnvelope, EventMeta, NewEvent } from '../envelope.js'
 import type { LeaseState } from '../store/StorageAdapter.js'
+import { parseStoredJson } from '../safeData.js'
 
 // The wire format of the sync protocol (docs/sync.md), shared by serveSync and RemoteStore.
 // Everything here is plain data and functions: no Node built-ins, so it runs in browsers too.
@@ -54,17 +55,8 @@ export const paths = {
   lease: (name: string) => `/leases/${encodeURIComponent(name)}`,
 } as const
 
-// Keys that would reach an object's prototype; dropped from everything read off the wire.
-const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
-function dropForbidden(this: unknown, key: string, value: unknown): unknown {
-  return FORBIDDEN.has(key) ? undefined : value
-}
-
-/** JSON.parse for text from the other side: never lets a key reach a prototype. */
-export function parseWireJson(text: string): unknown {
-  if (text.includes('__proto__') || text.includes('constructor') || text.includes('prototype')) return JSON.parse(text, dropForbidden)
-  return JSON.parse(text)
-}
+/** JSON.parse for text from the other side: never lets a key reach a prototype (as the stores read theirs). */
+export const parseWireJson: (text: string) => unknown = parseStoredJson
 
 // Event data may be `undefined`; JSON drops such a key, so an envelope is rebuilt field by field
 // (`data` present and undefined), the same shape every adapter gives back. Meta is frozen, as

@@ -56,6 +56,26 @@ describe('serveSync security', () => {
   })
 
   describe('who is asking', () => {
+    it('should take the Bearer scheme in any case, as HTTP says', async () => {
+      for (const scheme of ['bearer', 'BEARER']) {
+        const response = await fetch(`${server.url}/streams/alice:1`, { headers: { Authorization: `${scheme} token-alice` } })
+        expect(response.status, scheme).to.equal(200)
+      }
+    })
+
+    it('should not read a path starting with // as a host and a path under it', async () => {
+      const { request } = await import('node:http')
+      const status = await new Promise<number>((resolve, reject) =>
+        request({ host: '127.0.0.1', port: server.port, path: '//elsewhere/streams/alice:1', headers: { Authorization: 'Bearer token-alice' } }, (res) => {
+          res.resume()
+          resolve(res.statusCode!)
+        })
+          .on('error', reject)
+          .end(),
+      )
+      expect(status).to.equal(404)
+    })
+
     it('should refuse a request without a token, or with a wrong one, with 401 UNAUTHENTICATED', async () => {
       for (const headers of [{}, { Authorization: 'Bearer token-alic' }, { Authorization: 'Bearer token-alicee' }, { Authorization: 'Basic token-alice' }]) {
         const response = await fetch(`${server.url}/head`, { headers })
@@ -120,6 +140,13 @@ describe('serveSync security', () => {
       expect(invalid).to.include({ code: 'EVENT_VALIDATION', eventName: 'lives_added' })
       expect((invalid as { issues: Array<{ path: unknown[] }> }).issues[0]!.path).to.deep.equal(['n'])
       expect(await admin.streamVersion('alice:1')).to.equal(2)
+    })
+
+    it('should store the data its schema gives, not keys the schema does not know', async () => {
+      const sent = await post(server, '/streams/alice:2/events', 'token-alice', JSON.stringify({ expectedVersion: 0, events: [event('lives_added', { n: 3, smuggled: 'x'.repeat(1_000) })] }))
+      expect(sent.status).to.equal(200)
+      const [stored] = await collect(admin.readStream('alice:2'))
+      expect(stored!.data).to.deep.equal({ n: 3 })
     })
 
     it('should refuse malformed bodies (400), oversized bodies and batches (413), storing nothing', async () => {

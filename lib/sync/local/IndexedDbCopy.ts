@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import type { EventEnvelope } from '../../envelope.js'
 import { SnapshotCorruptError } from '../../errors.js'
+import { parseStoredJson } from '../../safeData.js'
 import type { Snapshot } from '../../store/StorageAdapter.js'
 import { toEnvelope } from '../protocol.js'
 import type { LocalCopy, QueuedAppend } from './LocalCopy.js'
@@ -96,7 +97,7 @@ export class IndexedDbCopy implements LocalCopy {
     const text = (await done(tx.objectStore('snapshots').get([actorType, streamId]))) as string | undefined
     if (text === undefined) return undefined
     try {
-      return JSON.parse(text) as Snapshot
+      return parseStoredJson(text) as Snapshot
     } catch (err) {
       throw new SnapshotCorruptError(actorType, streamId, err)
     }
@@ -130,7 +131,7 @@ export class IndexedDbCopy implements LocalCopy {
   async queued(): Promise<QueuedAppend[]> {
     const tx = await this.tx(['queue'], 'readonly')
     const rows = (await done(tx.objectStore('queue').getAll())) as Array<{ seq: number; body: string }>
-    return rows.map((row) => ({ ...(JSON.parse(row.body) as Omit<QueuedAppend, 'seq'>), seq: row.seq }))
+    return rows.map((row) => ({ ...(parseStoredJson(row.body) as Omit<QueuedAppend, 'seq'>), seq: row.seq }))
   }
 
   async close(): Promise<void> {

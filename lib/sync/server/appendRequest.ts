@@ -1,6 +1,7 @@
 import type { NewEvent } from '../../envelope.js'
 import { EventValidationError, UnknownEventError } from '../../errors.js'
 import { findDefinition, upcastEventData, validateEventData, type AnyEventCatalog, type EventDefinition } from '../../events.js'
+import { storedData } from '../../safeData.js'
 import { SyncRequestError } from '../errors.js'
 import type { AppendRequest } from '../protocol.js'
 
@@ -47,17 +48,23 @@ function parseEvent(value: unknown, i: number): NewEvent {
  * Validates appended events against the server's catalogs, so that no client can store what
  * the server's actors could not apply: an unknown name is UNKNOWN_EVENT, bad data
  * EVENT_VALIDATION naming the field, a schema version newer than the server knows is refused.
+ * Returns the events to store: at the current schema version with the data the schema gives
+ * (unknown keys stripped, defaults set), as a local Fire stores it; older versions as sent,
+ * since they are upcast on read.
  */
-export function validateAgainstCatalogs(events: readonly NewEvent[], catalogs: readonly AnyEventCatalog[]): void {
-  for (const event of events) {
+export function validateAgainstCatalogs(events: readonly NewEvent[], catalogs: readonly AnyEventCatalog[]): NewEvent[] {
+  return events.map((event) => {
     const definition = lookup(catalogs, event.name)
     if (!definition) throw new UnknownEventError(event.name, 'the sync server', catalogs.flatMap((c) => Object.keys(c)))
     if (event.schemaVersion > definition.version) {
       throw new EventValidationError(event.name, [], `it was written at schema version ${event.schemaVersion}, but the server knows versions up to ${definition.version}`)
     }
-    if (event.schemaVersion === definition.version) validateEventData(definition, event.data)
-    else upcastEventData(definition, event.data, event.schemaVersion)
-  }
+    if (event.schemaVersion < definition.version) {
+      upcastEventData(definition, event.data, event.schemaVersion)
+      return event
+    }
+    return { ...event, data: storedData(event.name, validateEventData(definition, event.data)) }
+  })
 }
 
 function lookup(catalogs: readonly AnyEventCatalog[], name: string): EventDefinition | undefined {

@@ -186,8 +186,8 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
         if (request.lease) await demand({ user, action: 'lease', lease: request.lease.name })
         // The store's own argument rules (identifiers, sizes, well-formed Unicode), as a 400.
         checkAppend(streamId, request.events, request)
-        if (options.events) validateAgainstCatalogs(request.events, options.events)
-        const result = await store.append(streamId, request.events, { expectedVersion: request.expectedVersion, ...(request.lease ? { lease: request.lease } : {}) })
+        const events = options.events ? validateAgainstCatalogs(request.events, options.events) : request.events
+        const result = await store.append(streamId, events, { expectedVersion: request.expectedVersion, ...(request.lease ? { lease: request.lease } : {}) })
         return sendJson(res, 200, result)
       }
     }
@@ -216,7 +216,8 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
+    const url = requestUrl(req.url)
+    if (!url) return sendError(res, new SyncRequestError('BAD_REQUEST', 400, 'the request target is not a URL path'))
     if (!url.pathname.startsWith(prefix)) {
       if (next) return next()
       return sendError(res, new SyncRequestError('NOT_FOUND', 404, `not under ${prefix}`))
@@ -254,9 +255,20 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
   return served
 }
 
+// A path is joined to the base, not resolved against it: `//x/streams` would otherwise be read
+// as the host x and the path /streams. A target that is no URL at all is undefined (a 400).
+function requestUrl(target = '/'): URL | undefined {
+  try {
+    return new URL(target.startsWith('/') ? `http://localhost${target}` : target)
+  } catch {
+    return undefined
+  }
+}
+
 function bearer(req: IncomingMessage, url: URL): string | undefined {
   const auth = req.headers.authorization
-  if (auth?.startsWith('Bearer ')) return auth.slice(7)
+  // The scheme's name is case-insensitive (RFC 9110 section 11.1).
+  if (auth !== undefined && /^bearer /i.test(auth)) return auth.slice(7).trim()
   return req.method === 'GET' ? (url.searchParams.get('access_token') ?? undefined) : undefined
 }
 
