@@ -1,15 +1,17 @@
 // RethinkStore figures against raw rethinkdb-ts inserts on the same server, in the same run.
-// Needs RETHINKDB_URL (no server is installable here: see docs/adapters.md).
+// Needs RETHINKDB_URL (no server is installable here: see docs/adapters.md). Alone:
+// RETHINKDB_URL=... npx tsx --conditions=omniscient-source bench/rethink.ts
 import { r, type Connection, type RDatum } from 'rethinkdb-ts'
 import { createContainer } from 'omniscient-actors'
 import { Account, NOTE } from './Account.js'
 import { RethinkStore } from 'omniscient-actors/rethinkdb'
-import { perSecond, printTable, rate, type Row } from './support.js'
+import { pairedRates, perSecond, printTable, rate, type Row } from './support.js'
 
 const SEQUENTIAL = 300
 const ACTORS = 50
 const PER_ACTOR = 10
 const LOAD = 20_000
+const RUNS = 3
 let runs = 0
 const prefix = () => `bench_${process.pid}_${++runs}_`
 
@@ -60,23 +62,26 @@ export async function benchRethink(): Promise<void> {
     return
   }
   const url = new URL(raw)
-  const single = await rawInserts(url, 1, SEQUENTIAL)
-  const parallel = await rawInserts(url, ACTORS, ACTORS * PER_ACTOR)
-  const seq = await withStore(url, async (store) => {
-    const a = await new Account('a', createContainer({ store })).Load()
-    return rate(SEQUENTIAL, async () => {
-      for (let i = 0; i < SEQUENTIAL; i++) await a.Fire('deposited', { amount: i, note: NOTE })
+  const fireSequential = () =>
+    withStore(url, async (store) => {
+      const a = await new Account('a', createContainer({ store })).Load()
+      return rate(SEQUENTIAL, async () => {
+        for (let i = 0; i < SEQUENTIAL; i++) await a.Fire('deposited', { amount: i, note: NOTE })
+      })
     })
-  })
-  const conc = await withStore(url, async (store) => {
-    const container = createContainer({ store })
-    const accounts = await Promise.all(Array.from({ length: ACTORS }, (_, i) => new Account(`a${i}`, container).Load()))
-    return rate(ACTORS * PER_ACTOR, async () => {
-      await Promise.all(accounts.map(async (a) => {
-        for (let i = 0; i < PER_ACTOR; i++) await a.Fire('deposited', { amount: i, note: NOTE })
-      }))
+  const fireConcurrent = () =>
+    withStore(url, async (store) => {
+      const container = createContainer({ store })
+      const accounts = await Promise.all(Array.from({ length: ACTORS }, (_, i) => new Account(`a${i}`, container).Load()))
+      return rate(ACTORS * PER_ACTOR, async () => {
+        await Promise.all(accounts.map(async (a) => {
+          for (let i = 0; i < PER_ACTOR; i++) await a.Fire('deposited', { amount: i, note: NOTE })
+        }))
+      })
     })
-  })
+  // Alternating pairs (raw, store, raw, store...): a server whose speed drifts moves both alike.
+  const seq = await pairedRates(RUNS, () => rawInserts(url, 1, SEQUENTIAL), fireSequential)
+  const conc = await pairedRates(RUNS, () => rawInserts(url, ACTORS, ACTORS * PER_ACTOR), fireConcurrent)
   const loadRate = await withStore(url, async (store) => {
     for (let v = 0; v < LOAD; v += 1_000) {
       const events = Array.from({ length: 1_000 }, (_, i) => ({ id: `l${v + i}`, name: 'deposited', data: { amount: 1, note: NOTE }, schemaVersion: 1, at: 0, meta: {} }))
@@ -86,9 +91,12 @@ export async function benchRethink(): Promise<void> {
     return rate(LOAD, async () => void (await new Account('big', container).Load()))
   })
   const rows: Row[] = [
-    { what: `sequential durable Fire (${SEQUENTIAL})`, value: perSecond(seq), baseline: `${perSecond(single)} raw inserts`, ratio: `${(seq / single).toFixed(2)}x`, goal: '' },
-    { what: `concurrent durable Fire, ${ACTORS} actors x ${PER_ACTOR}`, value: perSecond(conc), baseline: `${perSecond(parallel)} raw inserts, ${ACTORS} at once`, ratio: `${(conc / parallel).toFixed(2)}x`, goal: '' },
+    { what: `sequential durable Fire (${SEQUENTIAL})`, value: perSecond(seq.measured), baseline: `${perSecond(seq.baseline)} raw inserts`, ratio: `${seq.ratio.toFixed(2)}x`, goal: '>= 0.25x' },
+    { what: `concurrent durable Fire, ${ACTORS} actors x ${PER_ACTOR}`, value: perSecond(conc.measured), baseline: `${perSecond(conc.baseline)} raw inserts, ${ACTORS} at once`, ratio: `${conc.ratio.toFixed(2)}x`, goal: '>= 0.5x' },
     { what: `Load of a ${LOAD.toLocaleString('en-US')}-event stream (1000 per commit)`, value: perSecond(loadRate), baseline: '', ratio: '', goal: '' },
   ]
   printTable('RethinkStore on a local RethinkDB 2.4.4 (durability hard)', rows)
 }
+
+// Run on its own: `npx tsx --conditions=omniscient-source bench/rethink.ts`.
+if (import.meta.url === `file://${process.argv[1]}`) await benchRethink()

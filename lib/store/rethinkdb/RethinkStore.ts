@@ -1,6 +1,6 @@
 import { r, type RCursor, type RDatum } from 'rethinkdb-ts'
 import type { EventEnvelope, NewEvent } from '../../envelope.js'
-import { ConcurrencyError, IdempotencyError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
+import { ConcurrencyError, IdempotencyError, LeaseLostError, SnapshotCorruptError, StorageError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
 import { storedBatch } from '../appendRules.js'
 import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../arguments.js'
@@ -9,7 +9,7 @@ import { encodeEvent } from '../eventJson.js'
 import type { AppendOptions, AppendResult, LeaseState, ReadAllOptions, ReadStreamOptions, Snapshot, StorageAdapter } from '../StorageAdapter.js'
 import { SharedTail } from '../SharedTail.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Subscription.js'
-import { commitEnvelopes, type CommitDoc, type CommitKey, type SnapshotDoc, type TombstoneDoc } from './documents.js'
+import { commitConflict, commitEnvelopes, type CommitDoc, type CommitKey, type IdClaimDoc, type SnapshotDoc, type TombstoneDoc } from './documents.js'
 import { writeOutcome, type WriteOutcome } from './failures.js'
 import { RethinkLeases } from './leases.js'
 import type { ConnectionTiming, LeaseClock, RethinkServer, TableLayout } from './options.js'
@@ -17,8 +17,11 @@ import { parseRethinkUrl, RethinkConnection } from './RethinkConnection.js'
 import { ensureSchema, tableCreateOptions, type Tables } from './schema.js'
 import type { TableCreateOptions } from 'rethinkdb-ts'
 import { checkOptions } from '../../checkOptions.js'
-import { IdClaims } from './idClaims.js'
-import { Sequencer } from './Sequencer.js'
+import { IdClaims, sameKey } from './idClaims.js'
+import { commitKey, GroupWriter, type GroupAppend, type GroupOutcome } from './appendGroup.js'
+import { GroupQueue } from './groupQueue.js'
+import { Log } from './Log.js'
+import { repeatable } from './repeatable.js'
 import type { ReadModelStorage, ReadModelStorageProvider } from '../ReadModelStorage.js'
 import { RethinkReadModelStorage } from './RethinkReadModelStorage.js'
 
@@ -63,9 +66,7 @@ const RETHINK_OPTIONS = Object.keys({
 const LATEST_FIRST = r.desc('stream_to') as unknown as string
 const PAGE = 500
 const MAX_APPEND_ATTEMPTS = 100
-const INSERT_RETRIES = 3
-// A commit pending for longer than this was probably left by a crashed writer: place it.
-const ORPHAN_AFTER_S = 1
+// How often a process with subscriptions looks for log entries left unfinished by a crashed writer.
 const ORPHAN_SWEEP_MS = 1_000
 
 function serverOf(options: RethinkStoreOptions): RethinkServer {
@@ -76,7 +77,8 @@ function serverOf(options: RethinkStoreOptions): RethinkServer {
 /**
  * The StorageAdapter on RethinkDB, through rethinkdb-ts. One document per commit, keyed
  * `[streamId, first version]`, so a batch is all-or-nothing and two writers expecting the same
- * version collide on the key. Positions come from the Sequencer (gap-free order for readers);
+ * version collide on the key. Concurrent appends go together (GroupWriter); positions come from
+ * the Log (gap-free order for readers, up to its head);
  * leases and fencing from RethinkLeases. Changefeeds are used only as wake-up signals: events
  * are always read from the table.
  *
@@ -91,7 +93,8 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
   private readonly db: RethinkConnection
   private setup: Promise<Tables> | undefined
   private t!: Tables
-  private sequencer!: Sequencer
+  private log!: Log
+  private groups!: GroupQueue<GroupAppend, GroupOutcome>
   private leases!: RethinkLeases
   private claims!: IdClaims
   private readonly signal = new CommitSignal()
@@ -126,9 +129,12 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
     this.setup ??= ensureSchema(this.db, this.server.db, this.tablePrefix, this.tableOptions).then(
       (tables) => {
         this.t = tables
-        this.sequencer = new Sequencer(this.db, tables, () => this.signal.notify())
+        const onError = (err: unknown) => this.options.onError?.(err)
+        this.log = new Log(this.db, tables, () => this.signal.notify(), onError)
         this.leases = new RethinkLeases(this.db, tables, this.options.leaseClock ?? 'server')
         this.claims = new IdClaims(this.db, tables)
+        const writer = new GroupWriter(this.db, tables, this.claims, this.log, this.leases, onError)
+        this.groups = new GroupQueue((group) => writer.write(group))
         return tables
       },
       (err: unknown) => {
@@ -155,145 +161,91 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
 
   private async appendOnce(streamId: string, events: readonly NewEvent[], stored: CommitDoc['events'], options: AppendOptions): Promise<AppendResult> {
     const ids = events.map((e) => e.id)
+    const commitId = ids[0]!
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const seen = await this.db.read<{ found: CommitDoc[]; version: number }>(
-        r.expr({ found: this.t.commits.getAll(r.args(ids), { index: 'event_ids' }).coerceTo('array'), version: this.versionOf(streamId) }),
-        `read "${streamId}" before an append`,
-      )
-      if (seen.found.length > 0) return this.retried(streamId, events, seen.found)
-      const expected = options.expectedVersion === 'any' ? seen.version : options.expectedVersion
-      if (expected !== seen.version) throw new ConcurrencyError(streamId, expected, seen.version)
-      const key: CommitKey = [streamId, expected + 1]
-      const doc: CommitDoc = {
-        id: key,
-        stream: streamId,
-        from: expected + 1,
-        to: expected + events.length,
-        count: events.length,
-        commitId: ids[0]!,
-        events: stored,
-        ...(options.lease ? { fenceTerm: options.lease.term } : {}),
-      }
-      // The ids first: RethinkDB cannot keep them unique across streams by itself.
-      const others = await this.repeatable('claim event ids', () => this.claims.claim(ids, key, doc.commitId))
-      if (others.length > 0) {
-        await this.release(ids, key, doc.commitId)
-        for (const claim of others) {
-          const fate = await this.repeatable('take over an event id', () => this.claims.takeOver(claim, key, doc.commitId))
-          if (fate === 'busy') throw new IdempotencyError(claim.id, `is being appended to "${claim.commit[0]}" by another writer; not stored here`)
+      const expected = options.expectedVersion === 'any' ? await this.streamVersion(streamId) : options.expectedVersion
+      const append: GroupAppend = { streamId, events, stored, expected, ...(options.lease ? { lease: options.lease } : {}) }
+      const key = commitKey(append)
+      const outcome = await this.groups.submit(append)
+      switch (outcome.kind) {
+        case 'stored':
+          return outcome.result
+        case 'again':
+          continue
+        case 'storedBefore':
+          return this.retried(streamId, events, [outcome.commit])
+        case 'foreign': {
+          const answer = await this.foreign(streamId, events, key, outcome.others)
+          if (answer === 'again') continue
+          return answer
         }
-        continue // a stored one is found by the next attempt's read; a taken one is claimed again
+        case 'conflict':
+          await this.release(ids, key, commitId)
+          if (options.expectedVersion === 'any') continue
+          throw new ConcurrencyError(streamId, expected, await this.streamVersion(streamId))
+        case 'refused':
+          await this.release(ids, key, commitId)
+          if (outcome.by === 'blocked') throw new IdempotencyError(commitId, `was taken over by another append while this one was held up; this append is not stored`)
+          throw new LeaseLostError(options.lease!.name, options.lease!.term, (await this.leases.read(options.lease!.name))?.term ?? options.lease!.term + 1)
+        case 'failed':
+          if (outcome.release) await this.release(ids, key, commitId)
+          throw outcome.error
       }
-      let outcome: WriteOutcome
-      try {
-        outcome = await this.insertFenced(doc, options.lease)
-      } catch (err) {
-        // Refused before or by the insert: nothing landed. (A lost answer keeps the claims: it may have.)
-        if (err instanceof LeaseLostError) await this.release(ids, key, doc.commitId)
-        throw err
-      }
-      if (outcome !== 'written') {
-        const existing = await this.db.read<CommitDoc | TombstoneDoc | null>(this.t.commits.get(key), `read commit "${streamId}"@${key[1]}`)
-        // Our own earlier attempt, whose answer was lost: it is stored.
-        if (existing && !('tombstone' in existing) && existing.commitId === doc.commitId) {
-          const position = await this.sequencer.positionOf(key)
-          return { events: commitEnvelopes(doc, position), alreadyStored: false }
-        }
-        await this.release(ids, key, doc.commitId)
-        if (existing && 'tombstone' in existing) {
-          if ((existing.blocked ?? []).includes(doc.commitId)) {
-            throw new IdempotencyError(ids[0]!, `was taken over by another append while this one was held up; this append is not stored`)
-          }
-          const lease = options.lease
-          if (!lease) throw new StorageError(`append to "${streamId}": a tombstone refused an unfenced commit`, { code: 'STORAGE' })
-          throw new LeaseLostError(lease.name, lease.term, (await this.leases.read(lease.name))?.term ?? existing.term)
-        }
-        if (options.expectedVersion === 'any') continue
-        throw new ConcurrencyError(streamId, expected, await this.streamVersion(streamId))
-      }
-      const position = await this.sequencer.positionOf(key)
-      return { events: commitEnvelopes(doc, position), alreadyStored: false }
     }
     throw new StorageError(`append to "${streamId}": the stream kept moving; gave up after ${MAX_APPEND_ATTEMPTS} attempts`, { code: 'CONCURRENCY_EXHAUSTED' })
   }
 
-  /** The batch's ids are stored already: answer the retry from the store (or refuse a mixed one). */
-  private async retried(streamId: string, events: readonly NewEvent[], found: readonly CommitDoc[]): Promise<AppendResult> {
-    const byId = new Map<string, EventEnvelope>()
-    for (const commit of found) {
-      const position = commit.position ?? (await this.sequencer.positionOf(commit.id))
-      for (const e of commitEnvelopes(commit, position)) byId.set(e.id, e)
+  /**
+   * Some of the batch's ids are claimed by other commits. Stored ones make this a retry (or a
+   * mixed batch, refused); claims whose commit is not stored are taken over when abandoned (or
+   * an earlier attempt of this batch), refused when another writer is on its way. Returns the
+   * answer to a retry, or 'again' when the append is to go again.
+   */
+  private async foreign(streamId: string, events: readonly NewEvent[], key: CommitKey, others: readonly IdClaimDoc[]): Promise<AppendResult | 'again'> {
+    const ids = events.map((e) => e.id)
+    const commitId = ids[0]!
+    const owners = others.map((c) => c.commit)
+    const there = await this.db.read<Array<CommitDoc | TombstoneDoc>>(this.t.commits.getAll(r.args(owners)).coerceTo('array'), `read the commits holding ids of "${streamId}"`)
+    const stored = there.filter((d): d is CommitDoc => !('tombstone' in d) && others.some((c) => c.commitId === d.commitId && sameKey(c.commit, d.id)))
+    if (stored.length > 0) {
+      try {
+        return this.retried(streamId, events, stored)
+      } catch (err) {
+        await this.release(ids, key, commitId)
+        throw err
+      }
     }
+    await this.release(ids, key, commitId)
+    for (const claim of others) {
+      const fate = await repeatable('take over an event id', () => this.claims.takeOver(claim, key, commitId))
+      if (fate === 'busy') throw new IdempotencyError(claim.id, `is being appended to "${claim.commit[0]}" by another writer; not stored here`)
+    }
+    return 'again' // a stored one is found by the next attempt's claim; a taken one is claimed again
+  }
+
+  /** The batch's ids are stored already: answer the retry from the store (or refuse a mixed one). */
+  private retried(streamId: string, events: readonly NewEvent[], found: readonly CommitDoc[]): AppendResult {
+    const byId = new Map<string, EventEnvelope>()
+    for (const commit of found) for (const e of commitEnvelopes(commit, commit.position)) byId.set(e.id, e)
     const again = storedBatch(streamId, events, (id) => byId.get(id))
-    return { events: again!, alreadyStored: true }
+    if (!again) throw new IdempotencyError(events[0]!.id, `is claimed by a commit of "${found[0]!.stream}" that holds other ids`)
+    return { events: again, alreadyStored: true }
   }
 
   /** Frees the ids of a commit that did not land (repeatable: it deletes only this commit's claims). */
   private release(ids: readonly string[], key: CommitKey, commitId: string): Promise<void> {
-    return this.repeatable('release event ids', () => this.claims.release(ids, key, commitId))
-  }
-
-  /** Inserts a commit, under its lease's announcement when it has one. */
-  private async insertFenced(doc: CommitDoc, lease: AppendOptions['lease']): Promise<WriteOutcome> {
-    if (!lease) return this.insertCommit(doc)
-    await this.leases.announce(lease.name, lease.term, doc.id)
-    try {
-      return await this.insertCommit(doc)
-    } finally {
-      // A lingering announcement is harmless (the next holder lays a tombstone the commit beats).
-      await this.leases.withdraw(lease.name, doc.id).catch((err: unknown) => this.options.onError?.(err))
-    }
+    return repeatable('release event ids', () => this.claims.release(ids, key, commitId))
   }
 
   /**
-   * One insert, `durability: 'hard'`. A lost answer is retried with the same document: if the
-   * first attempt landed, the retry finds it (and the caller recognises its commitId). The key
-   * may hold a tombstone: a later term, or a writer without a lease, replaces it.
+   * One insert of a single commit, `durability: 'hard'`, with the tombstone rule of every commit
+   * insert (white-box specs use it to play a writer that was held up).
    */
   private insertCommit(doc: CommitDoc): Promise<WriteOutcome> {
-    return this.repeatable(`append to "${doc.stream}"`, async () => {
-      const result = await this.db.write(
-        this.t.commits.insert(r.expr(doc).merge<CommitDoc>({ pending: r.now() }), {
-          durability: 'hard',
-          // A tombstone gives way, except to a commit it blocks by id or (fencing) by term.
-          conflict: (_id: RDatum, old: RDatum, fresh: RDatum) =>
-            r.branch(
-              old
-                .hasFields('tombstone')
-                .and(old('blocked').default([]).contains(fresh('commitId')).not())
-                .and(fresh.hasFields('fenceTerm').not().or(fresh('fenceTerm').gt(old('term')))),
-              fresh,
-              old,
-            ),
-        }),
-        `append to "${doc.stream}"`,
-      )
+    return repeatable(`append to "${doc.stream}"`, async () => {
+      const result = await this.db.write(this.t.commits.insert(doc, { durability: 'hard', conflict: commitConflict }), `append to "${doc.stream}"`)
       return writeOutcome(result, `append to "${doc.stream}"`)
     })
-  }
-
-  /**
-   * Runs a write that is safe to send again as it is (the same document, the same claims): a
-   * lost answer or a dropped connection is retried a few times. If an answer was lost and the
-   * server then stayed away, the failure says "indeterminate": it may have happened.
-   */
-  private async repeatable<T>(what: string, write: () => Promise<T>): Promise<T> {
-    let indeterminate: unknown
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await write()
-      } catch (err) {
-        const code = isOmniscientError(err) ? err.code : ''
-        if (code === 'STORAGE_INDETERMINATE') indeterminate = err
-        const retryable = code === 'STORAGE_INDETERMINATE' || code === 'STORAGE_UNAVAILABLE'
-        if (!retryable || attempt >= INSERT_RETRIES) {
-          if (indeterminate && code !== 'STORAGE_INDETERMINATE') {
-            throw new StorageError(`${what} may or may not have happened (the answer was lost, then the server stayed away); retrying with the same ids is safe`, { cause: err, code: 'STORAGE_INDETERMINATE' })
-          }
-          throw err
-        }
-      }
-    }
   }
 
   private versionOf(streamId: string): RDatum {
@@ -320,9 +272,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
       )
       for (const commit of commits) {
         if (commit.from > to) return
-        // A commit still waiting for its position is placed now (its writer may have crashed).
-        const position = commit.position ?? (await this.sequencer.positionOf(commit.id))
-        for (const e of commitEnvelopes(commit, position)) if (e.version >= from && e.version <= to) yield e
+        for (const e of commitEnvelopes(commit, commit.position)) if (e.version >= from && e.version <= to) yield e
       }
       if (commits.length < PAGE) return
       from = commits[commits.length - 1]!.to + 1
@@ -343,6 +293,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
   /** Events from `from` on, up to the head only: below it every commit has its final position. */
   private async readPage(from: number, limit: number, streamId: string | undefined): Promise<EventEnvelope[]> {
     await this.ready()
+    await this.log.caughtUp() // this store's own appends are behind the head before it reads
     const t = this.t
     const commits = await this.db.read<CommitDoc[]>(
       t.meta.get('head').do((head: RDatum) =>
@@ -356,7 +307,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
       ),
       'read events by position',
     )
-    return commits.flatMap((c) => commitEnvelopes(c, c.position!).filter((e) => e.position >= from))
+    return commits.flatMap((c) => commitEnvelopes(c, c.position).filter((e) => e.position >= from))
   }
 
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
@@ -369,8 +320,8 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
    * Wakes the shared tail when any process moves the head: one changefeed per store, on the
    * head document. Feeds give no delivery guarantee and die with their connection, so they are
    * only a signal; after a loss the feed is re-opened (with backoff) and the tail re-reads from
-   * its position. Meanwhile the tail still re-reads every second, and commits left pending by a
-   * crashed writer are placed by a periodic sweep.
+   * its position. Meanwhile the tail still re-reads every second, and log entries left
+   * unfinished by a crashed writer are closed by a periodic sweep.
    */
   private follow(): void {
     if (this.following) return
@@ -402,15 +353,12 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
     })()
   }
 
+  /** Moves the head past log entries whose writer crashed (closing them once they are old). */
   private async sweepOrphans(): Promise<void> {
     if (this.closed || this.tail.size === 0) return
     try {
-      const t = await this.ready()
-      const old = await this.db.read<number>(
-        t.commits.between(r.minval, r.now().sub(ORPHAN_AFTER_S), { index: 'pending' }).limit(1).count(),
-        'look for unplaced commits',
-      )
-      if (old > 0) await this.sequencer.settle()
+      await this.ready()
+      await this.log.advance()
     } catch (err) {
       this.options.onError?.(err)
     }
@@ -424,6 +372,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
 
   async headPosition(): Promise<number> {
     const t = await this.ready()
+    await this.log.caughtUp()
     return this.db.read<number>(t.meta.get('head')('position').default(0), 'read the head')
   }
 
@@ -491,6 +440,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
     await this.tail.close()
     await Promise.allSettled([...this.inFlight])
     this.closed = true
+    this.log?.stop()
     clearInterval(this.sweeper)
     await this.feed?.close().catch(() => undefined)
     await this.db.close()

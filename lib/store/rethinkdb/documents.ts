@@ -12,8 +12,8 @@ export type StoredEvent = EncodedEvent
 
 /**
  * One append: all its events in one document, because RethinkDB writes are atomic per
- * document only. `position` (of the first event) is set once, by the sequencer; until then
- * `pending` holds the server time of the commit and the commit is not yet visible to readAll.
+ * document only. It is inserted once, with its final `position` (of the first event), taken
+ * from the log entry `seq` its writer opened just before (see Log.ts); it is never changed.
  */
 export interface CommitDoc {
   id: CommitKey
@@ -24,20 +24,19 @@ export interface CommitDoc {
   /** The first event's id: a retried commit recognises itself by it. */
   commitId: string
   events: StoredEvent[]
-  /** Set while the commit waits for a position; removed when it gets one. */
-  pending?: unknown
-  position?: number
-  /** The sequence entry that gave the position. */
-  seq?: number
+  position: number
+  /** The log entry that gave the position: only that entry's writer inserts commits with it. */
+  seq: number
   /** Fencing: the lease term the commit was written under. */
   fenceTerm?: number
 }
 
 /**
  * A commit key blocked for some writers, who find it and fail, while any other writer replaces
- * it. Laid by a new lease holder at keys a deposed holder announced (see leases.ts; `term`), and
- * by a writer taking over the event ids of an abandoned commit (see idClaims.ts; `blocked`).
- * Both kinds merge into one document when they meet at one key.
+ * it. Laid by a new lease holder at keys a deposed holder announced (see leases.ts; `term`), by
+ * a writer taking over the event ids of an abandoned commit (see idClaims.ts; `blocked`), and
+ * by whoever closes a log entry its writer left unfinished (see Log.ts; `closed`). The kinds
+ * merge into one document when they meet at one key.
  */
 export interface TombstoneDoc {
   id: CommitKey
@@ -46,6 +45,8 @@ export interface TombstoneDoc {
   term: number
   /** Commits (by commitId) that must never land here: their event ids went to another commit. */
   blocked?: string[]
+  /** Log entries whose commits must never land here (their writer was gone, the entry is closed). */
+  closed?: number[]
 }
 
 /**
@@ -55,7 +56,26 @@ export interface TombstoneDoc {
 export const mergeTombstones = (_id: RDatum, old: RDatum, fresh: RDatum): RDatum =>
   r.branch(
     old.hasFields('tombstone'),
-    old.merge({ term: r.expr([old('term'), fresh('term')]).max(), blocked: old('blocked').default([]).setUnion(fresh('blocked').default([])) }),
+    old.merge({
+      term: r.expr([old('term'), fresh('term')]).max(),
+      blocked: old('blocked').default([]).setUnion(fresh('blocked').default([])),
+      closed: old('closed').default([]).setUnion(fresh('closed').default([])),
+    }),
+    old,
+  )
+
+/**
+ * Conflict rule of a commit insert: a tombstone gives way, except to a commit it blocks by id
+ * (`blocked`), by log entry (`closed`) or, for fenced commits, by term. A real commit stays.
+ */
+export const commitConflict = (_id: RDatum, old: RDatum, fresh: RDatum): RDatum =>
+  r.branch(
+    old
+      .hasFields('tombstone')
+      .and(old('blocked').default([]).contains(fresh('commitId')).not())
+      .and(old('closed').default([]).contains(fresh('seq')).not())
+      .and(fresh.hasFields('fenceTerm').not().or(fresh('fenceTerm').gt(old('term')))),
+    fresh,
     old,
   )
 
@@ -70,18 +90,22 @@ export interface IdClaimDoc {
 }
 
 /**
- * One round of the sequencer: positions `first .. first + count - 1`, given to `commits` in
- * order. Entry `seq` is inserted only after entry `seq - 1` exists, so its range follows the
- * previous one exactly; the primary key makes two sequencers collide instead of overlap.
+ * One group of appends in the log: positions `first .. first + count - 1`, commit `i` of
+ * `commits` at `first + commits[i].offset`. Entry `n` is inserted only by a writer that read
+ * entry `n - 1` (or the head at `n - 1`), so its range follows the previous one exactly; the
+ * primary key makes two writers collide instead of overlap. `token` lets its writer recognise
+ * it after a lost answer; `at` (server time) tells others when its writer may be gone.
  */
 export interface SequenceEntry {
   id: number
   first: number
   count: number
-  commits: Array<{ key: CommitKey; first: number }>
+  token: string
+  at: unknown
+  commits: Array<{ key: CommitKey; offset: number }>
 }
 
-/** The highest sequence entry (and position) below which every commit has its final position. */
+/** The highest log entry (and position) below which every commit is stored for good or never will be. */
 export interface HeadDoc {
   id: 'head'
   seq: number

@@ -23,17 +23,20 @@ export class IdClaims {
     private readonly t: Tables,
   ) {}
 
-  /** Claims the ids for a commit; returns the claims other commits (or earlier attempts) hold. */
-  async claim(ids: readonly string[], commit: CommitKey, commitId: string): Promise<IdClaimDoc[]> {
+  /**
+   * Claims event ids for commits (several appends' at once: one hard write); returns who owns
+   * each id now: the commit named here, or the one that claimed it first.
+   */
+  async claim(claims: ReadonlyArray<{ id: string; commit: CommitKey; commitId: string }>): Promise<IdClaimDoc[]> {
     const result = await this.db.write<WriteResult<IdClaimDoc>>(
       this.t.ids.insert(
-        ids.map((id) => ({ id, commit, commitId, at: r.now() })),
+        claims.map((c) => ({ ...c, at: r.now() })),
         { durability: 'hard', conflict: (_id: RDatum, old: RDatum, _fresh: RDatum) => old, returnChanges: 'always' },
       ),
       'claim event ids',
     )
     if (result.errors > 0) writeOutcome(result, 'claim event ids')
-    return (result.changes ?? []).map((c) => c.new_val!).filter((c) => !(c.commitId === commitId && sameKey(c.commit, commit)))
+    return (result.changes ?? []).map((c) => c.new_val!)
   }
 
   /** Drops the claims this commit holds: its insert did not land, so they must block nobody. */
@@ -89,6 +92,6 @@ export class IdClaims {
   }
 }
 
-function sameKey(a: CommitKey, b: CommitKey): boolean {
+export function sameKey(a: CommitKey, b: CommitKey): boolean {
   return a[0] === b[0] && a[1] === b[1]
 }

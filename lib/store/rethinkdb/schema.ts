@@ -65,16 +65,13 @@ export function tablesOf(db: string, prefix: string): Tables {
 }
 
 /**
- * Secondary indexes of `commits`. A document for which an index function fails (a tombstone
- * has no `stream`; a pending commit has no `position`) is simply left out of that index.
+ * Secondary indexes of `commits`, as few as the reads need: each one costs the server work on
+ * every insert. A document for which an index function fails (a tombstone has no `stream`) is
+ * simply left out of that index. (Which commit holds an event id is in the `ids` table.)
  */
 const COMMIT_INDEXES: ReadonlyArray<{ name: string; fn: (row: RDatum) => unknown; multi?: boolean }> = [
-  // Ordered reads of a stream and its current version.
+  // Ordered reads of a stream, its current version, and an append's predecessor.
   { name: 'stream_to', fn: (row) => [row('stream'), row('to')] },
-  // Idempotent retries: which commit holds an event id.
-  { name: 'event_ids', fn: (row) => row('events').map((e: RDatum) => e('id')), multi: true },
-  // Commits still waiting for a position.
-  { name: 'pending', fn: (row) => row('pending') },
   // readAll and subscriptions: commits by the position of their last event.
   { name: 'last', fn: (row) => row('position').add(row('count')).sub(1) },
   { name: 'stream_last', fn: (row) => [row('stream'), row('position').add(row('count')).sub(1)] },

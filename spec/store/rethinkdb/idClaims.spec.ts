@@ -59,7 +59,7 @@ interface Internals {
     expect(stored.events[0]!.streamId).to.equal('s2')
 
     // The writer that was held up tries to land its commit now: it finds its key blocked.
-    const late: CommitDoc = { id: ['s1', 1], stream: 's1', from: 1, to: 1, count: 1, commitId: 'held-up', events: [{ ...event, data: '{}', meta: '{}' }] }
+    const late: CommitDoc = { id: ['s1', 1], stream: 's1', from: 1, to: 1, count: 1, commitId: 'held-up', events: [{ ...event, data: '{}', meta: '{}' }], position: 1, seq: 1 }
     expect(await (store as unknown as Internals).insertCommit(late)).to.equal('unchanged')
     // Any other writer may still write that version of s1.
     const other = await store.append('s1', [newEvent()], { expectedVersion: 0 })

@@ -1,0 +1,245 @@
+import { r, type RDatum, type WriteResult } from 'rethinkdb-ts'
+import { keyText, mergeTombstones, type CommitDoc, type CommitKey, type HeadDoc, type SequenceEntry, type TombstoneDoc } from './documents.js'
+import { writeOutcome } from './failures.js'
+import type { RethinkConnection, Runnable } from './RethinkConnection.js'
+import type { Tables } from './schema.js'
+
+/** An entry past the head older than this (server time) whose writer has not finished it is closed by anyone. */
+export const ORPHAN_AFTER_S = 1
+const OPEN_BATCH = 200
+// Objects built on the server are written with r.object: rethinkdb-ts's typing of r.expr and
+// r.branch over objects holding queries can exhaust the type checker.
+const MAX_BACKOFF_MS = 100
+// A reader waits this long at most for the head to pass this store's own appends.
+const CATCH_UP_WAIT_MS = (ORPHAN_AFTER_S + 1) * 1000
+
+/**
+ * The log of append groups, which gives commits their positions, and the head readers read up to.
+ *
+ * Server timestamps are not unique across servers, and a shared counter leaves holes and
+ * out-of-order visibility (position 9 may appear after 10). So a group of appends first opens
+ * one `sequence` entry `n`, numbered on from the highest entry, whose positions follow entry
+ * `n - 1`'s (the primary key makes two writers collide rather than overlap); then its writer
+ * inserts the group's commits, each with its final position, and never changes them. Only the
+ * writer of entry `n` inserts commits of entry `n`, and only after opening it: a commit that
+ * fails its checks leaves a hole (positions may have gaps, never reorderings).
+ *
+ * The `head` moves past entry `n` once entry `n`'s commits are stored for good or never will be:
+ * at once by its writer (in the query that inserts them) when the head is at `n - 1`; else by
+ * `advance`, here or in any other process. An entry whose writer is gone (older than
+ * ORPHAN_AFTER_S and not finished) is closed: each listed commit that is not there gets a
+ * tombstone refusing commits of that entry, so a writer that was only held up cannot land it
+ * below the head later (it goes again in a new entry). Readers read positions up to the head
+ * only, so nothing ever appears below what they have read.
+ */
+export class Log {
+  /** Entries this store has finished (their writer's inserts are over), not yet behind the head. */
+  private readonly finishedHere = new Set<number>()
+  /** The head must pass this entry (finished here, or left unfinished by a failed insert). */
+  private target = 0
+  private moving: Promise<void> | undefined
+  private moves: Promise<void> = Promise.resolve()
+  /** A head move waiting to ride in the next `open`. */
+  private pending: { entry: SequenceEntry; done: () => void } | undefined
+  private stopped = false
+
+  constructor(
+    private readonly db: RethinkConnection,
+    private readonly t: Tables,
+    private readonly onHeadMoved: () => void,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /**
+   * Opens the next entry for commits of `counts` events, or finds the one an earlier attempt
+   * with this `token` opened (its answer was lost); `read` is read first, in the same query.
+   * The entry is undefined when another writer took the number first: open again.
+   */
+  async open<T>(token: string, commits: ReadonlyArray<{ key: CommitKey; count: number }>, read: Runnable): Promise<{ entry: SequenceEntry | undefined; read: T }> {
+    const t = this.t
+    let offset = 0
+    const listed = commits.map((c) => {
+      const at = offset
+      offset += c.count
+      return { key: c.key, offset: at }
+    })
+    const doc = { token, count: offset, commits: listed, at: r.now() }
+    const entry: RDatum = t.meta.get('head').do((head: RDatum): RDatum =>
+      t.sequence
+        .between(head('seq').add(1), r.maxval)
+        .coerceTo('array')
+        .do((open: RDatum): RDatum => {
+          const mine: RDatum = open.filter({ token })
+          const next: RDatum = r.branch(
+            open.isEmpty(),
+            r.object('id', head('seq').add(1), 'first', head('position').add(1)),
+            open.max('id').do((last: RDatum) => r.object('id', last('id').add(1), 'first', last('first').add(last('count')))),
+          )
+          const insert = (n: RDatum): RDatum => {
+            const fresh: RDatum = r.expr(doc).merge(n)
+            return t.sequence.insert(fresh, { conflict: 'error', durability: 'hard' }).do((res: RDatum) => r.branch(res('inserted').eq(1), fresh, null))
+          }
+          return r.branch(mine.isEmpty().not(), mine.nth(0), next.do(insert))
+        }),
+    )
+    // This store's last head move, if still waiting, goes first: the entry then follows the new head.
+    const move = this.pending
+    this.pending = undefined
+    const moveFirst = move ? this.headMove(move.entry) : null
+    const query = r
+      .expr(null)
+      .do(() => moveFirst)
+      .do((moved: RDatum) => r.object('moved', moved, 'read', read, 'entry', entry))
+    let found: { entry: SequenceEntry | null; read: T; moved: WriteResult<unknown> | null }
+    try {
+      found = await this.db.write(query, 'open a log entry')
+    } catch (err) {
+      if (move) {
+        this.follow(move.entry.id)
+        move.done()
+      }
+      throw err
+    }
+    if (move) {
+      this.moveDone(move.entry, found.moved ?? undefined)
+      move.done()
+    }
+    return { entry: found.entry ?? undefined, read: found.read }
+  }
+
+  /**
+   * Entry `entry`'s writer here is done with it (its commits are stored, or never will be): the
+   * head is to move past it, right after this store's earlier entries. The move rides in this
+   * store's next `open` when one comes at once (one query fewer per append), else it goes
+   * alone. Readers of this store wait for it (`caughtUp`), so a process reads its own appends.
+   */
+  finished(entry: SequenceEntry): void {
+    this.finishedHere.add(entry.id)
+    if (this.pending) this.moveAlone()
+    let done!: () => void
+    const moved = new Promise<void>((resolve) => (done = resolve))
+    this.pending = { entry, done }
+    this.moves = this.moves.then(() => moved)
+    setTimeout(() => {
+      if (this.pending?.entry === entry) this.moveAlone()
+    }, 1)
+  }
+
+  /**
+   * Resolves once the head is past this store's finished entries, or (when it waits for another
+   * writer's entry) after at most CATCH_UP_WAIT_MS: a reader never waits long for it.
+   */
+  async caughtUp(): Promise<void> {
+    await this.moves
+    const moving = this.moving
+    if (!moving) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([moving, new Promise((resolve) => (timer = setTimeout(resolve, CATCH_UP_WAIT_MS)))])
+    clearTimeout(timer)
+  }
+
+  private moveAlone(): void {
+    const { entry, done } = this.pending!
+    this.pending = undefined
+    void this.moveFast(entry).finally(done)
+  }
+
+  /** The head goes from `n - 1` to `n`, only from there: a query of its own, or a part of another. */
+  private headMove(entry: SequenceEntry): Runnable {
+    const target = { seq: entry.id, position: entry.first + entry.count - 1 }
+    return this.t.meta.get('head').update((row: RDatum) => r.branch(row('seq').eq(entry.id - 1), target, {}), { durability: 'hard' })
+  }
+
+  /** What came of a head move: if the head was not at `n - 1`, the slower `advance` follows. */
+  private moveDone(entry: SequenceEntry, result: WriteResult<unknown> | undefined): void {
+    if (result && writeOutcome(result, 'move the head') === 'written') {
+      this.finishedHere.delete(entry.id)
+      this.onHeadMoved()
+      return
+    }
+    this.follow(entry.id)
+  }
+
+  private async moveFast(entry: SequenceEntry): Promise<void> {
+    let result: WriteResult<unknown> | undefined
+    try {
+      result = await this.db.write<WriteResult<unknown>>(this.headMove(entry), 'move the head')
+    } catch (err) {
+      this.onError(err)
+    }
+    this.moveDone(entry, result)
+  }
+
+  /** Entry `entry`'s inserts failed half-way (their fate unknown): others close it once it is old. */
+  unfinished(entry: SequenceEntry): void {
+    this.follow(entry.id)
+  }
+
+  private follow(seq: number): void {
+    this.target = Math.max(this.target, seq)
+    this.moving ??= this.moveUntilPast().finally(() => (this.moving = undefined))
+  }
+
+  /** Stops following (the store closes): what is left is finished by others. */
+  stop(): void {
+    this.stopped = true
+  }
+
+  private async moveUntilPast(): Promise<void> {
+    for (let wait = 2; !this.stopped; wait = Math.min(MAX_BACKOFF_MS, wait * 2)) {
+      try {
+        if ((await this.advance()) >= this.target) return
+      } catch (err) {
+        this.onError(err)
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+  }
+
+  /**
+   * Moves the head past every entry after it whose commits are settled: finished here, all
+   * stored, or (an entry whose writer is gone) closed by tombstones. Returns the head's entry.
+   */
+  async advance(): Promise<number> {
+    const t = this.t
+    const snap = await this.db.read<{ head: HeadDoc; entries: SequenceEntry[]; now: Date }>(
+      t.meta
+        .get('head')
+        .do((head: RDatum) => r.object('head', head, 'entries', t.sequence.between(head('seq').add(1), r.maxval).orderBy({ index: 'id' }).limit(OPEN_BATCH).coerceTo('array'), 'now', r.now())),
+      'read the log',
+    )
+    let { seq, position } = snap.head
+    for (const entry of snap.entries) {
+      if (entry.id !== seq + 1) break
+      if (!this.finishedHere.has(entry.id) && !(await this.settled(entry, snap.now))) break
+      seq = entry.id
+      position = entry.first + entry.count - 1
+    }
+    for (const done of this.finishedHere) if (done <= seq) this.finishedHere.delete(done)
+    if (seq === snap.head.seq) return seq
+    const target = { seq, position }
+    const moved = await this.db.write(
+      t.meta.get('head').update((row: RDatum) => r.branch(row('seq').lt(target.seq), target, {}), { durability: 'hard' }),
+      'move the head',
+    )
+    writeOutcome(moved, 'move the head')
+    this.onHeadMoved()
+    return seq
+  }
+
+  /** Whether an entry finished elsewhere is settled; closes it if its writer is gone. */
+  private async settled(entry: SequenceEntry, now: Date): Promise<boolean> {
+    const keys = entry.commits.map((c) => c.key)
+    const there: Array<CommitDoc | TombstoneDoc> = keys.length === 0 ? [] : await this.db.read(this.t.commits.getAll(r.args(keys)).coerceTo('array'), 'read listed commits')
+    const landed = new Set(there.filter((c) => 'seq' in c && c.seq === entry.id).map((c) => keyText(c.id)))
+    const missing = keys.filter((k) => !landed.has(keyText(k)))
+    if (missing.length === 0) return true
+    const at = entry.at instanceof Date ? entry.at.getTime() : now.getTime()
+    if (now.getTime() - at < ORPHAN_AFTER_S * 1000) return false
+    // Its writer is gone or held up: from now on none of these may land with this entry.
+    const tombstones: TombstoneDoc[] = missing.map((id) => ({ id, tombstone: true, term: 0, closed: [entry.id] }))
+    const result = await this.db.write(this.t.commits.insert(tombstones as unknown as CommitDoc[], { conflict: mergeTombstones, durability: 'hard' }), 'close a log entry')
+    if (result.errors > 0) writeOutcome(result, 'close a log entry')
+    return true
+  }
+}
