@@ -9,7 +9,7 @@ export const ORPHAN_AFTER_S = 1
 const OPEN_BATCH = 200
 // Objects built on the server are written with r.object: rethinkdb-ts's typing of r.expr and
 // r.branch over objects holding queries can exhaust the type checker.
-const MAX_BACKOFF_MS = 100
+const MAX_BACKOFF_MS = 20
 // A reader waits this long at most for the head to pass this store's own appends.
 const CATCH_UP_WAIT_MS = (ORPHAN_AFTER_S + 1) * 1000
 
@@ -39,8 +39,6 @@ export class Log {
   private target = 0
   private moving: Promise<void> | undefined
   private moves: Promise<void> = Promise.resolve()
-  /** A head move waiting to ride in the next `open`. */
-  private pending: { entry: SequenceEntry; done: () => void } | undefined
   private stopped = false
 
   constructor(
@@ -82,47 +80,23 @@ export class Log {
           return r.branch(mine.isEmpty().not(), mine.nth(0), next.do(insert))
         }),
     )
-    // This store's last head move, if still waiting, goes first: the entry then follows the new head.
-    const move = this.pending
-    this.pending = undefined
-    const moveFirst = move ? this.headMove(move.entry) : null
     const query = r
       .expr(null)
-      .do(() => moveFirst)
-      .do((moved: RDatum) => r.object('moved', moved, 'read', read, 'entry', entry))
-    let found: { entry: SequenceEntry | null; read: T; moved: WriteResult<unknown> | null }
-    try {
-      found = await this.db.write(query, 'open a log entry')
-    } catch (err) {
-      if (move) {
-        this.follow(move.entry.id)
-        move.done()
-      }
-      throw err
-    }
-    if (move) {
-      this.moveDone(move.entry, found.moved ?? undefined)
-      move.done()
-    }
+      .do(() => read)
+      .do((before: RDatum) => r.object('read', before, 'entry', entry))
+    const found = await this.db.write<{ entry: SequenceEntry | null; read: T }>(query, 'open a log entry')
     return { entry: found.entry ?? undefined, read: found.read }
   }
 
   /**
    * Entry `entry`'s writer here is done with it (its commits are stored, or never will be): the
-   * head is to move past it, right after this store's earlier entries. The move rides in this
-   * store's next `open` when one comes at once (one query fewer per append), else it goes
-   * alone. Readers of this store wait for it (`caughtUp`), so a process reads its own appends.
+   * head moves past it, right after this store's earlier entries, off the appends' path (the
+   * next group's queries go meanwhile). Readers of this store wait for it (`caughtUp`), so a
+   * process reads its own appends.
    */
   finished(entry: SequenceEntry): void {
     this.finishedHere.add(entry.id)
-    if (this.pending) this.moveAlone()
-    let done!: () => void
-    const moved = new Promise<void>((resolve) => (done = resolve))
-    this.pending = { entry, done }
-    this.moves = this.moves.then(() => moved)
-    setTimeout(() => {
-      if (this.pending?.entry === entry) this.moveAlone()
-    }, 1)
+    this.moves = this.moves.then(() => this.moveFast(entry))
   }
 
   /**
@@ -138,13 +112,7 @@ export class Log {
     clearTimeout(timer)
   }
 
-  private moveAlone(): void {
-    const { entry, done } = this.pending!
-    this.pending = undefined
-    void this.moveFast(entry).finally(done)
-  }
-
-  /** The head goes from `n - 1` to `n`, only from there: a query of its own, or a part of another. */
+  /** The head goes from `n - 1` to `n`, only from there. */
   private headMove(entry: SequenceEntry): Runnable {
     const target = { seq: entry.id, position: entry.first + entry.count - 1 }
     return this.t.meta.get('head').update((row: RDatum) => r.branch(row('seq').eq(entry.id - 1), target, {}), { durability: 'hard' })
