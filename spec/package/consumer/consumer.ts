@@ -17,7 +17,7 @@ import { PgStore } from 'omniscient-actors/postgres'
 import { Given } from 'omniscient-actors/testing'
 import { RethinkStore } from 'omniscient-actors/rethinkdb'
 import { ReadModel } from 'omniscient-actors/read'
-import { RemoteStore } from 'omniscient-actors/sync'
+import { AppendNotSentError, RemoteStore } from 'omniscient-actors/sync'
 import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
 import { serveSync } from 'omniscient-actors/sync-server'
 
@@ -58,7 +58,7 @@ export const stores = [
   new RethinkStore({ url: 'rethinkdb://127.0.0.1:28015/app' }),
 ]
 // The other entry points, so that their declarations are checked too.
-export const elsewhere = { ReadModel, RemoteStore, SqliteCopy, serveSync }
+export const elsewhere = { AppendNotSentError, ReadModel, RemoteStore, SqliteCopy, serveSync }
 export const container = createContainer({ store: stores[0]! })
 
 export async function spec(): Promise<void> {
