@@ -3,7 +3,7 @@ import { SnapshotCorruptError } from '../errors.js'
 import { parseStoredJson } from '../safeData.js'
 import { CommitSignal } from './CommitSignal.js'
 import { decodeEventData, decodeEventMeta, encodeEvent } from './eventJson.js'
-import { SharedTail } from './SharedTail.js'
+import { firstAtOrAfter, SharedTail } from './SharedTail.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from './Subscription.js'
 import { assertExpectedVersion, storedBatch } from './appendRules.js'
 import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from './arguments.js'
@@ -215,17 +215,6 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
   async close(): Promise<void> {
     await this.tail.close()
   }
-}
-
-function firstAtOrAfter(rows: readonly Row[], position: number): number {
-  let lo = 0
-  let hi = rows.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (rows[mid]!.position < position) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 function snapshotKey(actorType: string, streamId: string): string {

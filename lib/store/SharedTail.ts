@@ -210,12 +210,13 @@ export class SharedTail {
   }
 }
 
-function firstAtOrAfter(events: readonly EventEnvelope[], position: number): number {
+/** The index of the first item at or after `position`, in items sorted by position. */
+export function firstAtOrAfter(items: ReadonlyArray<{ readonly position: number }>, position: number): number {
   let lo = 0
-  let hi = events.length
+  let hi = items.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (events[mid]!.position < position) lo = mid + 1
+    if (items[mid]!.position < position) lo = mid + 1
     else hi = mid
   }
   return lo
