@@ -7,7 +7,7 @@ import type { RethinkConnection } from './RethinkConnection.js'
 
 /** The tables of one store, named `<prefix><name>`. */
 export interface Tables {
-  /** Commits, and the tombstones of fencing (see leases.ts) under the same keys. */
+  /** Commits, and tombstones under the same keys (fencing, abandoned ids, closed log entries: TombstoneDoc). */
   readonly commits: RTable<CommitDoc>
   readonly sequence: RTable<SequenceEntry>
   readonly meta: RTable<HeadDoc>
@@ -20,8 +20,6 @@ export interface Tables {
 
 /** The seven tables, as named after the prefix. */
 export const TABLE_NAMES = ['commits', 'sequence', 'meta', 'snapshots', 'checkpoints', 'leases', 'ids'] as const
-const NAMES = TABLE_NAMES
-
 
 /**
  * The options every table is created with: hard durability, and the layout asked for. Checked
@@ -105,7 +103,7 @@ async function createMissing(db: RethinkConnection, dbName: string, prefix: stri
   const dbs = await db.read<string[]>(r.dbList(), 'list databases')
   if (!dbs.includes(dbName)) await db.write(r.dbCreate(dbName), `create database "${dbName}"`).catch(ignoreExisting)
   await keepOneOfEach(db, SYSTEM.table('db_config').filter({ name: dbName }), 'database')
-  const names = NAMES.map((name) => prefix + name)
+  const names = TABLE_NAMES.map((name) => prefix + name)
   const existing = await db.read<string[]>(r.db(dbName).tableList(), 'list tables')
   for (const name of names) {
     if (existing.includes(name)) continue
