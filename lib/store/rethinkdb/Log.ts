@@ -7,8 +7,6 @@ import type { Tables } from './schema.js'
 /** An entry past the head older than this (server time) whose writer has not finished it is closed by anyone. */
 export const ORPHAN_AFTER_S = 1
 const OPEN_BATCH = 200
-// Objects built on the server are written with r.object: rethinkdb-ts's typing of r.expr and
-// r.branch over objects holding queries can exhaust the type checker.
 const MAX_BACKOFF_MS = 20
 // A reader waits this long at most for the head to pass this store's own appends.
 const CATCH_UP_WAIT_MS = (ORPHAN_AFTER_S + 1) * 1000
@@ -62,6 +60,8 @@ export class Log {
       return { key: c.key, offset: at }
     })
     const doc = { token, count: offset, commits: listed, at: r.now() }
+    // Objects built on the server are written with r.object: rethinkdb-ts's typing of r.expr and
+    // r.branch over objects holding queries can exhaust the type checker.
     const entry: RDatum = t.meta.get('head').do((head: RDatum): RDatum =>
       t.sequence
         .between(head('seq').add(1), r.maxval)
