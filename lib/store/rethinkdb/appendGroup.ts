@@ -118,11 +118,10 @@ export class GroupWriter {
       if (!(predecessor.seq < entry.id)) return { kind: 'again' }
       return undefined
     })
-    const docs: CommitDoc[] = []
-    group.forEach((a, i) => {
-      if (outcomes[i]) return
-      const listed = entry.commits.find((c) => sameKey(c.key, keys[i]!))!
-      docs.push({
+    const offsets = new Map(entry.commits.map((c) => [keyText(c.key), c.offset]))
+    const docOf = group.map((a, i): CommitDoc | undefined => {
+      if (outcomes[i]) return undefined
+      return {
         id: keys[i]!,
         stream: a.streamId,
         from: a.expected + 1,
@@ -130,11 +129,12 @@ export class GroupWriter {
         count: a.events.length,
         commitId: a.events[0]!.id,
         events: a.stored,
-        position: entry.first + listed.offset,
+        position: entry.first + offsets.get(keyText(keys[i]!))!,
         seq: entry.id,
         ...(a.lease ? { fenceTerm: a.lease.term } : {}),
-      })
+      }
     })
+    const docs = docOf.filter((d): d is CommitDoc => d !== undefined)
     let results: Map<string, CommitDoc | TombstoneDoc | null>
     try {
       results = await this.insert(docs, entry)
@@ -145,7 +145,7 @@ export class GroupWriter {
       return group.map((_, i) => outcomes[i] ?? { kind: 'failed', error: err, release: false })
     }
     await withdraw()
-    return group.map((a, i) => outcomes[i] ?? this.outcome(a, docs.find((d) => sameKey(d.id, keys[i]!))!, results.get(keyText(keys[i]!)) ?? null))
+    return group.map((a, i) => outcomes[i] ?? this.outcome(a, docOf[i]!, results.get(keyText(keys[i]!)) ?? null))
   }
 
   /**
