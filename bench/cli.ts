@@ -68,6 +68,20 @@ function check(what: string, expected: number, actual: number): void {
   if (actual !== expected) throw new Error(`${what}: ${actual} events instead of ${expected}`)
 }
 
+/** Exports `source` to `file`, then imports the file into a fresh store; closes both. */
+async function exportThenImport(source: StorageAdapter, fresh: () => StorageAdapter, file: string): Promise<{ exportRate: number; importRate: number }> {
+  let exported = 0
+  const exportRate = await rate(EVENTS, async () => void (exported = await exportTo(source, file)))
+  await source.close()
+  check('export', EVENTS, exported)
+  const target = fresh()
+  let imported = 0
+  const importRate = await rate(EVENTS, async () => void (imported = await importFrom(target, file)))
+  await target.close()
+  check('import', EVENTS, imported)
+  return { exportRate, importRate }
+}
+
 async function benchSqlite(): Promise<Row[]> {
   const source = tempDb('cli-source')
   const target = tempDb('cli-target')
@@ -92,18 +106,8 @@ async function benchSqlite(): Promise<Row[]> {
     check('raw read', EVENTS, seen)
     db.close()
 
-    const store = new SqliteStore({ file: source.file })
-    let exported = 0
-    const exportRate = await rate(EVENTS, async () => void (exported = await exportTo(store, file)))
-    await store.close()
-    check('export', EVENTS, exported)
+    const { exportRate, importRate } = await exportThenImport(new SqliteStore({ file: source.file }), () => new SqliteStore({ file: target.file }), file)
     const size = statSync(file).size
-
-    const fresh = new SqliteStore({ file: target.file })
-    let imported = 0
-    const importRate = await rate(EVENTS, async () => void (imported = await importFrom(fresh, file)))
-    await fresh.close()
-    check('import', EVENTS, imported)
     const n = EVENTS.toLocaleString('en-US')
     return [
       { what: `export ${n} events to ndjson (${Math.round(size / 1e6)} MB)`, value: perSecond(exportRate), baseline: `${perSecond(rawRead)} raw SELECT`, ratio: `${(exportRate / rawRead).toFixed(2)}x`, goal: '(reference)' },
@@ -146,16 +150,7 @@ async function benchPg(url: string): Promise<Row[]> {
       }
     })
     check('raw read', EVENTS, seen)
-    const store = new PgStore({ connectionString: url, schema: sourceSchema })
-    let exported = 0
-    const exportRate = await rate(EVENTS, async () => void (exported = await exportTo(store, file)))
-    await store.close()
-    check('export', EVENTS, exported)
-    const fresh = new PgStore({ connectionString: url, schema: targetSchema })
-    let imported = 0
-    const importRate = await rate(EVENTS, async () => void (imported = await importFrom(fresh, file)))
-    await fresh.close()
-    check('import', EVENTS, imported)
+    const { exportRate, importRate } = await exportThenImport(new PgStore({ connectionString: url, schema: sourceSchema }), () => new PgStore({ connectionString: url, schema: targetSchema }), file)
     const n = EVENTS.toLocaleString('en-US')
     return [
       { what: `export ${n} events to ndjson`, value: perSecond(exportRate), baseline: `${perSecond(rawRead)} raw SELECT pages`, ratio: `${(exportRate / rawRead).toFixed(2)}x`, goal: '(reference)' },
