@@ -79,11 +79,8 @@ async function projectionThroughput(): Promise<{ derived: number; fire: number }
   return { derived, fire }
 }
 
-async function lagInProcess(): Promise<number[]> {
-  const db = tempDb('lag')
-  const container = createContainer({ store: new SqliteStore({ file: db.file }) })
-  const balances = await new Balances(container).start()
-  const account = await new Account('lag', container).Load()
+/** LAGS Fires, a short random pause apart: for each, the time from Fire resolving to waitFor resolving, unsorted. */
+async function measureLag(account: Account, balances: Balances): Promise<number[]> {
   const lags: number[] = []
   for (let i = 0; i < LAGS; i++) {
     const envelope = await account.Fire('deposited', { amount: 1, note: NOTE })
@@ -92,6 +89,15 @@ async function lagInProcess(): Promise<number[]> {
     lags.push(performance.now() - fired)
     await new Promise((r) => setTimeout(r, 1 + Math.random() * 2))
   }
+  return lags
+}
+
+async function lagInProcess(): Promise<number[]> {
+  const db = tempDb('lag')
+  const container = createContainer({ store: new SqliteStore({ file: db.file }) })
+  const balances = await new Balances(container).start()
+  const account = await new Account('lag', container).Load()
+  const lags = await measureLag(account, balances)
   await balances.stop()
   await container.close()
   db.remove()
@@ -105,14 +111,7 @@ async function lagAcrossProcesses(): Promise<number[]> {
   const container = createContainer({ store: new SqliteStore({ file: db.file }) })
   const balances = new Balances(container) // queries only: the other process applies the events
   const account = await new Account('lag', container).Load()
-  const lags: number[] = []
-  for (let i = 0; i < LAGS; i++) {
-    const envelope = await account.Fire('deposited', { amount: 1, note: NOTE })
-    const fired = performance.now()
-    await balances.waitFor(envelope)
-    lags.push(performance.now() - fired)
-    await new Promise((r) => setTimeout(r, 1 + Math.random() * 2))
-  }
+  const lags = await measureLag(account, balances)
   runner.kill('SIGKILL')
   await runner.exited
   await container.close()
