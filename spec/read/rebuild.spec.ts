@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { createContainer, defineEvents, SqliteStore, type Container, type EventData } from 'omniscient-actors'
 import { ReadModel, type ReadModelProgress } from 'omniscient-actors/read'
+import { waitUntil } from '../support/processes.js'
 import { tempDir } from '../support/tmp.js'
 
 const Events = defineEvents({ scored: z.object({ points: z.number() }) })
@@ -106,10 +107,7 @@ describe('a read model whose version changes', function () {
     await v2.waitFor(await container.store.headPosition())
     await v2.stop()
     const v1 = await new ScoresV1(container).start()
-    for (const deadline = Date.now() + 5_000; v1.progress().state !== 'superseded'; ) {
-      if (Date.now() > deadline) throw new Error(`state ${v1.progress().state}`)
-      await new Promise((r) => setTimeout(r, 5))
-    }
+    await waitUntil(() => v1.progress().state === 'superseded', 5_000, 'v1 to be superseded')
     expect(await v1.get('player-1')).to.deep.equal({ total: 2, count: 2 })
     await v1.stop()
   })
@@ -119,10 +117,7 @@ describe('a read model whose version changes', function () {
     const v1 = await new ScoresV1(container).start()
     await v1.waitFor(await container.store.headPosition())
     const v2 = await new ScoresV2(createContainer({ store: container.store, report: () => {} })).start()
-    for (const deadline = Date.now() + 10_000; v2.progress().activeVersion !== 2; ) {
-      if (Date.now() > deadline) throw new Error(`no switch: ${JSON.stringify(v2.progress())}`)
-      await new Promise((r) => setTimeout(r, 5))
-    }
+    await waitUntil(() => v2.progress().activeVersion === 2, 10_000, 'v2 to become the active version')
     for (const deadline = Date.now() + 10_000; v1.progress().state !== 'superseded'; ) {
       if (Date.now() > deadline) throw new Error(`v1 is ${v1.progress().state}`)
       await score(1) // v1 notices at a commit, at most once a second
