@@ -1,6 +1,7 @@
 import { MemoryStore } from 'omniscient-actors'
 import { describeStoreCatalog } from './catalog.js'
 import { describeStorageContract, type AdapterHarness } from './conformance.js'
+import { describeReadModelStorageContract } from './readModelConformance.js'
 
 const harness = async (): Promise<AdapterHarness> => {
   const store = new MemoryStore()
@@ -13,3 +14,4 @@ const harness = async (): Promise<AdapterHarness> => {
 
 describeStorageContract('MemoryStore', harness)
 describeStoreCatalog('MemoryStore', harness)
+describeReadModelStorageContract('MemoryStore', harness)

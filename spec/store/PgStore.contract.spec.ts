@@ -2,6 +2,7 @@ import { PgStore } from 'omniscient-actors/postgres'
 import { dropSchema, freshSchema, PG_URL, sql } from '../support/postgres.js'
 import { describeStoreCatalog } from './catalog.js'
 import { describeStorageContract, type AdapterHarness } from './conformance.js'
+import { describeReadModelStorageContract } from './readModelConformance.js'
 
 const url = PG_URL
 if (url) {
@@ -21,10 +22,13 @@ if (url) {
       }
     }
     describeStorageContract(preparedStatements ? 'PgStore' : 'PgStore without prepared statements', harness)
-    if (preparedStatements) describeStoreCatalog('PgStore', harness)
+    if (preparedStatements) {
+      describeStoreCatalog('PgStore', harness)
+      describeReadModelStorageContract('PgStore', harness)
+    }
   }
 } else {
-  describe('StorageAdapter contract: PgStore', () => {
+  describe('StorageAdapter and ReadModelStorage contracts: PgStore', () => {
     it.skip('runs with a PostgreSQL server: npm run test:pg (CI does)')
   })
 }

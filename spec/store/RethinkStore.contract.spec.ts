@@ -1,10 +1,11 @@
 import { RethinkStore } from 'omniscient-actors/rethinkdb'
 import { corruptSnapshot, dropTables, freshPrefix, RETHINKDB_URL } from '../support/rethinkdb.js'
-import { describeStorageContract } from './conformance.js'
+import { describeStorageContract, type AdapterHarness } from './conformance.js'
+import { describeReadModelStorageContract } from './readModelConformance.js'
 
 const url = RETHINKDB_URL
 if (url) {
-  describeStorageContract('RethinkStore', async () => {
+  const harness = async (): Promise<AdapterHarness> => {
     const tablePrefix = freshPrefix()
     // The shared suite drives lease time itself (now = 0, 500, 1000...): the caller's clock.
     const store = new RethinkStore({ url, tablePrefix, leaseClock: 'caller' })
@@ -16,9 +17,11 @@ if (url) {
         await dropTables(tablePrefix)
       },
     }
-  })
+  }
+  describeStorageContract('RethinkStore', harness)
+  describeReadModelStorageContract('RethinkStore', harness)
 } else {
-  describe('StorageAdapter contract: RethinkStore', () => {
+  describe('StorageAdapter and ReadModelStorage contracts: RethinkStore', () => {
     it.skip('runs with a RethinkDB server: RETHINKDB_URL=rethinkdb://127.0.0.1:28015/omniscient_test npm run test:rethink')
   })
 }

@@ -4,6 +4,7 @@ import { SqliteStore } from 'omniscient-actors'
 import { tempDir } from '../support/tmp.js'
 import { describeStoreCatalog } from './catalog.js'
 import { describeStorageContract, type AdapterHarness } from './conformance.js'
+import { describeReadModelStorageContract } from './readModelConformance.js'
 
 const harness = async (): Promise<AdapterHarness> => {
   const tmp = tempDir()
@@ -25,3 +26,4 @@ const harness = async (): Promise<AdapterHarness> => {
 
 describeStorageContract('SqliteStore', harness)
 describeStoreCatalog('SqliteStore', harness)
+describeReadModelStorageContract('SqliteStore', harness)

@@ -1,13 +1,11 @@
 import { expect } from 'chai'
-import { LeaseLostError, type StorageAdapter } from 'omniscient-actors'
+import { LeaseLostError } from 'omniscient-actors'
 import type { DocumentWrite, ReadModelBatch, ReadModelStorage } from 'omniscient-actors/read'
 import { encodeIndexValue } from '../../lib/store/indexValue.js'
+import type { AdapterHarness } from './conformance.js'
 
-/** What each adapter gives the read-model storage suite. */
-export interface ReadModelHarness {
-  readonly store: StorageAdapter
-  dispose(): Promise<void>
-}
+/** What each adapter gives the read-model storage suite: the adapter suites' harness, of which it uses `store` and `dispose`. */
+type ReadModelHarness = Pick<AdapterHarness, 'store' | 'dispose'>
 
 function write(key: string, doc: unknown, position: number, index: Record<string, string | number> = {}): DocumentWrite {
   const encoded: Record<string, string> = {}
