@@ -2,6 +2,7 @@ import { assertCurrentTerm } from './leaseRules.js'
 import { compareBytes, encodedRange, findCursor, parseFindCursor, type EncodedRange } from './indexValue.js'
 import { parseStoredJson } from '../safeData.js'
 import {
+  documentPage,
   pageSize,
   type CommitOutcome,
   type DocumentPage,
@@ -117,12 +118,7 @@ export class MemoryReadModelStorage implements ReadModelStorage {
       entries.push({ key, value, json: stored.json })
     }
     entries.sort((a, b) => (compareBytes(a.value, b.value) || compareBytes(a.key, b.key)) * (desc ? -1 : 1))
-    const page = entries.slice(0, limit)
-    const last = page.at(-1)
-    return {
-      docs: page.map((e) => ({ key: e.key, doc: parseStoredJson(e.json) })),
-      ...(entries.length > limit && last ? { next: findCursor(last.value, last.key) } : {}),
-    }
+    return documentPage(entries, limit, (e) => e.json, (last) => findCursor(last.value, last.key))
   }
 
   async drop(model: string, version: number): Promise<void> {

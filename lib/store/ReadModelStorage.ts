@@ -1,3 +1,5 @@
+import { parseStoredJson } from '../safeData.js'
+
 /**
  * The value of one declared index of a document: what `find` filters and orders by.
  * `undefined` leaves the document out of that index.
@@ -117,4 +119,13 @@ export function pageSize(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_PAGE
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a page limit must be a whole number >= 1, got ${limit}`)
   return Math.min(limit, MAX_PAGE)
+}
+
+/**
+ * The page `list` and `find` return from the rows an engine read, in order, with a limit of
+ * `limit + 1`: the first `limit` parsed, and `next` (from the page's last row) when one was left.
+ */
+export function documentPage<R extends { readonly key: string }>(rows: readonly R[], limit: number, json: (row: R) => string, next: (last: R) => string): DocumentPage {
+  const page = rows.slice(0, limit)
+  return { docs: page.map((row) => ({ key: row.key, doc: parseStoredJson(json(row)) })), ...(rows.length > limit ? { next: next(page.at(-1)!) } : {}) }
 }

@@ -4,6 +4,7 @@ import { parseStoredJson } from '../../safeData.js'
 import { encodedRange, findCursor, parseFindCursor } from '../indexValue.js'
 import { assertCurrentTerm } from '../leaseRules.js'
 import {
+  documentPage,
   pageSize,
   type CommitOutcome,
   type DocumentPage,
@@ -188,8 +189,7 @@ export class PgReadModelStorage implements ReadModelStorage {
     const params: unknown[] = [model, options.version ?? null, limit + 1]
     if (options.after !== undefined) params.push(options.after)
     const rows = await this.query<{ key: string; doc: string }>(`SELECT key, doc FROM ${this.s}.read_documents WHERE model = $1 AND version = ${this.version} ${after} ORDER BY key LIMIT $3`, params)
-    const page = rows.slice(0, limit)
-    return { docs: page.map((r) => ({ key: r.key, doc: parseStoredJson(r.doc) })), ...(rows.length > limit ? { next: page.at(-1)!.key } : {}) }
+    return documentPage(rows, limit, (r) => r.doc, (last) => last.key)
   }
 
   async find(model: string, index: string, options: FindOptions = {}): Promise<DocumentPage> {
@@ -209,9 +209,7 @@ export class PgReadModelStorage implements ReadModelStorage {
        WHERE ${where.join(' AND ')} ORDER BY i.value ${dir}, i.key ${dir} LIMIT ${param(limit + 1)}`,
       params,
     )
-    const page = rows.slice(0, limit)
-    const last = page.at(-1)
-    return { docs: page.map((r) => ({ key: r.key, doc: parseStoredJson(r.doc) })), ...(rows.length > limit && last ? { next: findCursor(last.value, last.key) } : {}) }
+    return documentPage(rows, limit, (r) => r.doc, (last) => findCursor(last.value, last.key))
   }
 
   async drop(model: string, version: number): Promise<void> {

@@ -4,6 +4,7 @@ import { parseStoredJson } from '../../safeData.js'
 import { encodedRange, findCursor, parseFindCursor } from '../indexValue.js'
 import { assertCurrentTerm } from '../leaseRules.js'
 import {
+  documentPage,
   pageSize,
   type CommitOutcome,
   type DocumentPage,
@@ -221,8 +222,7 @@ export class RethinkReadModelStorage implements ReadModelStorage {
         .coerceTo('array'),
       'list documents',
     )
-    const page = rows.slice(0, limit)
-    return { docs: page.map((row) => ({ key: row.key, doc: parseStoredJson(row.json!) })), ...(rows.length > limit ? { next: page.at(-1)!.key } : {}) }
+    return documentPage(rows, limit, (row) => row.json!, (last) => last.key)
   }
 
   async find(model: string, index: string, options: FindOptions = {}): Promise<DocumentPage> {

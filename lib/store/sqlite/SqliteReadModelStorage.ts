@@ -4,6 +4,7 @@ import { parseStoredJson } from '../../safeData.js'
 import { encodedRange, findCursor, parseFindCursor } from '../indexValue.js'
 import { assertCurrentTerm } from '../leaseRules.js'
 import {
+  documentPage,
   pageSize,
   type CommitOutcome,
   type DocumentPage,
@@ -166,8 +167,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
     const rows = this.run(() =>
       options.after === undefined ? this.sql.listFirst.all(model, version, model, limit + 1) : this.sql.listAfter.all(model, version, model, options.after, limit + 1),
     )
-    const page = rows.slice(0, limit)
-    return { docs: page.map((r) => ({ key: r.key, doc: parseStoredJson(r.doc) })), ...(rows.length > limit ? { next: page.at(-1)!.key } : {}) }
+    return documentPage(rows, limit, (r) => r.doc, (last) => last.key)
   }
 
   async find(model: string, index: string, options: FindOptions = {}): Promise<DocumentPage> {
@@ -197,9 +197,7 @@ export class SqliteReadModelStorage implements ReadModelStorage {
       if (!statement) this.finds.set(text, (statement = this.db.prepare(text)))
       return statement.all(...params)
     })
-    const page = rows.slice(0, limit)
-    const last = page.at(-1)
-    return { docs: page.map((r) => ({ key: r.key, doc: parseStoredJson(r.doc) })), ...(rows.length > limit && last ? { next: findCursor(last.value, last.key) } : {}) }
+    return documentPage(rows, limit, (r) => r.doc, (last) => findCursor(last.value, last.key))
   }
 
   async drop(model: string, version: number): Promise<void> {
