@@ -27,11 +27,6 @@ export class LeaseKeeper {
     private readonly on: { gained(term: number): void; lost(): void },
   ) {}
 
-  /** The term held, 0 when not held. */
-  get Term(): number {
-    return this.term
-  }
-
   start(): void {
     this.stopped = false
     void this.elect()
