@@ -98,5 +98,4 @@ export async function benchRethink(): Promise<void> {
   printTable('RethinkStore on a local RethinkDB 2.4.4 (durability hard)', rows)
 }
 
-// Run on its own: `npx tsx --conditions=omniscient-source bench/rethink.ts`.
 if (import.meta.url === `file://${process.argv[1]}`) await benchRethink()

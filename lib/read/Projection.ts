@@ -66,7 +66,7 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
       {
         name: `projection "${this.name}"`,
         ...(this.statics.stream !== undefined ? { streamId: this.statics.stream } : {}),
-        lease: { name: `projection/${this.name}`, leaseMs, renewEveryMs: Math.max(50, Math.floor(leaseMs / 4)) },
+        lease: { name: this.checkpointName, leaseMs, renewEveryMs: Math.max(50, Math.floor(leaseMs / 4)) },
         begin: async () => (this.checkpoint = (await container.store.loadCheckpoint(this.checkpointName)) ?? 0),
         apply: (events, term) => this.applyBatch(events, term),
         runningState: (position, head) => (position < head ? 'catching-up' : 'live'),
@@ -84,7 +84,10 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
     return this.statics.derives as D | undefined
   }
 
-  /** The store checkpoint it keeps: the position of the last source event whose derived events are stored. */
+  /**
+   * The store checkpoint it keeps: the position of the last source event whose derived events
+   * are stored. Its runners' lease has the same name.
+   */
   get checkpointName(): string {
     return `projection/${this.name}`
   }
@@ -168,7 +171,7 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
    */
   private async store(derived: ReadonlyArray<{ streamId: string; events: NewEvent[] }>, upTo: number, term: number): Promise<void> {
     const { store } = this.container
-    const lease = term > 0 ? { lease: { name: `projection/${this.name}`, term } } : {}
+    const lease = term > 0 ? { lease: { name: this.checkpointName, term } } : {}
     const chains = new Map<string, Promise<unknown>>()
     for (const batch of derived) {
       const previous = chains.get(batch.streamId) ?? Promise.resolve()
