@@ -1,6 +1,4 @@
 import type { EventEnvelope, NewEvent } from '../envelope.js'
-import { SnapshotCorruptError } from '../errors.js'
-import { parseStoredJson } from '../safeData.js'
 import { CommitSignal } from './CommitSignal.js'
 import { decodeEventData, decodeEventMeta, encodeEvent } from './eventJson.js'
 import { firstAtOrAfter, SharedTail } from './SharedTail.js'
@@ -10,6 +8,7 @@ import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll
 import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from './catalog.js'
 import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from './leaseRules.js'
 import { MemoryReadModelStorage } from './MemoryReadModelStorage.js'
+import { MemorySnapshots } from './MemorySnapshots.js'
 import type { ReadModelStorage, ReadModelStorageProvider } from './ReadModelStorage.js'
 import type {
   AppendOptions,
@@ -60,7 +59,7 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
   private readonly log: Row[] = []
   private readonly streams = new Map<string, Row[]>()
   private readonly byId = new Map<string, Row>()
-  private readonly snapshots = new Map<string, string>()
+  private readonly snapshots = new MemorySnapshots()
   private readonly checkpoints = new Map<string, number>()
   private readonly leases = new Map<string, LeaseState>()
   private readonly readModelStorage = new MemoryReadModelStorage((name) => this.leases.get(name))
@@ -136,22 +135,16 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
   }
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
-    this.snapshots.set(snapshotKey(snapshot.actorType, snapshot.streamId), JSON.stringify(snapshot))
+    this.snapshots.save(snapshot)
   }
 
   async loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
-    const text = this.snapshots.get(snapshotKey(actorType, streamId))
-    if (text === undefined) return undefined
-    try {
-      return parseStoredJson(text) as Snapshot
-    } catch (err) {
-      throw new SnapshotCorruptError(actorType, streamId, err)
-    }
+    return this.snapshots.load(actorType, streamId)
   }
 
   /** Test hook: overwrites a snapshot with arbitrary text, as a damaged disk would. */
   corruptSnapshot(actorType: string, streamId: string, text: string): void {
-    this.snapshots.set(snapshotKey(actorType, streamId), text)
+    this.snapshots.corrupt(actorType, streamId, text)
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
@@ -215,8 +208,4 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
   async close(): Promise<void> {
     await this.tail.close()
   }
-}
-
-function snapshotKey(actorType: string, streamId: string): string {
-  return JSON.stringify([actorType, streamId])
 }

@@ -1,6 +1,5 @@
 import type { EventEnvelope } from '../../envelope.js'
-import { SnapshotCorruptError } from '../../errors.js'
-import { parseStoredJson } from '../../safeData.js'
+import { MemorySnapshots } from '../../store/MemorySnapshots.js'
 import type { Snapshot } from '../../store/StorageAdapter.js'
 import type { LocalCopy, QueuedAppend } from './LocalCopy.js'
 
@@ -12,7 +11,7 @@ import type { LocalCopy, QueuedAppend } from './LocalCopy.js'
  */
 export class MemoryCopy implements LocalCopy {
   private readonly streams = new Map<string, EventEnvelope[]>()
-  private readonly snapshots = new Map<string, string>()
+  private readonly snapshots = new MemorySnapshots()
   private readonly checkpoints = new Map<string, number>()
   private readonly queue = new Map<number, QueuedAppend>()
   private nextSeq = 1
@@ -36,22 +35,16 @@ export class MemoryCopy implements LocalCopy {
   }
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
-    this.snapshots.set(JSON.stringify([snapshot.actorType, snapshot.streamId]), JSON.stringify(snapshot))
+    this.snapshots.save(snapshot)
   }
 
   async loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
-    const text = this.snapshots.get(JSON.stringify([actorType, streamId]))
-    if (text === undefined) return undefined
-    try {
-      return parseStoredJson(text) as Snapshot
-    } catch (err) {
-      throw new SnapshotCorruptError(actorType, streamId, err)
-    }
+    return this.snapshots.load(actorType, streamId)
   }
 
   /** Test hook: overwrites a snapshot with arbitrary text, as a damaged disk would. */
   corruptSnapshot(actorType: string, streamId: string, text: string): void {
-    this.snapshots.set(JSON.stringify([actorType, streamId]), text)
+    this.snapshots.corrupt(actorType, streamId, text)
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {
