@@ -5,24 +5,20 @@ import { createContainer, SqliteStore } from 'omniscient-actors'
 import { collect } from '../store/conformance.js'
 import { startTogether, startWorker } from '../support/processes.js'
 import { Tally, TallyEvents } from '../support/Tally.js'
-import { tempDir } from '../support/tmp.js'
 import { startSyncServer, type SyncServerHarness } from './syncServer.js'
 
 describe('LiveActor on RemoteStores and on the server\'s own store, across processes', function () {
   this.timeout(120_000)
-  let tmp: ReturnType<typeof tempDir>
   let server: SyncServerHarness
   beforeEach(async () => {
-    tmp = tempDir()
-    server = await startSyncServer({ file: join(tmp.dir, 'server.db'), events: [TallyEvents] })
+    server = await startSyncServer({ events: [TallyEvents] })
   })
   afterEach(async () => {
     await server.dispose()
-    tmp.remove()
   })
 
   it('should converge: two remote processes and one local process x 30 Fires on one id, every state equal to a fresh Load', async () => {
-    const go = join(tmp.dir, 'go')
+    const go = join(server.dir, 'go')
     const targets = [`${server.url}#token-alice`, `${server.url}#token-bob`, server.file]
     const labels = ['remote-a', 'remote-b', 'local']
     const workers = targets.map((target, i) => startWorker('liveFirer', [target, 'tally', labels[i]!, '30', '90', go]))

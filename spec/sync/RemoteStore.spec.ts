@@ -6,20 +6,16 @@ import { HttpClient } from '../../lib/sync/HttpClient.js'
 import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
 import { collect, newEvent } from '../store/conformance.js'
 import { waitUntil } from '../support/processes.js'
-import { tempDir } from '../support/tmp.js'
 import { startSyncServer, type SyncServerHarness } from './syncServer.js'
 
 describe('RemoteStore (beyond the contract)', function () {
   this.timeout(20_000)
-  let tmp: ReturnType<typeof tempDir>
   let server: SyncServerHarness
   beforeEach(async () => {
-    tmp = tempDir()
-    server = await startSyncServer({ file: join(tmp.dir, 'server.db') })
+    server = await startSyncServer()
   })
   afterEach(async () => {
     await server.dispose()
-    tmp.remove()
   })
 
   it('with offline: false, should leave nothing queued after an append fails on an unreachable server', async () => {
@@ -37,7 +33,7 @@ describe('RemoteStore (beyond the contract)', function () {
   })
 
   it('should count what it reads from its copy in status.lastPosition, after a restart offline too', async () => {
-    const copy = join(tmp.dir, 'device.db')
+    const copy = join(server.dir, 'device.db')
     await server.container.store.append('s', [{ ...newEvent('a', 1), meta: {} }, { ...newEvent('b', 2), meta: {} }], { expectedVersion: 0 })
     const first = new RemoteStore({ url: server.url, token: 'token-alice', local: new SqliteCopy({ file: copy }) })
     expect(await collect(first.readStream('s'))).to.have.length(2)

@@ -6,22 +6,18 @@ import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
 import { collect } from '../store/conformance.js'
 import { startWorker, waitUntil } from '../support/processes.js'
 import { Tally } from '../support/Tally.js'
-import { tempDir } from '../support/tmp.js'
 import { startSyncServer, type SyncServerHarness } from './syncServer.js'
 
 describe('RemoteStore offline and across restarts', function () {
   this.timeout(30_000)
-  let tmp: ReturnType<typeof tempDir>
   let server: SyncServerHarness
   const open: Array<{ close(): Promise<unknown> }> = []
   beforeEach(async () => {
-    tmp = tempDir()
-    server = await startSyncServer({ file: join(tmp.dir, 'server.db'), authorize: ({ user, eventName }) => user !== 'bob' || eventName === undefined })
+    server = await startSyncServer({ authorize: ({ user, eventName }) => user !== 'bob' || eventName === undefined })
   })
   afterEach(async () => {
     for (const o of open.splice(0).reverse()) await o.close().catch(() => undefined)
     await server.dispose()
-    tmp.remove()
   })
 
   function remote(options: { token?: string; copy?: string; fetch?: Fetch } = {}) {
@@ -39,13 +35,11 @@ describe('RemoteStore offline and across restarts', function () {
 
   const serverVersion = (id: string) => server.container.store.streamVersion(id)
   const restart = async () => {
-    const old = server
-    await old.dispose()
-    server = await startSyncServer({ file: server.file, port: server.port, authorize: ({ user, eventName }) => user !== 'bob' || eventName === undefined })
+    server = await server.restart()
   }
 
   it('should apply a Fire at once while the server is down, queue it, and store it once when the server returns', async () => {
-    const { store, container } = remote({ copy: join(tmp.dir, 'device.db') })
+    const { store, container } = remote({ copy: join(server.dir, 'device.db') })
     const tally = await new Tally('t', container).Load()
     await tally.Fire('counted', { by: 'me', n: 0 })
     await server.stop()
@@ -94,7 +88,7 @@ describe('RemoteStore offline and across restarts', function () {
   })
 
   it('should fetch only the tail on a Load after a restart, from its SQLite copy', async () => {
-    const copy = join(tmp.dir, 'device.db')
+    const copy = join(server.dir, 'device.db')
     const writer = server.container.store
     for (let i = 0; i < 5; i++) await writer.append('t', Array.from({ length: 100 }, (_, n) => ({ id: `e-${i}-${n}`, name: 'counted', data: { by: 'srv', n: i * 100 + n }, schemaVersion: 1, at: 1, meta: {} })), { expectedVersion: i * 100 })
     const first = remote({ copy })
@@ -116,7 +110,7 @@ describe('RemoteStore offline and across restarts', function () {
   })
 
   it('should load from its copy while the server is down, and follow again when it returns', async () => {
-    const copy = join(tmp.dir, 'device.db')
+    const copy = join(server.dir, 'device.db')
     const first = remote({ copy })
     const tally = await new Tally('t', first.container).Load()
     await tally.Fire('counted', { by: 'me', n: 0 })
@@ -132,7 +126,7 @@ describe('RemoteStore offline and across restarts', function () {
   })
 
   it('should lose none of the appends a killed client had queued: each is stored once after a restart', async () => {
-    const copy = join(tmp.dir, 'device.db')
+    const copy = join(server.dir, 'device.db')
     await server.stop()
     const worker = startWorker('offlineFirer', [server.url, copy, '3'])
     await waitUntil(() => worker.lines.includes('queued 3'), 20_000, 'three queued appends')

@@ -1,23 +1,18 @@
-import { join } from 'node:path'
 import { expect } from 'chai'
 import { createContainer, OutageError } from 'omniscient-actors'
 import { RemoteStore, type Fetch } from 'omniscient-actors/sync'
 import { waitUntil } from '../support/processes.js'
 import { Tally } from '../support/Tally.js'
-import { tempDir } from '../support/tmp.js'
 import { startSyncServer, type SyncServerHarness } from './syncServer.js'
 
 describe('LiveActor on a RemoteStore: a lost server is one outage', function () {
   this.timeout(30_000)
-  let tmp: ReturnType<typeof tempDir>
   let server: SyncServerHarness
   beforeEach(async () => {
-    tmp = tempDir()
-    server = await startSyncServer({ file: join(tmp.dir, 'server.db') })
+    server = await startSyncServer()
   })
   afterEach(async () => {
     await server.dispose()
-    tmp.remove()
   })
 
   it('should report the first lost connection once and the outage\'s end once, however many reconnections failed', async () => {
@@ -38,7 +33,7 @@ describe('LiveActor on a RemoteStore: a lost server is one outage', function () 
       expect(tally.Following).to.equal(false)
       expect(tally.Stuck?.failures).to.be.greaterThan(1)
       expect(reports, 'the first failure, once').to.have.length(1)
-      server = await startSyncServer({ file: server.file, port: server.port })
+      server = await server.restart()
       await waitUntil(() => tally.Following, 10_000, 'following again')
       expect(reports).to.have.length(2)
       expect(reports[1]!.err).to.be.instanceOf(OutageError)

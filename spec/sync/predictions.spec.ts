@@ -8,7 +8,6 @@ import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
 import { collect } from '../store/conformance.js'
 import { startWorker, waitUntil } from '../support/processes.js'
 import { Tally } from '../support/Tally.js'
-import { tempDir } from '../support/tmp.js'
 import { startSyncServer, type SyncServerHarness } from './syncServer.js'
 
 // The server's catalog is stricter than the device's: n above 100 is refused (EVENT_VALIDATION),
@@ -37,17 +36,14 @@ const other = (id: string, n: number): NewEvent => ({ id, name: 'counted', data:
 
 describe('LiveActor on a RemoteStore: pending Fires shown on top of the server state', function () {
   this.timeout(30_000)
-  let tmp: ReturnType<typeof tempDir>
   let server: SyncServerHarness
   const open: Array<{ close(): Promise<unknown> }> = []
   beforeEach(async () => {
-    tmp = tempDir()
-    server = await startSyncServer({ file: join(tmp.dir, 'server.db'), events: [ServerTallyEvents] })
+    server = await startSyncServer({ events: [ServerTallyEvents] })
   })
   afterEach(async () => {
     for (const o of open.splice(0).reverse()) await o.close().catch(() => undefined)
     await server.dispose()
-    tmp.remove()
   })
 
   function device(fetchFn?: Fetch) {
@@ -86,7 +82,7 @@ describe('LiveActor on a RemoteStore: pending Fires shown on top of the server s
     expect(tally._state.order).to.deep.equal(['me#0', 'me#1', 'me#2', 'me#3'])
     await waitUntil(() => !store.status.connected, 5_000, 'the device to notice the server is gone')
     expect(store.status.queued).to.equal(3)
-    server = await startSyncServer({ file: server.file, port: server.port, events: [ServerTallyEvents] })
+    server = await server.restart()
     expect((await Promise.all(fired)).map((e) => e.version)).to.deep.equal([2, 3, 4])
     expect(await serverOrder('t')).to.deep.equal(['me#0', 'me#1', 'me#2', 'me#3'])
     expect(tally._state.order).to.deep.equal(['me#0', 'me#1', 'me#2', 'me#3'])
@@ -229,7 +225,7 @@ describe('LiveActor on a RemoteStore: pending Fires shown on top of the server s
     const fired = [1, 999, 3].map((n) => tally.Fire('counted', { by: 'me', n }).catch((e: unknown) => e))
     await tally.Idle()
     expect(tally._state.order).to.deep.equal(['me#1', 'me#999', 'me#3'])
-    server = await startSyncServer({ file: server.file, port: server.port, events: [ServerTallyEvents] })
+    server = await server.restart()
     const [a, refused, c] = await Promise.all(fired)
     expect(refused).to.be.instanceOf(EventValidationError)
     expect([a, c].map((e) => (e as { version: number }).version)).to.deep.equal([1, 2])
@@ -271,21 +267,18 @@ describe('LiveActor on a RemoteStore: pending Fires shown on top of the server s
 
 describe('LiveActor on a RemoteStore: Fires a killed process left queued, after a restart', function () {
   this.timeout(60_000)
-  let tmp: ReturnType<typeof tempDir>
   let server: SyncServerHarness
   beforeEach(async () => {
-    tmp = tempDir()
-    server = await startSyncServer({ file: join(tmp.dir, 'server.db'), events: [ServerTallyEvents] })
+    server = await startSyncServer({ events: [ServerTallyEvents] })
     await server.container.store.append('tally', [{ id: 'srv-0', name: 'counted', data: { by: 'srv', n: 0 }, schemaVersion: 1, at: 1, meta: {} }], { expectedVersion: 0 })
   })
   afterEach(async () => {
     await server.dispose()
-    tmp.remove()
   })
 
   /** A worker process loads with the server up, fires `ns` offline, and is killed with SIGKILL. */
   async function killedWithQueued(copy: string, ns: number[]): Promise<string> {
-    const go = join(tmp.dir, 'go')
+    const go = join(server.dir, 'go')
     const worker = startWorker('offlinePredictor', [server.url, copy, ns.join(','), go])
     await waitUntil(() => worker.lines.includes('ready'), 30_000, 'the worker to load')
     await server.stop()
@@ -300,12 +293,12 @@ describe('LiveActor on a RemoteStore: Fires a killed process left queued, after 
   }
 
   const restart = async () => {
-    server = await startSyncServer({ file: server.file, port: server.port, events: [ServerTallyEvents] })
+    server = await server.restart()
   }
   const serverOrder = async () => (await collect(server.container.store.readStream('tally'))).map((e) => `${(e.data as { by: string }).by}#${(e.data as { n: number }).n}`)
 
   it('should show them on top of the server state after a Load, then land each once', async () => {
-    const copy = join(tmp.dir, 'device.db')
+    const copy = join(server.dir, 'device.db')
     expect(await killedWithQueued(copy, [1, 2, 3])).to.equal('shown srv#0 me#1 me#2 me#3')
     const store = new RemoteStore({ url: server.url, token: 'token-alice', local: new SqliteCopy({ file: copy }), backoff: { initialMs: 20, maxMs: 100 } })
     const container = createContainer({ store, report: () => {} })
@@ -327,7 +320,7 @@ describe('LiveActor on a RemoteStore: Fires a killed process left queued, after 
   })
 
   it('should roll back one the server refuses, and land the others', async () => {
-    const copy = join(tmp.dir, 'device.db')
+    const copy = join(server.dir, 'device.db')
     await killedWithQueued(copy, [1, 999, 3])
     const refused: string[] = []
     const store = new RemoteStore({

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { createContainer, SqliteStore, type AnyEventCatalog, type Container } from 'omniscient-actors'
 import { bearerTokens, serveSync, type SyncHandler, type SyncPermission, type SyncServerOptions } from 'omniscient-actors/sync-server'
 import { tempDir } from '../support/tmp.js'
@@ -12,9 +12,16 @@ export interface SyncServerHarness {
   readonly container: Container
   readonly handler: SyncHandler
   readonly file: string
+  /** The folder holding `file`: when the harness made it, a spec's other files go there too. */
+  readonly dir: string
   /** Stops the HTTP server (live feeds cut) but keeps the store's file. */
   stop(): Promise<void>
-  /** Closes everything and removes the file. */
+  /**
+   * Closes this server (its store too) and starts another on the same file and port with the
+   * same options, as a server that went down and came back; `dispose` of the new one cleans up.
+   */
+  restart(): Promise<SyncServerHarness>
+  /** Closes everything and removes the file when the harness made its folder. */
   dispose(): Promise<void>
 }
 
@@ -28,8 +35,11 @@ export interface HarnessOptions {
   readonly server?: Partial<SyncServerOptions<string>>
 }
 
-export async function startSyncServer(options: HarnessOptions = {}): Promise<SyncServerHarness> {
-  const tmp = options.file ? undefined : tempDir('omniscient-sync-')
+export function startSyncServer(options: HarnessOptions = {}): Promise<SyncServerHarness> {
+  return start(options, options.file ? undefined : tempDir('omniscient-sync-'))
+}
+
+async function start(options: HarnessOptions, tmp: ReturnType<typeof tempDir> | undefined): Promise<SyncServerHarness> {
   const file = options.file ?? join(tmp!.dir, 'server.db')
   const container = createContainer({ store: new SqliteStore({ file }) })
   const handler = serveSync(container, {
@@ -56,7 +66,13 @@ export async function startSyncServer(options: HarnessOptions = {}): Promise<Syn
     container,
     handler,
     file,
+    dir: dirname(file),
     stop,
+    async restart() {
+      await stop()
+      await container.close()
+      return start({ ...options, file, port }, tmp)
+    },
     async dispose() {
       await stop()
       await container.close()
