@@ -115,13 +115,8 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   }
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
-    // The same argument rules as every adapter, checked before anything is queued.
-    checkAppend(streamId, events, options)
-    // Refused here as every adapter refuses it, before it is queued: JSON cannot carry it.
-    for (const event of events) encodeEvent(streamId, event)
-    this.assertOpen()
-    const queued = await this.local.enqueue({ streamId, events, expectedVersion: options.expectedVersion, ...(options.lease ? { lease: options.lease } : {}) })
-    this.board.update({ queued: this.board.current.queued + 1 })
+    this.checkQueueable(streamId, events, options)
+    const queued = await this.enqueue(streamId, events, options)
     return this.track(this.deliver(queued))
   }
 
@@ -134,13 +129,10 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
    */
   async appendInOrder(streamId: string, events: readonly NewEvent[], options: AppendOptions, after?: Promise<unknown>): Promise<AppendResult> {
     // Nothing awaited before the line is joined below: the calls keep their order.
-    checkAppend(streamId, events, options)
-    for (const event of events) encodeEvent(streamId, event)
-    this.assertOpen()
+    this.checkQueueable(streamId, events, options)
     const { promise, resolve, reject } = deferred<AppendResult>()
     const enqueued = this.enqueueing.then(async () => {
-      const queued = await this.local.enqueue({ streamId, events, expectedVersion: options.expectedVersion, ...(options.lease ? { lease: options.lease } : {}) })
-      this.board.update({ queued: this.board.current.queued + 1 })
+      const queued = await this.enqueue(streamId, events, options)
       // Sent again: the held entry leaves only now that its replacement is queued.
       for (const event of events) await this.release(event.id)
       this.joinLine({ queued, leftover: false, resolve, reject, ...(after ? { after } : {}) })
@@ -356,6 +348,20 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
         throw err
       }
     }
+  }
+
+  /** The same argument rules as every adapter, checked before anything is queued. */
+  private checkQueueable(streamId: string, events: readonly NewEvent[], options: AppendOptions): void {
+    checkAppend(streamId, events, options)
+    // Refused here as every adapter refuses it, before it is queued: JSON cannot carry it.
+    for (const event of events) encodeEvent(streamId, event)
+    this.assertOpen()
+  }
+
+  private async enqueue(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<QueuedAppend> {
+    const queued = await this.local.enqueue({ streamId, events, expectedVersion: options.expectedVersion, ...(options.lease ? { lease: options.lease } : {}) })
+    this.board.update({ queued: this.board.current.queued + 1 })
+    return queued
   }
 
   private hold(queued: QueuedAppend): void {
