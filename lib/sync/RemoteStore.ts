@@ -2,7 +2,7 @@ import { deferred } from '../deferred.js'
 import type { EventEnvelope, NewEvent } from '../envelope.js'
 import { ConcurrencyError, StorageError } from '../errors.js'
 import { AppendNotSentError, type AppendQueue, type LeftoverAppend } from '../store/AppendQueue.js'
-import { checkAppend, checkCheckpoint, checkLease, checkReadAll, checkReadStream } from '../store/arguments.js'
+import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../store/arguments.js'
 import { encodeEvent } from '../store/eventJson.js'
 import type {
   AppendOptions,
@@ -281,7 +281,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   }
 
   async readLease(name: string): Promise<LeaseState | undefined> {
-    checkCheckpoint(name)
+    checkIdentifier(name, 'name')
     return (await this.http.getJson<LeaseResponse>(paths.lease(name))).lease ?? undefined
   }
 
