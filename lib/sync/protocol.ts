@@ -118,7 +118,8 @@ function sameMeta(a: Record<string, unknown>, b: EventMeta, keys: number): boole
 
 /**
  * Splits a byte stream into lines as they arrive, without holding more than one partial line.
- * Used for the NDJSON catch-up and the Server-Sent Events feed alike.
+ * Used for the Server-Sent Events feed (the NDJSON catch-up parses a chunk at a time instead:
+ * HttpClient.pages).
  */
 export async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   const decoder = new TextDecoder()
