@@ -137,9 +137,10 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
       if (streamId !== undefined) await demandRead(user, streamId)
       const fromPosition = wholeNumber(q.get('fromPosition'), 'fromPosition') ?? 1
       const filter = readFilter(user)
+      const wanted = (e: Pick<EventEnvelope, 'streamId' | 'name'>) => (streamId === undefined || e.streamId === streamId) && (!names || names.includes(e.name)) && filter(e)
       // The stored text passes through when the store offers it: no decoding and encoding again.
-      if (readsStoredText(store)) return sendStoredNdjson(res, store, fromPosition, (e) => (streamId === undefined || e.streamId === streamId) && (!names || names.includes(e.name)) && filter(e))
-      return sendNdjson(res, store.readAll({ fromPosition }), (e) => (streamId === undefined || e.streamId === streamId) && (!names || names.includes(e.name)) && filter(e))
+      if (readsStoredText(store)) return sendStoredNdjson(res, store, fromPosition, wanted)
+      return sendNdjson(res, store.readAll({ fromPosition }), wanted)
     }
 
     if (path === '/live' && method === 'GET') {
