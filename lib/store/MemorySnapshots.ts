@@ -1,5 +1,4 @@
-import { SnapshotCorruptError } from '../errors.js'
-import { parseStoredJson } from '../safeData.js'
+import { parseSnapshotText } from './snapshotText.js'
 import type { Snapshot } from './StorageAdapter.js'
 
 /**
@@ -15,12 +14,7 @@ export class MemorySnapshots {
 
   load(actorType: string, streamId: string): Snapshot | undefined {
     const text = this.texts.get(key(actorType, streamId))
-    if (text === undefined) return undefined
-    try {
-      return parseStoredJson(text) as Snapshot
-    } catch (err) {
-      throw new SnapshotCorruptError(actorType, streamId, err)
-    }
+    return text === undefined ? undefined : parseSnapshotText(text, actorType, streamId)
   }
 
   /** Test hook: overwrites a snapshot with arbitrary text, as a damaged disk would. */

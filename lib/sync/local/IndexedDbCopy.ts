@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { EventEnvelope } from '../../envelope.js'
-import { SnapshotCorruptError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
+import { parseSnapshotText } from '../../store/snapshotText.js'
 import type { Snapshot } from '../../store/StorageAdapter.js'
 import { toEnvelope } from '../protocol.js'
 import type { LocalCopy, QueuedAppend } from './LocalCopy.js'
@@ -95,12 +95,7 @@ export class IndexedDbCopy implements LocalCopy {
   async loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
     const tx = await this.tx(['snapshots'], 'readonly')
     const text = (await done(tx.objectStore('snapshots').get([actorType, streamId]))) as string | undefined
-    if (text === undefined) return undefined
-    try {
-      return parseStoredJson(text) as Snapshot
-    } catch (err) {
-      throw new SnapshotCorruptError(actorType, streamId, err)
-    }
+    return text === undefined ? undefined : parseSnapshotText(text, actorType, streamId)
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {

@@ -3,8 +3,8 @@ import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import type { Database } from 'better-sqlite3'
 import type { EventEnvelope } from '../../envelope.js'
-import { SnapshotCorruptError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
+import { parseSnapshotText } from '../../store/snapshotText.js'
 import type { Snapshot } from '../../store/StorageAdapter.js'
 import type { LocalCopy, QueuedAppend } from '../local/LocalCopy.js'
 import { toEnvelope } from '../protocol.js'
@@ -67,12 +67,7 @@ export class SqliteCopy implements LocalCopy {
 
   async loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
     const row = this.db.prepare('SELECT body FROM snapshots WHERE actor_type = ? AND stream_id = ?').get(actorType, streamId) as { body: string } | undefined
-    if (!row) return undefined
-    try {
-      return parseStoredJson(row.body) as Snapshot
-    } catch (err) {
-      throw new SnapshotCorruptError(actorType, streamId, err)
-    }
+    return row ? parseSnapshotText(row.body, actorType, streamId) : undefined
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {
