@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
-import type { Database } from 'better-sqlite3'
+import type { Database, Statement } from 'better-sqlite3'
 import type { EventEnvelope } from '../../envelope.js'
 import { parseStoredJson } from '../../safeData.js'
 import { parseSnapshotText } from '../../store/snapshotText.js'
@@ -19,6 +19,19 @@ import { toEnvelope } from '../protocol.js'
  */
 export class SqliteCopy implements LocalCopy {
   private readonly db: Database
+  // Prepared once: keep, enqueue and dequeue run on every append and every live event.
+  private readonly sql: {
+    readonly knownVersion: Statement<[string], { v: number | null }>
+    readonly page: Statement<[string, number, number], { envelope: string }>
+    readonly insert: Statement<[string, number, string]>
+    readonly saveSnapshot: Statement<[string, string, string]>
+    readonly loadSnapshot: Statement<[string, string], { body: string }>
+    readonly saveCheckpoint: Statement<[string, number]>
+    readonly loadCheckpoint: Statement<[string], { position: number }>
+    readonly enqueue: Statement<[string]>
+    readonly dequeue: Statement<[number]>
+    readonly queued: Statement<[], { seq: number; body: string }>
+  }
 
   constructor(options: { readonly file: string }) {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true })
@@ -32,16 +45,31 @@ export class SqliteCopy implements LocalCopy {
       CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
     `)
+    this.sql = {
+      knownVersion: this.db.prepare('SELECT MAX(version) AS v FROM events WHERE stream_id = ?'),
+      page: this.db.prepare('SELECT envelope FROM events WHERE stream_id = ? AND version >= ? AND version <= ? ORDER BY version LIMIT 512'),
+      insert: this.db.prepare('INSERT OR IGNORE INTO events (stream_id, version, envelope) VALUES (?, ?, ?)'),
+      saveSnapshot: this.db.prepare('INSERT OR REPLACE INTO snapshots (actor_type, stream_id, body) VALUES (?, ?, ?)'),
+      loadSnapshot: this.db.prepare('SELECT body FROM snapshots WHERE actor_type = ? AND stream_id = ?'),
+      saveCheckpoint: this.db.prepare('INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)'),
+      loadCheckpoint: this.db.prepare('SELECT position FROM checkpoints WHERE name = ?'),
+      enqueue: this.db.prepare('INSERT INTO queue (body) VALUES (?)'),
+      dequeue: this.db.prepare('DELETE FROM queue WHERE seq = ?'),
+      queued: this.db.prepare('SELECT seq, body FROM queue ORDER BY seq'),
+    }
+  }
+
+  private known(streamId: string): number {
+    return this.sql.knownVersion.get(streamId)?.v ?? 0
   }
 
   async knownVersion(streamId: string): Promise<number> {
-    return (this.db.prepare('SELECT MAX(version) AS v FROM events WHERE stream_id = ?').get(streamId) as { v: number | null }).v ?? 0
+    return this.known(streamId)
   }
 
   async *readStream(streamId: string, fromVersion: number, toVersion: number): AsyncIterable<EventEnvelope> {
-    const page = this.db.prepare('SELECT envelope FROM events WHERE stream_id = ? AND version >= ? AND version <= ? ORDER BY version LIMIT 512')
     for (let from = fromVersion; from <= toVersion; ) {
-      const rows = page.all(streamId, from, toVersion) as Array<{ envelope: string }>
+      const rows = this.sql.page.all(streamId, from, toVersion)
       for (const row of rows) yield toEnvelope(parseStoredJson(row.envelope))
       if (rows.length < 512) return
       from += rows.length
@@ -49,47 +77,45 @@ export class SqliteCopy implements LocalCopy {
   }
 
   async keep(streamId: string, events: readonly EventEnvelope[]): Promise<void> {
-    const insert = this.db.prepare('INSERT OR IGNORE INTO events (stream_id, version, envelope) VALUES (?, ?, ?)')
     this.db.transaction(() => {
       // Only what continues the known prefix: the copy never holds a stream with a hole.
-      let known = (this.db.prepare('SELECT MAX(version) AS v FROM events WHERE stream_id = ?').get(streamId) as { v: number | null }).v ?? 0
+      let known = this.known(streamId)
       for (const event of events) {
         if (event.version !== known + 1) continue
-        insert.run(streamId, event.version, JSON.stringify(event))
+        this.sql.insert.run(streamId, event.version, JSON.stringify(event))
         known++
       }
     })()
   }
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
-    this.db.prepare('INSERT OR REPLACE INTO snapshots (actor_type, stream_id, body) VALUES (?, ?, ?)').run(snapshot.actorType, snapshot.streamId, JSON.stringify(snapshot))
+    this.sql.saveSnapshot.run(snapshot.actorType, snapshot.streamId, JSON.stringify(snapshot))
   }
 
   async loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
-    const row = this.db.prepare('SELECT body FROM snapshots WHERE actor_type = ? AND stream_id = ?').get(actorType, streamId) as { body: string } | undefined
+    const row = this.sql.loadSnapshot.get(actorType, streamId)
     return row ? parseSnapshotText(row.body, actorType, streamId) : undefined
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {
-    this.db.prepare('INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)').run(name, position)
+    this.sql.saveCheckpoint.run(name, position)
   }
 
   async loadCheckpoint(name: string): Promise<number | undefined> {
-    return (this.db.prepare('SELECT position FROM checkpoints WHERE name = ?').get(name) as { position: number } | undefined)?.position
+    return this.sql.loadCheckpoint.get(name)?.position
   }
 
   async enqueue(append: Omit<QueuedAppend, 'seq'>): Promise<QueuedAppend> {
-    const { lastInsertRowid } = this.db.prepare('INSERT INTO queue (body) VALUES (?)').run(JSON.stringify(append))
+    const { lastInsertRowid } = this.sql.enqueue.run(JSON.stringify(append))
     return { ...append, seq: Number(lastInsertRowid) }
   }
 
   async dequeue(seq: number): Promise<void> {
-    this.db.prepare('DELETE FROM queue WHERE seq = ?').run(seq)
+    this.sql.dequeue.run(seq)
   }
 
   async queued(): Promise<QueuedAppend[]> {
-    const rows = this.db.prepare('SELECT seq, body FROM queue ORDER BY seq').all() as Array<{ seq: number; body: string }>
-    return rows.map((row) => ({ ...(parseStoredJson(row.body) as Omit<QueuedAppend, 'seq'>), seq: row.seq }))
+    return this.sql.queued.all().map((row) => ({ ...(parseStoredJson(row.body) as Omit<QueuedAppend, 'seq'>), seq: row.seq }))
   }
 
   async close(): Promise<void> {
