@@ -36,6 +36,9 @@ export async function sendStoredNdjson(
   let from = Math.max(1, fromPosition)
   let chunk = ''
   for (;;) {
+    // Checked per page, not only when a chunk is full: a read filter that keeps few events
+    // would otherwise scan the rest of the log for a client that has left.
+    if (res.destroyed) return
     const rows = await store.readStoredText(from, PAGE)
     for (const row of rows) {
       const allowed = keep(row)

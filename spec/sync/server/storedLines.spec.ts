@@ -1,10 +1,13 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { expect } from 'chai'
 import { EventDecodeError } from 'omniscient-actors'
-import { storedLine } from '../../../lib/sync/server/storedLines.js'
+import { sendStoredNdjson, storedLine } from '../../../lib/sync/server/storedLines.js'
 import { envelopeReader, parseWireJson } from '../../../lib/sync/protocol.js'
 import { readsStoredText, type StoredEventText } from '../../../lib/store/storedText.js'
 import { collect, newEvent } from '../../store/conformance.js'
 import { freshTarget, openStore, storeKinds } from '../../support/openStore.js'
+import { waitUntil } from '../../support/processes.js'
 
 const row = (fields: Partial<StoredEventText>): StoredEventText => ({
   position: 7, id: 'e-7', streamId: 'player-1', version: 3, name: 'scored', data: '{"n":1}', schemaVersion: 1, at: 1_700_000_000_000, meta: '{"actorType":"Player"}', ...fields,
@@ -72,5 +75,36 @@ describe('envelopeReader', () => {
     expect(c!.meta).to.not.equal(a!.meta)
     expect(e!.meta).to.not.equal(d!.meta)
     expect(e!.meta).to.deep.equal({ actorType: 'A', extra: { deep: 1 } })
+  })
+})
+
+describe('sendStoredNdjson', () => {
+  it('should stop reading the log once its client has left, though the read filter keeps nothing', async () => {
+    // An endless log (a full page each read) of events the client may not read.
+    const page = Array.from({ length: 4096 }, (_, i) => row({ position: i + 1 }))
+    let pages = 0
+    const endless = {
+      async readStoredText(): Promise<readonly StoredEventText[]> {
+        pages++
+        await new Promise((r) => setTimeout(r, 2))
+        return pages > 2_000 ? [] : page
+      },
+    }
+    let finished!: () => void
+    const served = new Promise<void>((resolve) => (finished = resolve))
+    const server = createServer((_req, res) => void sendStoredNdjson(res, endless, 1, () => false).finally(finished))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const leaving = new AbortController()
+      const asked = fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { signal: leaving.signal }).catch(() => undefined)
+      await waitUntil(() => pages >= 3, 5_000, 'a few pages read')
+      leaving.abort()
+      await asked
+      await served
+      expect(pages, 'pages read in all').to.be.lessThan(50)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 })
