@@ -5,6 +5,20 @@ import { waitUntil } from '../support/processes.js'
 import { Tally } from '../support/Tally.js'
 import { startSyncServer, type SyncServerHarness } from './syncServer.js'
 
+/** The platform's fetch, counting the requests whose URL holds `part`. */
+function countingFetch(part: string): { readonly fetch: Fetch; readonly count: number } {
+  let count = 0
+  return {
+    fetch: (input, init) => {
+      if (input.includes(part)) count++
+      return fetch(input, init)
+    },
+    get count() {
+      return count
+    },
+  }
+}
+
 describe('LiveActor on a RemoteStore: a lost server is one outage', function () {
   this.timeout(30_000)
   let server: SyncServerHarness
@@ -16,20 +30,16 @@ describe('LiveActor on a RemoteStore: a lost server is one outage', function () 
   })
 
   it('should report the first lost connection once and the outage\'s end once, however many reconnections failed', async () => {
-    let liveAttempts = 0
-    const counting: Fetch = (input, init) => {
-      if (input.includes('/live')) liveAttempts++
-      return fetch(input, init)
-    }
-    const store = new RemoteStore({ url: server.url, token: 'token-alice', backoff: { initialMs: 10, maxMs: 40 }, fetch: counting })
+    const liveAttempts = countingFetch('/live')
+    const store = new RemoteStore({ url: server.url, token: 'token-alice', backoff: { initialMs: 10, maxMs: 40 }, fetch: liveAttempts.fetch })
     const reports: Array<{ where: string; err: unknown }> = []
     const container = createContainer({ store, report: (err, { where }) => reports.push({ where, err }) })
     try {
       const tally = await new Tally('t', container).Load()
       await waitUntil(() => store.status.connected, 5_000, 'the live feed')
       await server.stop()
-      const before = liveAttempts
-      await waitUntil(() => liveAttempts >= before + 8, 10_000, 'several failed reconnections')
+      const before = liveAttempts.count
+      await waitUntil(() => liveAttempts.count >= before + 8, 10_000, 'several failed reconnections')
       expect(tally.Following).to.equal(false)
       expect(tally.Stuck?.failures).to.be.greaterThan(1)
       expect(reports, 'the first failure, once').to.have.length(1)
@@ -44,22 +54,18 @@ describe('LiveActor on a RemoteStore: a lost server is one outage', function () 
   })
 
   it('should stop probing its server once its store is closed during an outage (nothing keeps the process alive)', async () => {
-    let reads = 0
-    const counting: Fetch = (input, init) => {
-      if (input.includes('/streams/')) reads++
-      return fetch(input, init)
-    }
-    const store = new RemoteStore({ url: server.url, token: 'token-alice', backoff: { initialMs: 10, maxMs: 40 }, fetch: counting })
+    const reads = countingFetch('/streams/')
+    const store = new RemoteStore({ url: server.url, token: 'token-alice', backoff: { initialMs: 10, maxMs: 40 }, fetch: reads.fetch })
     const container = createContainer({ store, report: () => {} })
     const tally = await new Tally('t', container).Load()
     await waitUntil(() => store.status.connected, 5_000, 'the live feed')
     await server.stop()
-    await waitUntil(() => tally.Stuck !== undefined && reads > 1, 5_000, 'the outage and a probe')
+    await waitUntil(() => tally.Stuck !== undefined && reads.count > 1, 5_000, 'the outage and a probe')
     await container.close()
-    const after = reads
+    const after = reads.count
     // The probe waits at most 2 s between reads: a little longer shows it has stopped.
     await new Promise((r) => setTimeout(r, 2_500))
-    expect(reads, 'reads after the store closed').to.equal(after)
+    expect(reads.count, 'reads after the store closed').to.equal(after)
     expect(tally.Following).to.equal(false)
   })
 })
