@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
-import { createContainer, SqliteStore, type AnyEventCatalog, type Container } from 'omniscient-actors'
+import { createContainer, SqliteStore, type AnyEventCatalog, type Container, type StorageAdapter } from 'omniscient-actors'
 import { bearerTokens, serveSync, type SyncHandler, type SyncPermission, type SyncServerOptions } from 'omniscient-actors/sync-server'
 import { tempDir } from '../support/tmp.js'
 
@@ -33,6 +33,8 @@ export interface HarnessOptions {
   readonly file?: string
   readonly port?: number
   readonly server?: Partial<SyncServerOptions<string>>
+  /** The store behind the server instead of a SqliteStore on `file` (not for `restart`). */
+  readonly store?: StorageAdapter
 }
 
 export function startSyncServer(options: HarnessOptions = {}): Promise<SyncServerHarness> {
@@ -41,7 +43,7 @@ export function startSyncServer(options: HarnessOptions = {}): Promise<SyncServe
 
 async function start(options: HarnessOptions, tmp: ReturnType<typeof tempDir> | undefined): Promise<SyncServerHarness> {
   const file = options.file ?? join(tmp!.dir, 'server.db')
-  const container = createContainer({ store: new SqliteStore({ file }) })
+  const container = createContainer({ store: options.store ?? new SqliteStore({ file }) })
   const handler = serveSync(container, {
     authenticate: bearerTokens<string>(TOKENS),
     authorize: options.authorize ?? (() => true),
