@@ -9,6 +9,7 @@ import { parseAppendRequest, validateAgainstCatalogs } from './appendRequest.js'
 import { readJsonBody, sendError, sendJson, sendNdjson } from './http.js'
 import { serveLiveFeed } from './liveFeed.js'
 import { sendStoredNdjson } from './storedLines.js'
+import { firstVersionFrom } from './streamFromPosition.js'
 import { readsStoredText } from '../../store/storedText.js'
 
 /** One question to the `authorize` hook: may `user` do `action` (on this stream, event, lease)? */
@@ -137,7 +138,9 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
       if (streamId !== undefined) await demandRead(user, streamId)
       const fromPosition = wholeNumber(q.get('fromPosition'), 'fromPosition') ?? 1
       const filter = readFilter(user)
-      const wanted = (e: Pick<EventEnvelope, 'streamId' | 'name'>) => (streamId === undefined || e.streamId === streamId) && (!names || names.includes(e.name)) && filter(e)
+      const wanted = (e: Pick<EventEnvelope, 'streamId' | 'name'>) => (!names || names.includes(e.name)) && filter(e)
+      // One stream: its own rows, from the first version at that position, not the whole log.
+      if (streamId !== undefined) return sendNdjson(res, store.readStream(streamId, { fromVersion: await firstVersionFrom(store, streamId, fromPosition) }), wanted)
       // The stored text passes through when the store offers it: no decoding and encoding again.
       if (readsStoredText(store)) return sendStoredNdjson(res, store, fromPosition, wanted)
       return sendNdjson(res, store.readAll({ fromPosition }), wanted)

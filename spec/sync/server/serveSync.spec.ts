@@ -1,4 +1,6 @@
 import { expect } from 'chai'
+import { SqliteStore, type EventEnvelope, type StorageAdapter } from 'omniscient-actors'
+import { collect, newEvent } from '../../store/conformance.js'
 import { waitUntil } from '../../support/processes.js'
 import { startSyncServer, type SyncServerHarness } from '../syncServer.js'
 
@@ -67,5 +69,46 @@ describe('serveSync (requests an outside client may send)', function () {
     expect(status).to.equal(200)
     const s = server
     await waitUntil(() => s.handler.liveFeeds === 0, 5_000, 'no feed left open')
+  })
+
+  it('should answer a catch-up of one stream from a position by reading that stream, not the whole log', async () => {
+    const inner = new SqliteStore({ file: ':memory:' })
+    for (let round = 0; round < 20; round++) {
+      for (let s = 0; s < 50; s++) await inner.append(`s-${s}`, [{ ...newEvent('happened', round, `e-${s}-${round}`), meta: {} }], { expectedVersion: round })
+    }
+    // Counts the rows each kind of read hands out.
+    const touched = { log: 0, stream: 0 }
+    const counting = new Proxy(inner, {
+      get(target, key, receiver) {
+        if (key === 'readAll') return (options: unknown) => counted(target.readAll(options as never), 'log')
+        if (key === 'readStoredText') return async (from: number, limit: number) => {
+          const rows = await target.readStoredText(from, limit)
+          touched.log += rows.length
+          return rows
+        }
+        if (key === 'readStream') return (id: string, options: unknown) => counted(target.readStream(id, options as never), 'stream')
+        const value = Reflect.get(target, key, receiver) as unknown
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+      },
+    }) as StorageAdapter
+    async function* counted(events: AsyncIterable<EventEnvelope>, kind: 'log' | 'stream') {
+      for await (const e of events) {
+        touched[kind]++
+        yield e
+      }
+    }
+    server = await startSyncServer({ store: counting })
+    const all = await collect(inner.readStream('s-7'))
+    const from = all[12]!.position
+    const response = await fetch(`${server.url}/events?streamId=s-7&fromPosition=${from}`, { headers: auth })
+    const lines = (await response.text()).trim().split('\n').map((l) => JSON.parse(l) as EventEnvelope)
+    expect(lines.map((e) => e.version)).to.deep.equal([13, 14, 15, 16, 17, 18, 19, 20])
+    expect(touched.log, 'rows of the whole log read').to.equal(0)
+    expect(touched.stream, 'rows of the stream read').to.be.at.most(20)
+    const before = touched.stream
+    const first = await fetch(`${server.url}/events?streamId=s-7&names=happened`, { headers: auth })
+    expect((await first.text()).trim().split('\n')).to.have.length(20)
+    expect(touched.stream - before).to.equal(20)
+    expect(touched.log).to.equal(0)
   })
 })
