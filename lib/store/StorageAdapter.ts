@@ -118,7 +118,7 @@ export interface StorageAdapter {
    * when it is less than `MAX_ID_BYTES`. Names the framework derives for its own use (a
    * OneActor's lease and proposals) are shortened to fit it.
    */
-  readonly maxIdBytes?: number
+  readonly maxIdBytes?: number | undefined
 
   /** Optional: the store's read-model storage (lib/read), where the engine keeps read models. */
   readModels?(): ReadModelStorage

@@ -13,13 +13,14 @@ import type {
   Snapshot,
   StorageAdapter,
 } from '../store/StorageAdapter.js'
-import { sleep, type SubscribeOptions, type Subscription, type SubscriptionHandler } from '../store/Subscription.js'
-import { SyncUnavailableError } from './errors.js'
+import { sleep, type SubscribeOptions, type Subscription, type SubscriptionHandler, type Wait } from '../store/Subscription.js'
+import { IncompleteReadError, SyncUnavailableError } from './errors.js'
 import { HttpClient, type Fetch } from './HttpClient.js'
 import { liveSubscription } from './liveSubscription.js'
-import type { LocalCopy, QueuedAppend } from './local/LocalCopy.js'
+import { CopyWriter } from './local/CopyWriter.js'
+import type { LocalCopy, QueuedAppend, ServerLimits } from './local/LocalCopy.js'
 import { MemoryCopy } from './local/MemoryCopy.js'
-import { paths, toEnvelope, type AppendRequest, type AppendResponse, type LeaseRequest, type LeaseResponse } from './protocol.js'
+import { paths, toEnvelope, type AppendRequest, type AppendResponse, type HeadResponse, type LeaseRequest, type LeaseResponse } from './protocol.js'
 import { SyncStatusBoard, type SyncStatus } from './SyncStatus.js'
 
 /** Options of a RemoteStore. */
@@ -69,6 +70,13 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   private readonly subscriptions = new Set<Subscription>()
   private readonly inFlight = new Set<Promise<unknown>>()
   private reconnecting: Promise<void> | undefined
+  // The backoff sleep of the reconnection probe: close() cuts it short.
+  private probePause: Wait | undefined
+  // Every write of read events goes through it, in read order; live events a turn at a time.
+  private readonly writer: CopyWriter
+  // What the server said of its store's limits (GET /head), or the copy's memory of it.
+  private limits: ServerLimits | undefined
+  private readonly limitsLoaded: Promise<void>
   private closed = false
   private readonly recovered: Promise<void>
   // Per stream, the appendInOrder calls and leftovers not yet answered, sent one at a time.
@@ -87,10 +95,25 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     this.offline = options.offline ?? true
     this.initialMs = options.backoff?.initialMs ?? 100
     this.maxMs = options.backoff?.maxMs ?? 10_000
+    this.writer = new CopyWriter(this.local)
+    this.limitsLoaded = (this.local.loadLimits?.() ?? Promise.resolve(undefined)).then(
+      (held) => void (this.limits ??= held),
+      () => undefined,
+    )
     const leftoversRead = this.local.queued()
     this.enqueueing = leftoversRead.catch(() => undefined)
     this.recovered = this.resendLeftovers(leftoversRead)
     this.recovered.catch(() => undefined)
+  }
+
+  /**
+   * The longest id the server's store takes, once the server has said so (its `GET /head`
+   * answer, asked by `headPosition`, which a LiveActor's Load calls first); kept in copies that
+   * can keep it, so a start offline knows it. Undefined: the default limit. Names the framework
+   * derives (lib/store/derivedNames.ts) are shortened to fit it.
+   */
+  get maxIdBytes(): number | undefined {
+    return this.limits?.maxIdBytes
   }
 
   /** False while the server cannot be reached (reads then serve the local copy). */
@@ -153,7 +176,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     const seq = this.held.get(eventId)
     if (seq === undefined) return
     this.held.delete(eventId)
-    await this.answered({ seq } as QueuedAppend)
+    await this.answered(seq)
   }
 
   /** The appends to `streamId` a previous run left queued, still being sent again, with their outcomes. */
@@ -166,6 +189,8 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     checkReadStream(streamId, options)
     const to = options.toVersion ?? Number.MAX_SAFE_INTEGER
     let from = Math.max(1, options.fromVersion ?? 1)
+    // Live events delivered before this read are in the copy before it is read.
+    await this.writer.flush()
     const known = await this.local.knownVersion(streamId)
     if (from <= known) {
       for await (const event of this.local.readStream(streamId, from, Math.min(to, known))) {
@@ -178,24 +203,32 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     if (from > to) return
     // What the server has beyond the copy; kept when it continues the copy's prefix.
     const keep = from === known + 1
-    let page: EventEnvelope[] = []
-    try {
-      for await (const event of this.http.events(paths.streamEvents(streamId), { fromVersion: from, toVersion: options.toVersion })) {
-        if (!this.board.current.connected) this.board.update({ connected: true })
-        this.seen(event)
-        if (keep) page.push(event)
-        if (page.length >= 256) {
-          await this.local.keep(streamId, page)
-          page = []
+    const page: EventEnvelope[] = []
+    let last = from - 1
+    // An answer cut off after some of its events is resumed once from the next version.
+    for (let resumed = false; ; resumed = true) {
+      try {
+        for await (const event of this.http.events(paths.streamEvents(streamId), { fromVersion: last + 1, toVersion: options.toVersion })) {
+          if (!this.board.current.connected) this.board.update({ connected: true })
+          this.seen(event)
+          if (keep) page.push(event)
+          if (page.length >= 256) await this.writer.keep(streamId, page.splice(0))
+          last = event.version
+          yield event
         }
-        yield event
+        break
+      } catch (err) {
+        if (!(err instanceof SyncUnavailableError && this.offline)) throw err
+        if (last >= from && !resumed) continue
+        this.board.update({ connected: false })
+        // Offline, a read gives the last known server state: the copy's prefix, with what this
+        // read added to it. Events past a hole in the copy are not that: say the read is cut.
+        if (last >= from && !keep) throw new IncompleteReadError(streamId, last, known, err)
+        break
+      } finally {
+        if (page.length > 0) await this.writer.keep(streamId, page.splice(0))
       }
-    } catch (err) {
-      // Offline, a read gives what the device holds: the last known server state.
-      if (!(err instanceof SyncUnavailableError && this.offline)) throw err
-      this.board.update({ connected: false })
     }
-    if (page.length > 0) await this.local.keep(streamId, page)
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
@@ -213,7 +246,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
       connected: (up) => this.board.update({ connected: up }),
       delivered: (event) => {
         this.seen(event)
-        if (options.streamId !== undefined) this.local.keep(event.streamId, [event]).catch(() => undefined)
+        if (options.streamId !== undefined) this.writer.later(event)
       },
       backoff: (failures) => this.backoff(failures),
     })
@@ -229,18 +262,21 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     } catch (err) {
       if (!(err instanceof SyncUnavailableError && this.offline)) throw err
       this.board.update({ connected: false })
+      await this.writer.flush()
       return this.local.knownVersion(streamId)
     }
   }
 
   async headPosition(): Promise<number> {
     try {
-      const { position } = await this.http.getJson<{ position: number }>(paths.head())
+      const { position } = await this.head()
       this.board.update({ connected: true, lastPosition: Math.max(position, this.board.current.lastPosition) })
       return position
     } catch (err) {
       if (!(err instanceof SyncUnavailableError && this.offline)) throw err
       this.board.update({ connected: false })
+      // What the copy remembers of the server's limits is known before an actor derives names.
+      await this.limitsLoaded
       return this.board.current.lastPosition
     }
   }
@@ -248,7 +284,8 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   // Snapshots and checkpoints are the device's own: a snapshot is a cache of this device's
   // replay, a checkpoint what this device's listener handled. Neither is trusted by others.
   saveSnapshot(snapshot: Snapshot): Promise<void> {
-    return this.local.saveSnapshot(snapshot)
+    // After the events read before it: a copy never holds a snapshot ahead of its events.
+    return this.writer.after(() => this.local.saveSnapshot(snapshot))
   }
 
   loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
@@ -289,11 +326,26 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    // An append waiting out the backoff to probe the server again stops waiting.
+    this.probePause?.cancel()
     await Promise.all([...this.subscriptions].map((s) => s.close()))
     await this.enqueueing
     await Promise.allSettled([...this.inFlight])
     await this.recovered
+    await this.writer.flush()
     await this.local.close()
+  }
+
+  /** `GET /head`; learns the server's limits from the answer and keeps them in the copy when they change. */
+  private async head(): Promise<HeadResponse> {
+    const answer = await this.http.getJson<HeadResponse>(paths.head())
+    await this.limitsLoaded
+    const limits: ServerLimits = typeof answer.maxIdBytes === 'number' ? { maxIdBytes: answer.maxIdBytes } : {}
+    if (this.limits?.maxIdBytes !== limits.maxIdBytes || this.limits === undefined) {
+      this.limits = limits
+      await this.local.saveLimits?.(limits).catch(() => undefined)
+    }
+    return answer
   }
 
   private async lease(name: string, request: LeaseRequest): Promise<LeaseState | null> {
@@ -314,9 +366,9 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
       try {
         const result = await this.http.postJson<AppendResponse>(paths.streamEvents(current.streamId), body)
         const events = result.events.map((e) => toEnvelope(e))
-        await this.answered(current)
+        await this.answered(current.seq)
         for (const e of events) this.seen(e)
-        await this.local.keep(current.streamId, events)
+        await this.writer.keep(current.streamId, events)
         this.board.update({ connected: true })
         return { events, alreadyStored: result.alreadyStored }
       } catch (err) {
@@ -344,7 +396,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
           }
         }
         // Refused (or unreachable without offline mode): the caller hears of it, the queue forgets it.
-        await this.answered(current)
+        await this.answered(current.seq)
         throw err
       }
     }
@@ -352,7 +404,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
 
   /** The same argument rules as every adapter, checked before anything is queued. */
   private checkQueueable(streamId: string, events: readonly NewEvent[], options: AppendOptions): void {
-    checkAppend(streamId, events, options)
+    checkAppend(streamId, events, options, this.maxIdBytes)
     // Refused here as every adapter refuses it, before it is queued: JSON cannot carry it.
     for (const event of events) encodeEvent(streamId, event)
     this.assertOpen()
@@ -401,8 +453,8 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     this.lines.delete(streamId)
   }
 
-  private async answered(queued: QueuedAppend): Promise<void> {
-    await this.local.dequeue(queued.seq)
+  private async answered(seq: number): Promise<void> {
+    await this.local.dequeue(seq)
     this.board.update({ queued: Math.max(0, this.board.current.queued - 1) })
   }
 
@@ -410,9 +462,12 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   private reconnected(failures: number): Promise<void> {
     this.reconnecting ??= (async () => {
       for (let n = failures; !this.closed; n++) {
-        await sleep(this.backoff(n)).promise
+        this.probePause = sleep(this.backoff(n))
+        await this.probePause.promise
+        this.probePause = undefined
+        if (this.closed) return
         try {
-          await this.http.getJson(paths.head())
+          await this.head()
           this.board.update({ connected: true })
           return
         } catch {

@@ -63,3 +63,27 @@ export class SyncUnavailableError extends OmniscientError {
     super('UNREACHABLE', `the sync server at ${url} could not be reached: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
   }
 }
+
+/**
+ * A stream read could not be completed: the sync server's answer was cut off (and could not be
+ * resumed) after events the local copy cannot continue, so what was read is neither the whole
+ * range nor the device's last known state. `lastVersion` is the last version the read gave (0:
+ * none), `heldVersion` how far the copy holds the stream. Read again once the server is back.
+ *
+ * @example
+ * catch (err) { if (err instanceof IncompleteReadError) retryLater(err.streamId, err.lastVersion + 1) }
+ */
+export class IncompleteReadError extends OmniscientError {
+  constructor(
+    readonly streamId: string,
+    readonly lastVersion: number,
+    readonly heldVersion: number,
+    cause: unknown,
+  ) {
+    super(
+      'INCOMPLETE_READ',
+      `stream "${streamId}": the read was cut off after version ${lastVersion} and the sync server cannot be reached to finish it; the local copy holds versions 1..${heldVersion} only`,
+      { cause },
+    )
+  }
+}

@@ -22,6 +22,16 @@ export interface AppendResponse {
   readonly alreadyStored: boolean
 }
 
+/**
+ * The answer to `GET /head`: the highest committed position, and `maxIdBytes` when the server's
+ * store takes shorter ids than the default (a RethinkStore: 80), so that a RemoteStore derives
+ * names that fit it.
+ */
+export interface HeadResponse {
+  readonly position: number
+  readonly maxIdBytes?: number
+}
+
 /** The body of `POST /leases/:name`. */
 export type LeaseRequest =
   | { readonly op: 'acquire'; readonly owner: string; readonly ttlMs: number; readonly now?: number }

@@ -4,7 +4,7 @@ import { parseStoredJson } from '../../safeData.js'
 import { parseSnapshotText } from '../../store/snapshotText.js'
 import type { Snapshot } from '../../store/StorageAdapter.js'
 import { toEnvelope } from '../protocol.js'
-import type { LocalCopy, QueuedAppend } from './LocalCopy.js'
+import type { LocalCopy, QueuedAppend, ServerLimits } from './LocalCopy.js'
 
 // IndexedDB answers with events; these turn a request or a transaction into a promise.
 function done<T>(request: IDBRequest<T>): Promise<T> {
@@ -36,13 +36,17 @@ export class IndexedDbCopy implements LocalCopy {
 
   constructor(name = 'omniscient-sync', factory: IDBFactory = globalThis.indexedDB) {
     this.db = new Promise((resolve, reject) => {
-      const request = factory.open(name, 1)
-      request.onupgradeneeded = () => {
+      const request = factory.open(name, 2)
+      request.onupgradeneeded = (event) => {
         const db = request.result
-        db.createObjectStore('events', { keyPath: ['streamId', 'version'] })
-        db.createObjectStore('snapshots')
-        db.createObjectStore('checkpoints')
-        db.createObjectStore('queue', { keyPath: 'seq', autoIncrement: true })
+        if (event.oldVersion < 1) {
+          db.createObjectStore('events', { keyPath: ['streamId', 'version'] })
+          db.createObjectStore('snapshots')
+          db.createObjectStore('checkpoints')
+          db.createObjectStore('queue', { keyPath: 'seq', autoIncrement: true })
+        }
+        // Version 2: the server's limits (a page that had version 1 keeps what it held).
+        if (event.oldVersion < 2) db.createObjectStore('server')
       }
       request.onsuccess = () => resolve(request.result)
       request.onerror = () => reject(request.error ?? new Error(`IndexedDB "${name}" could not be opened`))
@@ -127,6 +131,18 @@ export class IndexedDbCopy implements LocalCopy {
     const tx = await this.tx(['queue'], 'readonly')
     const rows = (await done(tx.objectStore('queue').getAll())) as Array<{ seq: number; body: string }>
     return rows.map((row) => ({ ...(parseStoredJson(row.body) as Omit<QueuedAppend, 'seq'>), seq: row.seq }))
+  }
+
+  async saveLimits(limits: ServerLimits): Promise<void> {
+    const tx = await this.tx(['server'], 'readwrite')
+    tx.objectStore('server').put(JSON.stringify(limits), 'limits')
+    await committed(tx)
+  }
+
+  async loadLimits(): Promise<ServerLimits | undefined> {
+    const tx = await this.tx(['server'], 'readonly')
+    const text = (await done(tx.objectStore('server').get('limits'))) as string | undefined
+    return text === undefined ? undefined : (parseStoredJson(text) as ServerLimits)
   }
 
   async close(): Promise<void> {

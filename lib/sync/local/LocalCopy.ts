@@ -11,6 +11,12 @@ export interface QueuedAppend {
   readonly lease?: { readonly name: string; readonly term: number }
 }
 
+/** What the sync server said of its store's limits (`GET /head`), kept so that a start offline knows them. */
+export interface ServerLimits {
+  /** The longest id the server's store takes, when shorter than the default. */
+  readonly maxIdBytes?: number
+}
+
 /**
  * What a RemoteStore keeps on the device: the events it has read (each stream's known prefix,
  * so a Load after a restart fetches only the tail), its snapshots and checkpoints, and the
@@ -37,6 +43,10 @@ export interface LocalCopy {
   dequeue(seq: number): Promise<void>
   /** The queue, oldest first. */
   queued(): Promise<QueuedAppend[]>
+
+  /** Optional: keeps the server's limits; a copy without it learns them again from the server at each start. */
+  saveLimits?(limits: ServerLimits): Promise<void>
+  loadLimits?(): Promise<ServerLimits | undefined>
 
   close(): Promise<void>
 }

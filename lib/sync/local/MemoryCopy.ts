@@ -1,7 +1,7 @@
 import type { EventEnvelope } from '../../envelope.js'
 import { MemorySnapshots } from '../../store/MemorySnapshots.js'
 import type { Snapshot } from '../../store/StorageAdapter.js'
-import type { LocalCopy, QueuedAppend } from './LocalCopy.js'
+import type { LocalCopy, QueuedAppend, ServerLimits } from './LocalCopy.js'
 
 /**
  * The default local copy of a RemoteStore: in memory, gone when the process or page ends.
@@ -15,6 +15,7 @@ export class MemoryCopy implements LocalCopy {
   private readonly checkpoints = new Map<string, number>()
   private readonly queue = new Map<number, QueuedAppend>()
   private nextSeq = 1
+  private limits: ServerLimits | undefined
 
   async knownVersion(streamId: string): Promise<number> {
     return this.streams.get(streamId)?.length ?? 0
@@ -67,6 +68,14 @@ export class MemoryCopy implements LocalCopy {
 
   async queued(): Promise<QueuedAppend[]> {
     return [...this.queue.values()]
+  }
+
+  async saveLimits(limits: ServerLimits): Promise<void> {
+    this.limits = limits
+  }
+
+  async loadLimits(): Promise<ServerLimits | undefined> {
+    return this.limits
   }
 
   async close(): Promise<void> {}

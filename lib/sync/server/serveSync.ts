@@ -3,7 +3,7 @@ import type { Container } from '../../Container.js'
 import type { EventEnvelope } from '../../envelope.js'
 import type { AnyEventCatalog } from '../../events.js'
 import { SyncAccessError, SyncRequestError, type SyncAction } from '../errors.js'
-import type { LeaseRequest } from '../protocol.js'
+import type { HeadResponse, LeaseRequest } from '../protocol.js'
 import { checkAppend, checkIdentifier, checkReadStream } from '../../store/arguments.js'
 import { parseAppendRequest, validateAgainstCatalogs } from './appendRequest.js'
 import { readJsonBody, sendError, sendJson, sendNdjson } from './http.js'
@@ -130,7 +130,11 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
     const q = url.searchParams
     const segments = path.split('/').slice(1).map(decodeSegment)
 
-    if (path === '/head' && method === 'GET') return sendJson(res, 200, { position: await store.headPosition() })
+    if (path === '/head' && method === 'GET') {
+      // The store's id limit, when it has one, so that clients derive names that fit it.
+      const head: HeadResponse = { position: await store.headPosition(), ...(store.maxIdBytes !== undefined ? { maxIdBytes: store.maxIdBytes } : {}) }
+      return sendJson(res, 200, head)
+    }
 
     if (path === '/events' && method === 'GET') {
       const streamId = q.get('streamId') ?? undefined

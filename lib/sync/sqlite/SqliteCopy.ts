@@ -6,7 +6,7 @@ import type { EventEnvelope } from '../../envelope.js'
 import { parseStoredJson } from '../../safeData.js'
 import { parseSnapshotText } from '../../store/snapshotText.js'
 import type { Snapshot } from '../../store/StorageAdapter.js'
-import type { LocalCopy, QueuedAppend } from '../local/LocalCopy.js'
+import type { LocalCopy, QueuedAppend, ServerLimits } from '../local/LocalCopy.js'
 import { toEnvelope } from '../protocol.js'
 
 /**
@@ -31,6 +31,8 @@ export class SqliteCopy implements LocalCopy {
     readonly enqueue: Statement<[string]>
     readonly dequeue: Statement<[number]>
     readonly queued: Statement<[], { seq: number; body: string }>
+    readonly saveLimits: Statement<[string]>
+    readonly loadLimits: Statement<[], { body: string }>
   }
 
   constructor(options: { readonly file: string }) {
@@ -44,6 +46,7 @@ export class SqliteCopy implements LocalCopy {
       CREATE TABLE IF NOT EXISTS snapshots (actor_type TEXT NOT NULL, stream_id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (actor_type, stream_id)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS server_limits (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
     `)
     this.sql = {
       knownVersion: this.db.prepare('SELECT MAX(version) AS v FROM events WHERE stream_id = ?'),
@@ -56,6 +59,8 @@ export class SqliteCopy implements LocalCopy {
       enqueue: this.db.prepare('INSERT INTO queue (body) VALUES (?)'),
       dequeue: this.db.prepare('DELETE FROM queue WHERE seq = ?'),
       queued: this.db.prepare('SELECT seq, body FROM queue ORDER BY seq'),
+      saveLimits: this.db.prepare('INSERT OR REPLACE INTO server_limits (id, body) VALUES (1, ?)'),
+      loadLimits: this.db.prepare('SELECT body FROM server_limits WHERE id = 1'),
     }
   }
 
@@ -116,6 +121,15 @@ export class SqliteCopy implements LocalCopy {
 
   async queued(): Promise<QueuedAppend[]> {
     return this.sql.queued.all().map((row) => ({ ...(parseStoredJson(row.body) as Omit<QueuedAppend, 'seq'>), seq: row.seq }))
+  }
+
+  async saveLimits(limits: ServerLimits): Promise<void> {
+    this.sql.saveLimits.run(JSON.stringify(limits))
+  }
+
+  async loadLimits(): Promise<ServerLimits | undefined> {
+    const row = this.sql.loadLimits.get()
+    return row ? (parseStoredJson(row.body) as ServerLimits) : undefined
   }
 
   async close(): Promise<void> {
