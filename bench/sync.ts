@@ -1,12 +1,14 @@
 // Sync figures: catch-up of 100,000 events over HTTP against a local readAll of the same store,
 // live delivery from a commit on the server to a RemoteStore follower, and one server holding
-// 1,000 live followers of distinct streams while events are fired.
+// 1,000 live followers of distinct streams while events are fired, and a stream followed into
+// a SqliteCopy against the same into a MemoryCopy.
 import { createServer } from 'node:http'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { AddressInfo } from 'node:net'
 import { createContainer, SqliteStore, type NewEvent, type StorageAdapter } from 'omniscient-actors'
-import { RemoteStore } from 'omniscient-actors/sync'
+import { MemoryCopy, RemoteStore, type LocalCopy } from 'omniscient-actors/sync'
+import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
 import { bearerTokens, serveSync, type SyncHandler } from 'omniscient-actors/sync-server'
 import { startWorker, waitUntil } from '../spec/support/processes.js'
 import { percentile, perSecond, printTable, tempDb, type Row } from './support.js'
@@ -14,6 +16,7 @@ import { percentile, perSecond, printTable, tempDb, type Row } from './support.j
 const CATCH_UP = 100_000
 const PINGS = 500
 const FOLLOWERS = 1_000
+const COPIED = 5_000
 
 const ms = (n: number) => `${n.toFixed(2)} ms`
 const now = () => performance.timeOrigin + performance.now()
@@ -102,6 +105,43 @@ async function liveLatency(): Promise<Row[]> {
   ]
 }
 
+/**
+ * A stream subscription's events written into a SqliteCopy (on disk, synchronous = FULL), against
+ * the same subscription into a MemoryCopy: from subscribe to the store closed (the copy then
+ * holds every event), alternating, three runs of each.
+ */
+async function followIntoCopy(): Promise<Row> {
+  const db = tempDb('sync-copy')
+  const store = new SqliteStore({ file: db.file })
+  for (let b = 0; b < COPIED / 500; b++) {
+    await store.append('copied', Array.from({ length: 500 }, (_, i) => event(`k-${b}-${i}`, { b, i, text: 'some payload text' })), { expectedVersion: b * 500 })
+  }
+  const server = await serve(store)
+  const follow = async (local: LocalCopy): Promise<number> => {
+    const remote = new RemoteStore({ url: server.url, token: 'bench', offline: false, local })
+    const start = performance.now()
+    let n = 0
+    const sub = remote.subscribe({ streamId: 'copied' }, () => void n++)
+    await waitUntil(() => n === COPIED, 60_000, 'every event followed')
+    await sub.close()
+    await remote.close()
+    return COPIED / ((performance.now() - start) / 1000)
+  }
+  const memory: number[] = []
+  const sqlite: number[] = []
+  for (let run = 0; run < 3; run++) {
+    memory.push(await follow(new MemoryCopy()))
+    const file = tempDb('sync-copy-device')
+    sqlite.push(await follow(new SqliteCopy({ file: file.file })))
+    file.remove()
+  }
+  await server.close()
+  await store.close()
+  db.remove()
+  const ratio = median(sqlite) / median(memory)
+  return { what: `a stream of ${COPIED.toLocaleString('en-US')} events followed live into a SqliteCopy (kept on disk)`, value: perSecond(median(sqlite)), baseline: `${perSecond(median(memory))} into a MemoryCopy`, ratio: `${ratio.toFixed(2)}x`, goal: '' }
+}
+
 async function manyFollowers(): Promise<Row[]> {
   const db = tempDb('sync-followers')
   const store = new SqliteStore({ file: db.file })
@@ -140,7 +180,7 @@ export async function benchSync(): Promise<void> {
   // The followers first: their RSS reading would otherwise be moved by what the catch-up's
   // 20 MB of NDJSON left for the allocator to hand back.
   const followers = await manyFollowers()
-  const rows = [await catchUp(), ...(await liveLatency()), ...followers]
+  const rows = [await catchUp(), ...(await liveLatency()), ...followers, await followIntoCopy()]
   printTable('Sync over HTTP (loopback; the clients of catch-up and of the 1,000 followers in their own process)', rows)
 }
 
