@@ -27,24 +27,32 @@ export class CopyWriter {
 
   /** Keeps events now, after everything gathered before; resolves once they are written. */
   keep(streamId: string, events: readonly EventEnvelope[]): Promise<void> {
-    void this.flush().catch(() => undefined)
     return this.after(() => this.local.keep(streamId, events))
   }
 
-  /** Runs `write` after the pending writes (e.g. a snapshot, which must not get ahead of its events). */
+  /** Runs `write` after what was gathered and the writes before it (a snapshot must not get ahead of its events). */
   after<T>(write: () => Promise<T>): Promise<T> {
-    const done = this.tail.then(write)
-    this.tail = done.catch(() => undefined)
-    return done
+    this.writeGathered()
+    return this.chain(write)
   }
 
   /** Writes what was gathered; resolves once it and every write before it is done. */
   async flush(): Promise<void> {
+    this.writeGathered()
+    await this.tail
+  }
+
+  private writeGathered(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
     const gathered = this.gathered
     this.gathered = new Map()
-    for (const [streamId, events] of gathered) void this.after(() => this.local.keep(streamId, events)).catch(() => undefined)
-    await this.tail
+    for (const [streamId, events] of gathered) void this.chain(() => this.local.keep(streamId, events)).catch(() => undefined)
+  }
+
+  private chain<T>(write: () => Promise<T>): Promise<T> {
+    const done = this.tail.then(write)
+    this.tail = done.catch(() => undefined)
+    return done
   }
 }
