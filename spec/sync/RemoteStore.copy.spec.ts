@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { MAX_ID_BYTES, SqliteStore, StorageError, type EventEnvelope } from 'omniscient-actors'
-import { IncompleteReadError, MemoryCopy, RemoteStore, type Fetch, type LocalCopy } from 'omniscient-actors/sync'
+import { IncompleteReadError, MemoryCopy, RemoteStore, SyncUnavailableError, type Fetch, type LocalCopy } from 'omniscient-actors/sync'
 import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
 import { derivedName } from '../../lib/store/derivedNames.js'
 import { collect, newEvent } from '../store/conformance.js'
@@ -129,6 +129,20 @@ describe('RemoteStore and its local copy', function () {
         expect(versions).to.deep.equal([5, 6, 7, 8])
         expect(err).to.be.instanceOf(IncompleteReadError)
         expect(err).to.include({ code: 'INCOMPLETE_READ', streamId: 's', lastVersion: 8, heldVersion: 0 })
+      } finally {
+        await store.close()
+      }
+    })
+  })
+
+  describe('readAll offline', () => {
+    it('should fail with SyncUnavailableError rather than answer the log from a copy that holds only the streams it read', async () => {
+      await server.container.store.append('s', seed(3), { expectedVersion: 0 })
+      const store = new RemoteStore({ url: server.url, token: 'token-alice' })
+      try {
+        expect(await collect(store.readStream('s'))).to.have.length(3)
+        await server.stop()
+        expect(await collect(store.readAll()).catch((e: unknown) => e)).to.be.instanceOf(SyncUnavailableError)
       } finally {
         await store.close()
       }
