@@ -116,7 +116,8 @@ export interface StorageAdapter {
   /**
    * Optional: the longest stream id, lease or checkpoint name this store takes, in UTF-8 bytes,
    * when it is less than `MAX_ID_BYTES`. Names the framework derives for its own use (a
-   * OneActor's lease and proposals) are shortened to fit it.
+   * OneActor's lease and proposals) are shortened to fit it. Undefined: the default (a
+   * RemoteStore's is undefined until its server has said what its store takes).
    */
   readonly maxIdBytes?: number | undefined
 
