@@ -24,7 +24,7 @@ import {
   type NewEvent,
   type StuckStatus,
 } from '../lib/index.js'
-import { reportMisspeltHandlers } from '../lib/handlers.js'
+import { handlerLookup, reportMisspeltHandlers } from '../lib/handlers.js'
 import { derivedId } from '../lib/ids.js'
 import { Outage } from '../lib/listeners/Outage.js'
 import { rejected } from '../lib/rejected.js'
@@ -69,16 +69,13 @@ export type FireArgs<C extends AnyEventCatalog, K extends EventName<C>, S = unkn
     ? [data?: EventInput<C, K>, options?: FireOptions<S>]
     : [data: EventInput<C, K>, options?: FireOptions<S>]
 
-type Handler = (data: unknown, event: AppliedEvent) => void
-const handlerCache = new WeakMap<object, Map<string, Handler | null>>()
-
 // The framework's own member names (Load, Fire, commit...) are never event handlers, whatever
 // the events are called. Each actor kind adds its prototype's names.
-const frameworkMembers = new Set<string>()
+const handlers = handlerLookup<(data: unknown, event: AppliedEvent) => void>()
 
 /** Marks the members of a framework base class as never being event handlers. */
 export function reserveFrameworkMembers(prototype: object): void {
-  for (const name of Object.getOwnPropertyNames(prototype)) frameworkMembers.add(name)
+  handlers.reserve(prototype)
 }
 
 /**
@@ -122,7 +119,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
     this.container = container
     this._state = {} as S
     if (!this.statics.events) throw new TypeError(`${this.actorType} declares no static events (static events = defineEvents({...}))`)
-    reportMisspeltHandlers(this, this.actorType, this.catalog, (name) => frameworkMembers.has(name), container, (err) => container.report(err, { where: `class ${this.actorType}` }))
+    reportMisspeltHandlers(this, this.actorType, this.catalog, handlers.isReserved, container, (err) => container.report(err, { where: `class ${this.actorType}` }))
     const where = `reload of ${this.actorType} "${id}" after a failed Fire`
     this.reloads = new Outage(where, (err) => container.report(err, { where }))
   }
@@ -322,7 +319,7 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
 
   /** Hands one event to the handler named after it, lifting older schema versions first. */
   protected apply(event: AppliedEvent): void {
-    const handler = this.handlerFor(event.name)
+    const handler = handlers.of(this, event.name)
     if (handler) {
       try {
         const definition = findDefinition(this.catalog, event.name)
@@ -426,19 +423,6 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
       // The events are stored; a missing snapshot only costs a longer replay.
       this.container.report(err, { where: `snapshot of ${this.actorType} "${this.id}"` })
     }
-  }
-
-  private handlerFor(name: string): Handler | undefined {
-    const ctor = this.constructor
-    let cache = handlerCache.get(ctor)
-    if (!cache) handlerCache.set(ctor, (cache = new Map<string, Handler | null>()))
-    let handler = cache.get(name)
-    if (handler === undefined) {
-      const candidate = (this as unknown as Record<string, unknown>)[name]
-      handler = typeof candidate === 'function' && !frameworkMembers.has(name) ? (candidate as Handler) : null
-      cache.set(name, handler)
-    }
-    return handler ?? undefined
   }
 
   private get statics(): ActorStatics {

@@ -22,6 +22,52 @@ export type Handlers<C extends AnyEventCatalog, Unhandled extends EventName<C> =
   readonly [K in Unhandled]?: (data: EventData<C, K>, event: AppliedEvent<K, EventData<C, K>>) => void
 }
 
+/** A handler method as the framework calls it: the event's (upcast) data, and its envelope. */
+export type HandlerMethod<E = unknown> = (data: unknown, event: E) => unknown
+
+/** Finds the handler methods of one kind of class (actors, read models, projections). */
+export interface HandlerLookup<H extends HandlerMethod<never> = HandlerMethod> {
+  /** Marks every member of a framework base class's prototype as never being a handler. */
+  reserve(prototype: object): void
+  /** True for a name that is a framework member of this kind, never a handler. */
+  readonly isReserved: (name: string) => boolean
+  /** The method of `instance` named after the event, if its class has one that is not reserved. */
+  of(instance: object, name: string): H | undefined
+}
+
+/**
+ * The handler lookup of one kind of class. Each kind keeps its own reserved names (its base
+ * classes' members, plus `reserved`), so a read model's `find` never hides a projection's
+ * handler of an event called `find`. Lookups are cached per class.
+ *
+ * @example
+ * const handlers = handlerLookup<(data: unknown, event: EventEnvelope) => unknown>()
+ * handlers.reserve(ReadModel.prototype)
+ * handlers.of(model, 'Followed')?.call(model, data, event)
+ */
+export function handlerLookup<H extends HandlerMethod<never> = HandlerMethod>(reserved: Iterable<string> = []): HandlerLookup<H> {
+  const names = new Set<string>(reserved)
+  const cache = new WeakMap<object, Map<string, H | null>>()
+  return {
+    reserve(prototype) {
+      for (const name of Object.getOwnPropertyNames(prototype)) names.add(name)
+    },
+    isReserved: (name) => names.has(name),
+    of(instance, name) {
+      const ctor = instance.constructor
+      let handlers = cache.get(ctor)
+      if (!handlers) cache.set(ctor, (handlers = new Map<string, H | null>()))
+      let handler = handlers.get(name)
+      if (handler === undefined) {
+        const candidate = (instance as Record<string, unknown>)[name]
+        handler = typeof candidate === 'function' && !names.has(name) ? (candidate as H) : null
+        handlers.set(name, handler)
+      }
+      return handler ?? undefined
+    },
+  }
+}
+
 const checked = new WeakMap<object, WeakSet<object>>()
 
 /**

@@ -3,7 +3,7 @@ import type { EventEnvelope, NewEvent } from '../envelope.js'
 import { UnknownEventError } from '../errors.js'
 import { findDefinition, upcastEventData, validateEventData, type AnyEventCatalog, type EventInput, type EventName } from '../events.js'
 import { derivedId } from '../ids.js'
-import { handlerOf, reserveMembers } from './handlers.js'
+import { handlerLookup, reportMisspeltHandlers, type HandlerMethod } from '../handlers.js'
 import type { Progress, ProgressListener } from './Progress.js'
 import { HandlerFailure, Runner } from './Runner.js'
 import { waitForPosition, type WaitForOptions } from './waitFor.js'
@@ -29,6 +29,8 @@ export interface ProjectionStatics {
   readonly batchSize?: number
 }
 
+// Members of Projection (and of every object) are never handlers, even when an event shares a name.
+const handlers = handlerLookup<HandlerMethod<EventEnvelope>>(Object.getOwnPropertyNames(Object.prototype))
 
 /**
  * Derives events from events: handler methods named after the events it reads return the
@@ -60,6 +62,7 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
   constructor(protected readonly container: Container) {
     this.statics = this.constructor as ProjectionStatics
     this.name = this.statics.projectionName ?? this.constructor.name
+    reportMisspeltHandlers(this, this.name, this.catalog, handlers.isReserved, container, (err) => container.report(err, { where: `projection "${this.name}"` }))
     const leaseMs = this.statics.leaseMs ?? 5_000
     this.runner = new Runner(
       container,
@@ -136,7 +139,7 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
 
   /** The derived events of one source event, one batch per target stream. */
   private async derive(event: EventEnvelope, term: number): Promise<Array<{ streamId: string; events: NewEvent[] }>> {
-    const handler = handlerOf(this, event.name)
+    const handler = handlers.of(this, event.name)
     const definition = handler && findDefinition(this.catalog, event.name)
     if (!handler || !definition) return []
     const out = (await handler.call(this, upcastEventData(definition, event.data, event.schemaVersion), event)) as readonly Derived<D>[] | undefined
@@ -186,4 +189,4 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
   }
 }
 
-reserveMembers(Projection.prototype)
+handlers.reserve(Projection.prototype)

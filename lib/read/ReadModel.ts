@@ -5,7 +5,7 @@ import { MemoryReadModelStorage } from '../store/MemoryReadModelStorage.js'
 import type { DocumentPage, FindOptions, ListOptions, ReadModelStorage } from '../store/ReadModelStorage.js'
 import { DocumentBatch, type DocumentOp, type IndexFunctions } from './DocumentBatch.js'
 import { ReadModelStorageMissingError, UnknownIndexError } from './errors.js'
-import { handlerOf, reserveMembers } from './handlers.js'
+import { handlerLookup, reportMisspeltHandlers, type HandlerMethod } from '../handlers.js'
 import type { Progress, ProgressListener } from './Progress.js'
 import { HandlerFailure, Runner } from './Runner.js'
 import { waitForPosition, type WaitForOptions } from './waitFor.js'
@@ -56,6 +56,9 @@ interface Route {
   readonly handler: (data: unknown, event: EventEnvelope) => unknown
   readonly definition: EventDefinition
 }
+
+// Members of ReadModel (and of every object) are never handlers, even when an event shares a name.
+const handlers = handlerLookup<HandlerMethod<EventEnvelope>>(Object.getOwnPropertyNames(Object.prototype))
 
 /**
  * A collection of documents by key, kept from the events: handler methods named after events
@@ -110,6 +113,7 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
     const storage = memory ? new MemoryReadModelStorage() : container.store.readModels?.()
     if (!storage) throw new ReadModelStorageMissingError(this.name)
     this.storage = storage
+    reportMisspeltHandlers(this, this.name, this.catalog, handlers.isReserved, container, (err) => container.report(err, { where: `read model "${this.name}"` }))
     const leaseMs = this.statics.leaseMs ?? 5_000
     this.batchSize = this.statics.batchSize ?? 65_536
     this.runner = new Runner(
@@ -287,7 +291,7 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
   private route(name: string): Route | undefined {
     let route = this.routes.get(name)
     if (route === undefined) {
-      const handler = handlerOf(this, name)
+      const handler = handlers.of(this, name)
       const definition = handler && findDefinition(this.catalog, name)
       route = handler && definition ? { handler, definition } : null
       this.routes.set(name, route)
@@ -349,4 +353,4 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
   }
 }
 
-reserveMembers(ReadModel.prototype)
+handlers.reserve(ReadModel.prototype)
