@@ -114,8 +114,13 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
     return this.runner.onProgress(listener)
   }
 
-  /** Resolves once the events derived from `target` (an envelope or a position) are stored. */
+  /**
+   * Resolves once the events derived from `target` (an envelope or a position) are stored. With
+   * `static stream`, an envelope of another stream derives nothing here: it resolves at once
+   * (its position may never be reached, since the checkpoint moves only with that stream).
+   */
   async waitFor(target: EventEnvelope | number, options: WaitForOptions = {}): Promise<void> {
+    if (typeof target !== 'number' && this.statics.stream !== undefined && target.streamId !== this.statics.stream) return
     const position = typeof target === 'number' ? target : target.position
     const reached = async () => (this.runner.isRunning ? this.checkpoint : ((await this.container.store.loadCheckpoint(this.checkpointName)) ?? 0))
     await waitForPosition(this.container, this.name, position, reached, this.changed, options)

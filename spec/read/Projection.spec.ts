@@ -100,6 +100,19 @@ describe('Projection', () => {
     await survivor.stop()
   })
 
+  it('should resolve waitFor at once for an envelope of a stream it does not read (static stream)', async () => {
+    class ShippingOfO1 extends Shipping {
+      static stream = 'o1'
+    }
+    await order(store, 'o1', ['a'])
+    const other = (await order(store, 'o2', ['b'])).events[0]!
+    const shipping = await new ShippingOfO1(container).start()
+    // Its checkpoint moves only with o1's events: o2's position may never be reached.
+    await shipping.waitFor(other, { timeoutMs: 200 })
+    expect(await collect(store.readStream('shipment-o2'))).to.have.length(0)
+    await shipping.stop()
+  })
+
   it("should derive the seed's WasFollowed on the followed user's stream", async () => {
     const projection = await new FollowProjection(container).start()
     const followed = await (await new User('alice', container).Load()).Follow('bob')
