@@ -47,6 +47,11 @@ export interface RunnerTask {
 }
 
 const MAX_RETRY_MS = 5_000
+
+/** The wait before retry number `failures` (1, 2...): 20 ms, doubling, capped at 5 s. */
+function backoffMs(failures: number): number {
+  return Math.min(MAX_RETRY_MS, 10 * 2 ** Math.min(failures, 20))
+}
 const HEAD_EVERY_MS = 500
 
 // The next turn of the event loop: setImmediate in Node (no 1 ms floor), a timer elsewhere.
@@ -142,7 +147,8 @@ export class Runner {
     return () => this.listeners.delete(listener)
   }
 
-  private async run(term: number): Promise<void> {
+  /** Begins a term: `failures` counts the failed begins just before this one (a success ends the run of them). */
+  private async run(term: number, failures = 0): Promise<void> {
     const generation = ++this.generation
     this.term = term
     let from: number | 'superseded'
@@ -152,7 +158,9 @@ export class Runner {
       if (isStoreClosed(err)) return
       this.container.report(err, { where: `start of ${this.task.name}` })
       if (err instanceof LeaseLostError) this.keeper?.lost()
-      else if (generation === this.generation && this.running) this.retryLater(() => this.run(term), 0)
+      else if (generation === this.generation && this.running) {
+        this.retry = this.container.clock.setTimeout(() => void this.run(term, failures + 1), backoffMs(failures + 1))
+      }
       return
     }
     if (generation !== this.generation || !this.running) return
@@ -258,7 +266,7 @@ export class Runner {
           this.container.report(err, { ...(events[0] ? { event: events[0] } : {}), where: `${this.task.name}: commit (retrying)` })
         }
         await new Promise<void>((resolve) => {
-          const timer = this.container.clock.setTimeout(resolve, Math.min(MAX_RETRY_MS, 10 * 2 ** failures))
+          const timer = this.container.clock.setTimeout(resolve, backoffMs(failures))
           // A halt cancels the wait: resolve anyway so the chain settles.
           this.retry = {
             cancel: () => {
@@ -280,10 +288,6 @@ export class Runner {
     this.pending = []
     await subscription?.close()
     if (this.running) await this.run(term)
-  }
-
-  private retryLater(work: () => Promise<void>, failures: number): void {
-    this.retry = this.container.clock.setTimeout(() => void work(), Math.min(MAX_RETRY_MS, 100 * 2 ** failures))
   }
 
   private async sampleHead(force: boolean): Promise<void> {
