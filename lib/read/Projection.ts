@@ -6,7 +6,7 @@ import { derivedId } from '../ids.js'
 import { handlerLookup, reportMisspeltHandlers, type HandlerMethod } from '../handlers.js'
 import type { Progress, ProgressListener } from './Progress.js'
 import { HandlerFailure, Runner } from './Runner.js'
-import { waitForPosition, type WaitForOptions } from './waitFor.js'
+import { PositionWatch, type WaitForOptions } from './PositionWatch.js'
 
 /** An event a projection derives: the stream it goes to, its name and data (typed by `static derives`). */
 export type Derived<D extends AnyEventCatalog = AnyEventCatalog> = {
@@ -56,13 +56,14 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
   private readonly statics: ProjectionStatics
   private readonly runner: Runner
   private checkpoint = 0
-  // The pending waitFor calls of this process, woken on each commit.
-  private readonly changed = new Set<() => void>()
+  // The waitFor calls of this process: one poll serves them all, woken on each commit here.
+  private readonly watch: PositionWatch
 
   constructor(protected readonly container: Container) {
     this.statics = this.constructor as ProjectionStatics
     this.name = this.statics.projectionName ?? this.constructor.name
     reportMisspeltHandlers(this, this.name, this.catalog, handlers.isReserved, container, (err) => container.report(err, { where: `projection "${this.name}"` }))
+    this.watch = new PositionWatch(container, this.name, async () => (this.runner.isRunning ? this.checkpoint : ((await container.store.loadCheckpoint(this.checkpointName)) ?? 0)))
     const leaseMs = this.statics.leaseMs ?? 5_000
     this.runner = new Runner(
       container,
@@ -121,9 +122,7 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
    */
   async waitFor(target: EventEnvelope | number, options: WaitForOptions = {}): Promise<void> {
     if (typeof target !== 'number' && this.statics.stream !== undefined && target.streamId !== this.statics.stream) return
-    const position = typeof target === 'number' ? target : target.position
-    const reached = async () => (this.runner.isRunning ? this.checkpoint : ((await this.container.store.loadCheckpoint(this.checkpointName)) ?? 0))
-    await waitForPosition(this.container, this.name, position, reached, this.changed, options)
+    await this.watch.wait(typeof target === 'number' ? target : target.position, options)
   }
 
   private async applyBatch(events: readonly EventEnvelope[], term: number): Promise<'committed'> {
@@ -190,7 +189,7 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
     await Promise.all(chains.values())
     await store.saveCheckpoint(this.checkpointName, upTo)
     this.checkpoint = upTo
-    for (const wake of [...this.changed]) wake()
+    this.watch.changed()
   }
 }
 

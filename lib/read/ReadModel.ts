@@ -8,9 +8,9 @@ import { ReadModelStorageMissingError, UnknownIndexError } from './errors.js'
 import { handlerLookup, reportMisspeltHandlers, type HandlerMethod } from '../handlers.js'
 import type { Progress, ProgressListener } from './Progress.js'
 import { HandlerFailure, Runner } from './Runner.js'
-import { waitForPosition, type WaitForOptions } from './waitFor.js'
+import { PositionWatch, type WaitForOptions } from './PositionWatch.js'
 
-export type { WaitForOptions } from './waitFor.js'
+export type { WaitForOptions } from './PositionWatch.js'
 
 /** The statics a read model class declares; all optional but `events`. */
 export interface ReadModelStatics {
@@ -102,7 +102,8 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
   private activateNext = false
   private previousActive: number | undefined
   private checkedAt = 0
-  private readonly changed = new Set<() => void>()
+  // The waitFor calls of this process: one poll serves them all, woken on each commit here.
+  private readonly watch: PositionWatch
 
   constructor(protected readonly container: Container) {
     this.statics = this.constructor as ReadModelStatics
@@ -113,6 +114,7 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
     const storage = memory ? new MemoryReadModelStorage() : container.store.readModels?.()
     if (!storage) throw new ReadModelStorageMissingError(this.name)
     this.storage = storage
+    this.watch = new PositionWatch(container, this.name, () => (this.runner.isRunning && this.activeVersion === this.version ? this.checkpoint : this.storage.activeCheckpoint(this.name)))
     reportMisspeltHandlers(this, this.name, this.catalog, handlers.isReserved, container, (err) => container.report(err, { where: `read model "${this.name}"` }))
     const leaseMs = this.statics.leaseMs ?? 5_000
     this.batchSize = this.statics.batchSize ?? 65_536
@@ -177,9 +179,7 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
    */
   async waitFor(target: EventEnvelope | number, options: WaitForOptions = {}): Promise<void> {
     if (typeof target !== 'number' && this.statics.stream !== undefined && target.streamId !== this.statics.stream) return
-    const position = typeof target === 'number' ? target : target.position
-    const reached = () => (this.runner.isRunning && this.activeVersion === this.version ? this.checkpoint : this.storage.activeCheckpoint(this.name))
-    await waitForPosition(this.container, this.name, position, reached, this.changed, options)
+    await this.watch.wait(typeof target === 'number' ? target : target.position, options)
   }
 
   /** Where it is: state, position, head, events per second, the version built and the one answering. */
@@ -321,7 +321,7 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
         this.activeVersion = this.version
         this.activateNext = false
       }
-      for (const wake of [...this.changed]) wake()
+      this.watch.changed()
     }
     return outcome
   }
