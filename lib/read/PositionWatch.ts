@@ -7,10 +7,12 @@ export interface WaitForOptions {
   readonly timeoutMs?: number
 }
 
-// Another process's commit is seen by polling the stored position: every 2 ms at first, then,
-// while it does not move, at a quarter of the time it has not moved (so the poll adds at most
-// about a quarter to a long wait), up to every 50 ms.
+// Another process's commit is seen by polling the stored position: every 2 ms for the first
+// 20 ms (a live commit lands within them), then, while it does not move, at a quarter of the
+// time it has not moved (so the poll adds at most about a quarter to a long wait), up to
+// every 50 ms.
 const FIRST_POLL_MS = 2
+const FAST_FOR_MS = 20
 const MAX_POLL_MS = 50
 
 interface Waiter {
@@ -111,7 +113,8 @@ export class PositionWatch {
   private schedule(): void {
     if (this.reading || this.waiters.size === 0 || this.closed) return
     const { clock } = this.container
-    const delay = Math.min(MAX_POLL_MS, Math.max(FIRST_POLL_MS, (clock.now() - this.quietSince) / 4))
+    const quiet = clock.now() - this.quietSince
+    const delay = quiet < FAST_FOR_MS ? FIRST_POLL_MS : Math.min(MAX_POLL_MS, Math.max(FIRST_POLL_MS, quiet / 4))
     this.timer?.cancel()
     this.timer = clock.setTimeout(() => {
       this.timer = undefined
