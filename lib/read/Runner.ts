@@ -53,6 +53,9 @@ function backoffMs(failures: number): number {
   return Math.min(MAX_RETRY_MS, 10 * 2 ** Math.min(failures, 20))
 }
 const HEAD_EVERY_MS = 500
+// Catching up, staged events are committed once no more have come for this long: the end of a
+// catch-up that stops below the head (a model of one stream), or a read that stalls.
+const CATCH_UP_IDLE_MS = 20
 
 // The next turn of the event loop: setImmediate in Node (no 1 ms floor), a timer elsewhere.
 const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate
@@ -79,6 +82,9 @@ export class Runner {
   private stagedTo = 0
   private chain: Promise<void> = Promise.resolve()
   private scheduled = false
+  // The position of the last event received, and the commit of staged events when none follow.
+  private received = 0
+  private idle: { cancel(): void } | undefined
   private term = 0
   private generation = 0
   private running = false
@@ -181,6 +187,7 @@ export class Runner {
   private async halt(state: Progress['state']): Promise<void> {
     this.generation++
     this.retry?.cancel()
+    this.idle?.cancel()
     const subscription = this.subscription
     this.subscription = undefined
     this.pending = []
@@ -192,11 +199,17 @@ export class Runner {
   private receive(event: EventEnvelope, generation: number): Promise<void> | undefined {
     if (generation !== this.generation) return undefined
     this.pending.push(event)
+    this.received = event.position
     if (!this.scheduled) {
       this.scheduled = true
       nextTurn(() => {
         this.scheduled = false
-        void this.flush(generation, true)
+        // Below the head sampled, the event loop turns while the store reads the next page
+        // (PostgreSQL): stage what came, and commit at the batch's limits, or when no more come.
+        const catchingUp = this.received < this.head
+        this.idle?.cancel()
+        this.idle = catchingUp ? this.container.clock.setTimeout(() => void this.flush(generation, true), CATCH_UP_IDLE_MS) : undefined
+        void this.flush(generation, !catchingUp)
       })
     }
     // A full chunk: the subscription waits for it (catch-up reads no faster than it applies).
@@ -211,6 +224,8 @@ export class Runner {
   }
 
   private async applyPending(generation: number, final: boolean): Promise<void> {
+    // A flush of an earlier run (a late turn or timer) must leave this run's events alone.
+    if (generation !== this.generation) return
     let events = this.pending
     this.pending = []
     if (events.length === 0 && !(final && this.staged > 0)) return
