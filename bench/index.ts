@@ -7,6 +7,7 @@ import { benchLive } from './live.js'
 import { benchOne } from './one.js'
 import { benchPg } from './pg.js'
 import { benchRead } from './read.js'
+import { benchReadPg } from './readPg.js'
 import { benchRethink } from './rethink.js'
 import { benchSync } from './sync.js'
 
@@ -17,6 +18,7 @@ await benchFollowers()
 await benchOne()
 await benchRead()
 await benchPg()
+await benchReadPg()
 await benchRethink()
 await benchCli()
 await benchSync()
