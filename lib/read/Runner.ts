@@ -156,6 +156,12 @@ export class Runner {
   /** Begins a term: `failures` counts the failed begins just before this one (a success ends the run of them). */
   private async run(term: number, failures = 0): Promise<void> {
     const generation = ++this.generation
+    // The previous run's batch settles first (a retry's wait is cut short): an apply still in
+    // flight would otherwise stage its events into what begin resets, and they would be skipped.
+    this.retry?.cancel()
+    this.idle?.cancel()
+    await this.chain
+    if (generation !== this.generation) return
     this.term = term
     let from: number | 'superseded'
     try {

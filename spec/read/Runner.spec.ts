@@ -1,9 +1,24 @@
 import { expect } from 'chai'
 import { z } from 'zod'
-import { createContainer, defineEvents, MemoryStore, systemClock, type Clock, type Container } from 'omniscient-actors'
-import { Projection } from 'omniscient-actors/read'
+import { createContainer, defineEvents, MemoryStore, systemClock, type Clock, type Container, type EventEnvelope, type NewEvent } from 'omniscient-actors'
+import { Projection, ReadModel } from 'omniscient-actors/read'
 
 const Events = defineEvents({ ordered: z.object({ item: z.string() }) })
+
+// Holds the handler of the event at `position` until `open()`.
+let gate: { position: number; reached: () => void; opened: Promise<void> } | undefined
+
+class Counts extends ReadModel<typeof Events, { count: number }> {
+  static events = Events
+  static leaseMs = 60_000
+  ordered(_data: unknown, event: EventEnvelope): void | Promise<void> {
+    this.update(event.streamId, (doc = { count: 0 }) => ({ count: doc.count + 1 }))
+    if (event.position === gate?.position) {
+      gate.reached()
+      return gate.opened
+    }
+  }
+}
 
 class Orders extends Projection<typeof Events> {
   static events = Events
@@ -71,5 +86,31 @@ describe('Runner', () => {
     await orders.start()
     await live(orders)
     expect(retryDelays, 'the backoff starts over').to.deep.equal([20, 40])
+  })
+
+  it('should begin a new run only once the batch of the previous one has settled, skipping nothing', async () => {
+    // 5,000 events: a first chunk of 4,096 is staged (not committed) while its handler waits.
+    const events: NewEvent[] = Array.from({ length: 5_000 }, (_, i) => ({ id: `o-${i}`, name: 'ordered', data: { item: String(i) }, schemaVersion: 1, at: 0, meta: {} }))
+    await store.append('shop', events, { expectedVersion: 0 })
+    let open = () => {}
+    const reached = new Promise<void>((resolve) => {
+      gate = { position: 100, reached: resolve, opened: new Promise<void>((r) => (open = r)) }
+    })
+    // In memory: no lease, so stop and start act at once.
+    const counts = await new (class extends Counts {
+      static storage = 'memory' as const
+      static modelName = 'counts'
+    })(container).start()
+    await reached
+    // Stopped and started again while a handler of the first run still waits.
+    const stopping = counts.stop()
+    await new Promise((r) => setImmediate(r)) // stopped: the runner let go of its subscription
+    await counts.start()
+    await new Promise((r) => setTimeout(r, 50))
+    gate = undefined
+    open()
+    await stopping
+    await counts.waitFor(5_000, { timeoutMs: 10_000 })
+    expect(await counts.get('shop')).to.deep.equal({ count: 5_000 })
   })
 })
