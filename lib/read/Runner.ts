@@ -55,7 +55,7 @@ function backoffMs(failures: number): number {
 const HEAD_EVERY_MS = 500
 // Catching up, staged events are committed once no more have come for this long: the end of a
 // catch-up that stops below the head (a model of one stream), or a read that stalls.
-const CATCH_UP_IDLE_MS = 20
+const CATCH_UP_IDLE_MS = 100
 
 // The next turn of the event loop: setImmediate in Node (no 1 ms floor), a timer elsewhere.
 const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate
