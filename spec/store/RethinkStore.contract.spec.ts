@@ -1,5 +1,6 @@
 import { RethinkStore } from 'omniscient-actors/rethinkdb'
 import { corruptSnapshot, dropTables, freshPrefix, RETHINKDB_URL } from '../support/rethinkdb.js'
+import { describeStoreCatalog } from './catalog.js'
 import { describeStorageContract, type AdapterHarness } from './conformance.js'
 import { describeReadModelStorageContract } from './readModelConformance.js'
 
@@ -20,6 +21,7 @@ if (url) {
   }
   describeStorageContract('RethinkStore', harness)
   describeReadModelStorageContract('RethinkStore', harness)
+  describeStoreCatalog('RethinkStore', harness)
 } else {
   describe('StorageAdapter and ReadModelStorage contracts: RethinkStore', () => {
     it.skip('runs with a RethinkDB server: RETHINKDB_URL=rethinkdb://127.0.0.1:28015/omniscient_test npm run test:rethink')

@@ -24,6 +24,9 @@ import { Log } from './Log.js'
 import { repeatable } from './repeatable.js'
 import type { ReadModelStorage, ReadModelStorageProvider } from '../ReadModelStorage.js'
 import { RethinkReadModelStorage } from './RethinkReadModelStorage.js'
+import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../catalog.js'
+import { checkListStreams } from '../catalog.js'
+import { rethinkListCheckpoints, rethinkListLeases, rethinkListStreams } from './catalog.js'
 
 /**
  * Options of `RethinkStore`. `replicas`, `primaryReplicaTag` and `shards` lay out the seven
@@ -428,6 +431,22 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
     checkIdentifier(name, 'name', RETHINK_MAX_ID_BYTES)
     await this.ready()
     return this.leases.read(name)
+  }
+
+  // Store-wide reads for tools (catalog.ts).
+  async listStreams(options?: ListStreamsOptions): Promise<readonly StreamInfo[]> {
+    checkListStreams(options)
+    const t = await this.ready()
+    await this.log.caughtUp() // as readAll: this store's own appends are behind the head first
+    return rethinkListStreams(this.db, t, options)
+  }
+
+  async listLeases(): Promise<readonly LeaseState[]> {
+    return rethinkListLeases(this.db, await this.ready())
+  }
+
+  async listCheckpoints(): Promise<readonly CheckpointState[]> {
+    return rethinkListCheckpoints(this.db, await this.ready())
   }
 
   /** Read models in tables beside this store's (lib/read): idempotent per document, not one transaction. */
