@@ -11,6 +11,14 @@ $('store').textContent = info.store
 const setHead = (head) => ($('head').textContent = `head ${head}`)
 setHead(info.head)
 
+// What the store cannot do: say so where it shows, rather than fail when asked.
+if (!info.can.listStreams) $('streams-scan').hidden = false
+if (!info.can.listLeases) {
+  const leasesTab = document.querySelector('#tabs button[data-tab="leases"]')
+  leasesTab.disabled = true
+  leasesTab.title = 'This store cannot list its leases.'
+}
+
 const stream = streamView($('stream-view'), info.actors)
 const streams = streamList({ list: $('stream-list'), search: $('search'), more: $('more-streams'), onPick: (id) => void stream.open(id) })
 await streams.refresh()

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { ActorClass, StorageAdapter } from '../../node.js'
 import { bearerTokens } from '../../lib/sync/server/bearerTokens.js'
 import { listLeases, listStreams } from '../catalog.js'
+import { leaseStanding } from '../format.js'
 import { readerPositions } from '../positions.js'
 import type { Step } from '../replay/timeTravel.js'
 import { replayActor } from '../replay/timeTravel.js'
@@ -22,6 +23,8 @@ export interface InspectorOptions {
    * on another site cannot reach the inspector through DNS rebinding. For loopback servers.
    */
   readonly loopbackHostsOnly?: boolean
+  /** The clock lease standings are worded against (ms since the epoch). Default `Date.now`. */
+  readonly now?: () => number
 }
 
 const MAX_EVENTS_PAGE = 1_000
@@ -84,8 +87,9 @@ export function createInspector(options: InspectorOptions): Server {
           store: options.storeName,
           head: await store.headPosition(),
           actors: [...actors.keys()],
-          readOnly: true,
-          can: { listStreams: store.listStreams !== undefined, leases: store.listLeases !== undefined, checkpoints: store.listCheckpoints !== undefined },
+          // What the page tells the user the store cannot do (the Positions view learns about
+          // checkpoints from /api/positions).
+          can: { listStreams: store.listStreams !== undefined, listLeases: store.listLeases !== undefined },
         })
       case '/api/streams':
         return json(
@@ -119,8 +123,12 @@ export function createInspector(options: InspectorOptions): Server {
         })
         return json(res, 200, { ...result, event: last?.event ?? null, changes: last?.changes ?? [] })
       }
-      case '/api/leases':
-        return json(res, 200, { now: Date.now(), leases: (await listLeases(store)) ?? null })
+      case '/api/leases': {
+        // Worded here, by the CLI's function, so the page and `omniscient leases` say the same.
+        const now = (options.now ?? Date.now)()
+        const leases = await listLeases(store)
+        return json(res, 200, { leases: leases?.map((l) => ({ ...l, standing: leaseStanding(l, now) })) ?? null })
+      }
       case '/api/positions':
         return json(res, 200, await readerPositions(store))
       case '/api/live': {

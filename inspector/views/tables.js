@@ -1,9 +1,9 @@
 import { get } from '../api.js'
 import { h, show, time } from '../dom.js'
 
-/** Leases: who leads what, with term and expiry. */
+/** Leases: who leads what, with term and expiry; `standing` is worded by the server, as the CLI words it. */
 export async function renderLeases(root) {
-  const { now, leases } = await get('/api/leases')
+  const { leases } = await get('/api/leases')
   if (leases === null) return show(root, h('p', { class: 'muted' }, 'This store cannot list its leases.'))
   show(
     root,
@@ -18,7 +18,7 @@ export async function renderLeases(root) {
             'tbody',
             {},
             leases.map((l) =>
-              h('tr', {}, h('td', { class: 'mono' }, l.name), h('td', {}, l.holder), h('td', {}, l.term), h('td', { class: 'mono' }, time(l.expiresAt)), h('td', {}, l.expiresAt > now ? `held, ${((l.expiresAt - now) / 1000).toFixed(1)} s left` : 'free')),
+              h('tr', {}, h('td', { class: 'mono' }, l.name), h('td', {}, l.holder), h('td', {}, l.term), h('td', { class: 'mono' }, time(l.expiresAt)), h('td', {}, l.standing)),
             ),
           ),
         ),

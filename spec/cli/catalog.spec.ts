@@ -1,14 +1,8 @@
 import { expect } from 'chai'
-import { InvalidArgumentError, MemoryStore, type ListStreamsOptions, type StorageAdapter } from 'omniscient-actors'
+import { InvalidArgumentError, MemoryStore, type ListStreamsOptions } from 'omniscient-actors'
 import { listCheckpoints, listLeases, listStreams } from '../../cli/catalog.js'
 import { newEvent } from '../store/conformance.js'
-
-const CATALOG = new Set<PropertyKey>(['listStreams', 'listLeases', 'listCheckpoints'])
-
-/** The store as an adapter without catalog reads (as RemoteStore is) sees it. */
-function withoutCatalog(store: StorageAdapter): StorageAdapter {
-  return new Proxy(store, { get: (target, key) => (CATALOG.has(key) ? undefined : (Reflect.get(target, key, target) as unknown)) })
-}
+import { withoutCatalog } from '../support/withoutCatalog.js'
 
 async function outcome(work: Promise<unknown>): Promise<unknown> {
   return work.then(

@@ -2,7 +2,9 @@ import { expect } from 'chai'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { MemoryStore } from 'omniscient-actors'
+import { leaseStanding } from '../../cli/format.js'
 import { createInspector } from '../../cli/inspect/server.js'
+import { withoutCatalog } from '../support/withoutCatalog.js'
 import { Cart } from './fixtures/Cart.js'
 
 async function listen(server: Server): Promise<string> {
@@ -70,6 +72,32 @@ describe('the inspector server', () => {
     const missing = await fetch(`${base}/api/state?stream=cart-1&actor=Nope`)
     expect(missing.status).to.equal(404)
     expect((await fetch(`${base}/api/events`)).status).to.equal(400)
+  })
+
+  it('should word each lease as `omniscient leases` does, held or free', async () => {
+    const held = await store.acquireLease('one/Stock/s-1', 'host-a', 60_000, 0)
+    const expired = await store.acquireLease('tick/Clock', 'host-b', 1_000, 0)
+    server = createInspector({ store, storeName: 'memory:', now: () => 10_000 })
+    const base = await listen(server)
+    const body = (await (await fetch(`${base}/api/leases`)).json()) as { leases: Array<{ name: string; standing: string }> }
+    expect(body.leases.map((l) => [l.name, l.standing])).to.deep.equal([
+      ['one/Stock/s-1', leaseStanding(held, 10_000)],
+      ['tick/Clock', leaseStanding(expired, 10_000)],
+    ])
+    expect(body.leases.map((l) => l.standing)).to.deep.equal(['held, expires in 50.0s', 'free (expired 9.0s ago)'])
+  })
+
+  it('should tell the page which lists the store cannot give, and answer them all the same', async () => {
+    server = createInspector({ store: withoutCatalog(store), storeName: 'memory:' })
+    const base = await listen(server)
+    expect(await (await fetch(`${base}/api/info`)).json()).to.deep.include({ can: { listStreams: false, listLeases: false } })
+    expect(((await (await fetch(`${base}/api/streams`)).json()) as Array<{ streamId: string }>).map((s) => s.streamId)).to.deep.equal(['cart-1'])
+    expect(await (await fetch(`${base}/api/leases`)).json()).to.deep.equal({ leases: null })
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+    server = createInspector({ store, storeName: 'memory:' })
+    const full = await listen(server)
+    expect(await (await fetch(`${full}/api/info`)).json()).to.deep.include({ can: { listStreams: true, listLeases: true } })
   })
 
   it('should not serve files outside the page folder', async () => {

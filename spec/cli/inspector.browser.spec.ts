@@ -1,10 +1,13 @@
 import { expect } from 'chai'
 import { existsSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { createContainer, SqliteStore, type NewEvent } from 'omniscient-actors'
+import { createInspector } from '../../cli/inspect/server.js'
 import { waitUntil } from '../support/processes.js'
 import { tempDir } from '../support/tmp.js'
+import { withoutCatalog } from '../support/withoutCatalog.js'
 import { Cart } from './fixtures/Cart.js'
 import { repoRoot, startCli } from './runCli.js'
 
@@ -114,13 +117,39 @@ describeWithBrowser('omniscient inspect, in headless Chromium', function () {
   it('should show the leases and the positions of the log readers', async () => {
     await page.click('#tabs button[data-tab="leases"]')
     await page.waitForSelector('#leases-table')
-    expect(await page.locator('#leases-table tbody tr td').allTextContents()).to.include.members(['one/Stock/warehouse', 'host-a:4242', '1'])
+    const leaseCells = await page.locator('#leases-table tbody tr td').allTextContents()
+    expect(leaseCells).to.include.members(['one/Stock/warehouse', 'host-a:4242', '1'])
+    // Worded as `omniscient leases` words it (cli/format.ts leaseStanding).
+    expect(leaseCells.at(-1)).to.match(/^held, expires in \d+\.\ds$/)
     await page.screenshot({ path: shot('inspector-leases.png') })
     await page.click('#tabs button[data-tab="positions"]')
     await page.waitForSelector('#positions-table')
     const cells = await page.locator('#positions-table tbody tr td').allTextContents()
     expect(cells.slice(0, 4)).to.deep.equal(['projection/orders-by-day', 'checkpoint', '5', '6'])
     await page.screenshot({ path: shot('inspector-positions.png') })
+  })
+
+  it('should say when the store cannot list streams, and turn the Leases tab off when it cannot list leases', async () => {
+    expect(await page.locator('#streams-scan').isVisible()).to.equal(false)
+    expect(await page.locator('#tabs button[data-tab="leases"]').isDisabled()).to.equal(false)
+    const store = new SqliteStore({ file })
+    const bare = createInspector({ store: withoutCatalog(store), storeName: 'bare' })
+    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve))
+    const other = await context.newPage()
+    try {
+      await other.goto(`http://127.0.0.1:${(bare.address() as AddressInfo).port}/`)
+      await other.waitForSelector('body[data-ready="true"]')
+      await other.waitForSelector('#stream-list li[data-stream="order-7"]')
+      expect(await other.locator('#streams-scan').isVisible()).to.equal(true)
+      const leasesTab = other.locator('#tabs button[data-tab="leases"]')
+      expect(await leasesTab.isDisabled()).to.equal(true)
+      expect(await leasesTab.getAttribute('title')).to.equal('This store cannot list its leases.')
+    } finally {
+      await other.close()
+      bare.closeAllConnections()
+      await new Promise((resolve) => bare.close(resolve))
+      await store.close()
+    }
   })
 
   it('should keep up with a burst of live events, keeping the newest 500 in the Live tab', async () => {
