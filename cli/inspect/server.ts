@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { ActorClass, StorageAdapter } from '../../node.js'
+import { InvalidArgumentError, type ActorClass, type StorageAdapter } from '../../node.js'
 import { bearerTokens } from '../../lib/sync/server/bearerTokens.js'
 import { listLeases, listStreams } from '../catalog.js'
 import { leaseStanding } from '../format.js'
@@ -44,7 +44,7 @@ export function createInspector(options: InspectorOptions): Server {
   const isToken = options.token === undefined ? undefined : bearerTokens({ [options.token]: true as const })
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) json(res, err instanceof BadRequest ? 400 : 500, { error: err instanceof Error ? err.message : String(err), code: (err as { code?: unknown }).code })
+      if (!res.headersSent) json(res, err instanceof BadRequest || err instanceof InvalidArgumentError ? 400 : 500, { error: err instanceof Error ? err.message : String(err), code: (err as { code?: unknown }).code })
       else res.end()
     })
   })

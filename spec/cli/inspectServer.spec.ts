@@ -93,11 +93,14 @@ describe('the inspector server', () => {
     expect(await (await fetch(`${base}/api/info`)).json()).to.deep.include({ can: { listStreams: false, listLeases: false } })
     expect(((await (await fetch(`${base}/api/streams`)).json()) as Array<{ streamId: string }>).map((s) => s.streamId)).to.deep.equal(['cart-1'])
     expect(await (await fetch(`${base}/api/leases`)).json()).to.deep.equal({ leases: null })
+    // A page the store refuses is the caller's mistake, with or without the adapter's listStreams.
+    expect((await fetch(`${base}/api/streams?limit=0`)).status).to.equal(400)
     server.closeAllConnections()
     await new Promise((resolve) => server.close(resolve))
     server = createInspector({ store, storeName: 'memory:' })
     const full = await listen(server)
     expect(await (await fetch(`${full}/api/info`)).json()).to.deep.include({ can: { listStreams: true, listLeases: true } })
+    expect((await fetch(`${full}/api/streams?limit=0`)).status).to.equal(400)
   })
 
   it('should not serve files outside the page folder', async () => {
