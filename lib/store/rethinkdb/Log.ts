@@ -1,5 +1,5 @@
 import { r, type RDatum, type WriteResult } from 'rethinkdb-ts'
-import { keyText, mergeTombstones, type CommitDoc, type CommitKey, type HeadDoc, type SequenceEntry, type TombstoneDoc } from './documents.js'
+import { HEAD_KEY, keyText, MAX_ENTRY, mergeTombstones, type CommitDoc, type CommitKey, type HeadDoc, type SequenceEntry, type TombstoneDoc } from './documents.js'
 import { writeOutcome } from './failures.js'
 import type { RethinkConnection, Runnable } from './RethinkConnection.js'
 import type { Tables } from './schema.js'
@@ -7,16 +7,36 @@ import type { Tables } from './schema.js'
 /** An entry past the head older than this (server time) whose writer has not finished it is closed by anyone. */
 export const ORPHAN_AFTER_S = 1
 const OPEN_BATCH = 200
+// How long a finished entry's head move waits for the next group to carry it (see `finished`).
+const CARRY_WAIT_MS = 2
 const MAX_BACKOFF_MS = 20
 // A reader waits this long at most for the head to pass this store's own appends.
 const CATCH_UP_WAIT_MS = (ORPHAN_AFTER_S + 1) * 1000
+
+/**
+ * Conflict rule of an insert into the log table that may carry a head move (`Log.carry`): the
+ * head goes from `n - 1` to `n` only, as in `headMove`; an entry or a claim already there stays.
+ */
+// (The first argument of a conflict function is the name of the primary key, not its value.)
+export const carriedHead = (_key: RDatum, old: RDatum, fresh: RDatum): RDatum => r.branch(old('id').eq(HEAD_KEY).and(old('seq').eq(fresh('seq').sub(1))), fresh, old)
+
+/** Where each commit of an entry goes (`offset` from its first position), and how many positions it spans. */
+export function entryLayout(commits: ReadonlyArray<{ key: CommitKey; count: number }>): Pick<SequenceEntry, 'commits' | 'count'> {
+  let count = 0
+  const listed = commits.map((c) => {
+    const offset = count
+    count += c.count
+    return { key: c.key, offset }
+  })
+  return { commits: listed, count }
+}
 
 /**
  * The log of append groups, which gives commits their positions, and the head readers read up to.
  *
  * Server timestamps are not unique across servers, and a shared counter leaves holes and
  * out-of-order visibility (position 9 may appear after 10). So a group of appends first opens
- * one `sequence` entry `n`, numbered on from the highest entry, whose positions follow entry
+ * one entry `n` in the `log` table, numbered on from the highest entry, whose positions follow entry
  * `n - 1`'s (the primary key makes two writers collide rather than overlap); then its writer
  * inserts the group's commits, each with its final position, and never changes them. Only the
  * writer of entry `n` inserts commits of entry `n`, and only after opening it: a commit that
@@ -37,6 +57,10 @@ export class Log {
   private target = 0
   private moving: Promise<void> | undefined
   private moves: Promise<void> = Promise.resolve()
+  /** Head moves in `moves` not done yet: a move is carried only when none is (they land in order). */
+  private movesPending = 0
+  /** The newest finished entry whose head move waits to be carried by the next group's query. */
+  private waiting: { entry: SequenceEntry; timer: NodeJS.Timeout } | undefined
   private stopped = false
 
   constructor(
@@ -53,18 +77,12 @@ export class Log {
    */
   async open<T>(token: string, commits: ReadonlyArray<{ key: CommitKey; count: number }>, read: Runnable): Promise<{ entry: SequenceEntry | undefined; read: T }> {
     const t = this.t
-    let offset = 0
-    const listed = commits.map((c) => {
-      const at = offset
-      offset += c.count
-      return { key: c.key, offset: at }
-    })
-    const doc = { token, count: offset, commits: listed, at: r.now() }
+    const doc = { token, ...entryLayout(commits), at: r.now() }
     // Objects built on the server are written with r.object: rethinkdb-ts's typing of r.expr and
     // r.branch over objects holding queries can exhaust the type checker.
-    const entry: RDatum = t.meta.get('head').do((head: RDatum): RDatum =>
-      t.sequence
-        .between(head('seq').add(1), r.maxval)
+    const entry: RDatum = t.head.do((head: RDatum): RDatum =>
+      t.entries
+        .between(head('seq').add(1), MAX_ENTRY, { rightBound: 'closed' })
         .coerceTo('array')
         .do((open: RDatum): RDatum => {
           const mine: RDatum = open.filter({ token })
@@ -75,7 +93,7 @@ export class Log {
           )
           const insert = (n: RDatum): RDatum => {
             const fresh: RDatum = r.expr(doc).merge(n)
-            return t.sequence.insert(fresh, { conflict: 'error', durability: 'hard' }).do((res: RDatum) => r.branch(res('inserted').eq(1), fresh, null))
+            return t.entries.insert(fresh, { conflict: 'error', durability: 'hard' }).do((res: RDatum) => r.branch(res('inserted').eq(1), fresh, null))
           }
           return r.branch(mine.isEmpty().not(), mine.nth(0), next.do(insert))
         }),
@@ -96,7 +114,52 @@ export class Log {
    */
   finished(entry: SequenceEntry): void {
     this.finishedHere.add(entry.id)
-    this.moves = this.moves.then(() => this.moveFast(entry))
+    this.sendWaiting()
+    // A group sent within CARRY_WAIT_MS carries the move in its first insert (`carry`): no
+    // write of its own, no flush beside that group's. Else it goes alone.
+    this.waiting = { entry, timer: setTimeout(() => this.sendWaiting(), CARRY_WAIT_MS) }
+  }
+
+  private sendWaiting(): void {
+    const waiting = this.waiting
+    if (!waiting) return
+    clearTimeout(waiting.timer)
+    this.waiting = undefined
+    this.chain(() => this.moveFast(waiting.entry))
+  }
+
+  private chain(move: () => Promise<void>): void {
+    this.movesPending++
+    this.moves = this.moves.then(move).finally(() => this.movesPending--)
+  }
+
+  /**
+   * Hands the waiting head move to a query about to be sent: `doc` goes into that query's
+   * insert into the log table, whose conflict rule is `carriedHead`; `settle` is told the
+   * head's entry after that query (undefined if it failed), and sends the move alone if the
+   * head is not past the entry yet. Readers of this store wait for it meanwhile.
+   */
+  carry(): { doc: HeadDoc; settle(headSeq: number | undefined): void } | undefined {
+    const waiting = this.waiting
+    if (!waiting || this.movesPending > 0) return undefined
+    clearTimeout(waiting.timer)
+    this.waiting = undefined
+    const { entry } = waiting
+    let settle!: (headSeq: number | undefined) => void
+    const settled = new Promise<number | undefined>((resolve) => (settle = resolve))
+    this.chain(async () => {
+      const headSeq = await settled
+      if (headSeq === undefined) return this.moveFast(entry)
+      if (headSeq >= entry.id) this.moveDone(entry, 'moved')
+      else this.follow(entry.id)
+    })
+    return { doc: { id: HEAD_KEY, seq: entry.id, position: entry.first + entry.count - 1 }, settle }
+  }
+
+  /** Sends a waiting head move at once (the store closes). */
+  async flush(): Promise<void> {
+    this.sendWaiting()
+    await this.moves
   }
 
   /**
@@ -104,6 +167,7 @@ export class Log {
    * writer's entry) after at most CATCH_UP_WAIT_MS: a reader never waits long for it.
    */
   async caughtUp(): Promise<void> {
+    this.sendWaiting()
     await this.moves
     const moving = this.moving
     if (!moving) return
@@ -115,12 +179,12 @@ export class Log {
   /** The head goes from `n - 1` to `n`, only from there. */
   private headMove(entry: SequenceEntry): Runnable {
     const target = { seq: entry.id, position: entry.first + entry.count - 1 }
-    return this.t.meta.get('head').update((row: RDatum) => r.branch(row('seq').eq(entry.id - 1), target, {}), { durability: 'hard' })
+    return this.t.head.update((row: RDatum) => r.branch(row('seq').eq(entry.id - 1), target, {}), { durability: 'hard' })
   }
 
   /** What came of a head move: if the head was not at `n - 1`, the slower `advance` follows. */
-  private moveDone(entry: SequenceEntry, result: WriteResult<unknown> | undefined): void {
-    if (result && writeOutcome(result, 'move the head') === 'written') {
+  private moveDone(entry: SequenceEntry, result: WriteResult<unknown> | 'moved' | undefined): void {
+    if (result === 'moved' || (result && writeOutcome(result, 'move the head') === 'written')) {
       this.finishedHere.delete(entry.id)
       this.onHeadMoved()
       return
@@ -151,6 +215,7 @@ export class Log {
   /** Stops following (the store closes): what is left is finished by others. */
   stop(): void {
     this.stopped = true
+    clearTimeout(this.waiting?.timer)
   }
 
   private async moveUntilPast(): Promise<void> {
@@ -171,9 +236,7 @@ export class Log {
   async advance(): Promise<number> {
     const t = this.t
     const snap = await this.db.read<{ head: HeadDoc; entries: SequenceEntry[]; now: Date }>(
-      t.meta
-        .get('head')
-        .do((head: RDatum) => r.object('head', head, 'entries', t.sequence.between(head('seq').add(1), r.maxval).orderBy({ index: 'id' }).limit(OPEN_BATCH).coerceTo('array'), 'now', r.now())),
+      t.head.do((head: RDatum) => r.object('head', head, 'entries', t.entries.between(head('seq').add(1), MAX_ENTRY, { rightBound: 'closed' }).orderBy({ index: 'id' }).limit(OPEN_BATCH).coerceTo('array'), 'now', r.now())),
       'read the log',
     )
     let { seq, position } = snap.head
@@ -187,7 +250,7 @@ export class Log {
     if (seq === snap.head.seq) return seq
     const target = { seq, position }
     const moved = await this.db.write(
-      t.meta.get('head').update((row: RDatum) => r.branch(row('seq').lt(target.seq), target, {}), { durability: 'hard' }),
+      t.head.update((row: RDatum) => r.branch(row('seq').lt(target.seq), target, {}), { durability: 'hard' }),
       'move the head',
     )
     writeOutcome(moved, 'move the head')

@@ -100,6 +100,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
   private groups!: GroupQueue<GroupAppend, GroupOutcome>
   private leases!: RethinkLeases
   private claims!: IdClaims
+  private writer!: GroupWriter
   private readonly signal = new CommitSignal()
   // One reader for every subscription of this store, woken by the one head changefeed.
   private readonly tail = new SharedTail({
@@ -137,6 +138,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
         this.leases = new RethinkLeases(this.db, tables, this.options.leaseClock ?? 'server')
         this.claims = new IdClaims(this.db, tables)
         const writer = new GroupWriter(this.db, tables, this.claims, this.log, this.leases, onError)
+        this.writer = writer
         this.groups = new GroupQueue((group) => writer.write(group))
         return tables
       },
@@ -277,7 +279,11 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
         if (commit.from > to) return
         for (const e of commitEnvelopes(commit, commit.position)) if (e.version >= from && e.version <= to) yield e
       }
-      if (commits.length < PAGE) return
+      if (commits.length < PAGE) {
+        // The stream's last commit: the predecessor of the next append (a hint, see GroupWriter).
+        if (commits.length > 0) this.writer.saw(commits[commits.length - 1]!)
+        return
+      }
       from = commits[commits.length - 1]!.to + 1
     }
   }
@@ -299,7 +305,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
     await this.log.caughtUp() // this store's own appends are behind the head before it reads
     const t = this.t
     const commits = await this.db.read<CommitDoc[]>(
-      t.meta.get('head').do((head: RDatum) =>
+      t.head.do((head: RDatum) =>
         streamId === undefined
           ? t.commits.between(from, head('position'), { index: 'last', rightBound: 'closed' }).orderBy({ index: 'last' }).limit(limit).coerceTo('array')
           : t.commits
@@ -336,7 +342,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
         try {
           const t = await this.ready()
           const connection = await this.db.open('open the head changefeed')
-          const cursor = (await t.meta.get('head').changes().getCursor(connection)) as unknown as RCursor
+          const cursor = (await t.head.changes().getCursor(connection)) as unknown as RCursor
           this.feed = cursor
           failures = 0
           this.signal.notify()
@@ -376,7 +382,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
   async headPosition(): Promise<number> {
     const t = await this.ready()
     await this.log.caughtUp()
-    return this.db.read<number>(t.meta.get('head')('position').default(0), 'read the head')
+    return this.db.read<number>(t.head('position').default(0), 'read the head')
   }
 
   async saveSnapshot(snap: Snapshot): Promise<void> {
@@ -458,6 +464,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
     if (this.closed) return
     await this.tail.close()
     await Promise.allSettled([...this.inFlight])
+    await this.log?.flush()
     this.closed = true
     this.log?.stop()
     clearInterval(this.sweeper)

@@ -6,7 +6,7 @@ import { commitConflict, commitEnvelopes, keyText, type CommitDoc, type CommitKe
 import { SKIPPED_WRITE, writeOutcome } from './failures.js'
 import { sameKey, type IdClaims } from './idClaims.js'
 import type { RethinkLeases } from './leases.js'
-import type { Log } from './Log.js'
+import { carriedHead, entryLayout, type Log } from './Log.js'
 import { repeatable } from './repeatable.js'
 import type { RethinkConnection, Runnable } from './RethinkConnection.js'
 import type { Tables } from './schema.js'
@@ -39,8 +39,11 @@ export type GroupOutcome =
 
 const MAX_OPEN_ATTEMPTS = 50
 const MAX_REMEMBERED = 10_000
+// After this many missed guesses in a row, groups go the slow way for up to 2^n - 1 groups.
+const MAX_MISSES = 6
 
 type Predecessor = Pick<CommitDoc, 'stream' | 'to' | 'seq'>
+type Stands = Map<string, CommitDoc | TombstoneDoc | null>
 
 /** The key an append's commit goes under: `[stream, first version]`. */
 export function commitKey(a: GroupAppend): CommitKey {
@@ -48,16 +51,25 @@ export function commitKey(a: GroupAppend): CommitKey {
 }
 
 /**
- * Writes a group of appends (at most one per stream) together: three queries at once, then one.
+ * Writes a group of appends (at most one per stream) together, in one of two ways.
  *
+ * At once (one query), when this store wrote the newest log entry it knows of, `n`, and knows
+ * every append's predecessor commit (stored in an entry up to `n`): the group guesses it opens
+ * entry `n + 1`, whose positions follow `n`'s. One hard insert into the log table holds the
+ * entry and the claims of all the group's event ids; if every document of it went in (the
+ * number was free and every id unclaimed), the same query inserts the commits. The previous
+ * group's head move rides in that first insert when it is still waiting (Log.carry). A wrong guess
+ * only finds entry `n + 1` taken (entries are never deleted), and the group goes in steps,
+ * with the same token and claims.
+ *
+ * In steps:
  * 1. At once: the claim of all their event ids (one hard insert); in one query, the read of
  *    each stream's predecessor commit and the opening of one log entry for all of them (one
  *    hard insert); and the announcement of fenced commits in their leases.
  * 2. One query: the insert of every commit that passed (one hard insert, per-document results).
  *
- * The head then moves past the entry off the appends' path (Log.finished).
- *
- * Each append keeps its own outcome: a conflict or a foreign id fails or retries that one only.
+ * Either way the head then moves past the entry off the appends' path (Log.finished), and each
+ * append keeps its own outcome: a conflict or a foreign id fails or retries that one only.
  */
 export class GroupWriter {
   constructor(
@@ -74,12 +86,16 @@ export class GroupWriter {
    * append's predecessor is then read by its primary key, which costs the server far less than
    * a secondary index. Only a hint: what is read is checked, and a miss falls back to the index.
    */
-  private readonly lastCommits = new Map<string, { from: number; to: number }>()
+  private readonly lastCommits = new Map<string, Predecessor & { from: number }>()
+  /** The newest log entry this store opened: the next group guesses the one after it. */
+  private newest: Pick<SequenceEntry, 'id' | 'first' | 'count'> | undefined
+  private misses = 0
+  private slowGroups = 0
 
   /** Remembers a stream's last commit (appended here, or read to the end). */
-  saw(stream: string, from: number, to: number): void {
-    this.lastCommits.delete(stream)
-    this.lastCommits.set(stream, { from, to })
+  saw(commit: Predecessor & { from: number }): void {
+    this.lastCommits.delete(commit.stream)
+    this.lastCommits.set(commit.stream, { stream: commit.stream, from: commit.from, to: commit.to, seq: commit.seq })
     if (this.lastCommits.size > MAX_REMEMBERED) this.lastCommits.delete(this.lastCommits.keys().next().value!)
   }
 
@@ -87,6 +103,102 @@ export class GroupWriter {
     const keys = group.map(commitKey)
     const claimDocs = group.flatMap((a, i) => a.events.map((e) => ({ id: e.id, commit: keys[i]!, commitId: a.events[0]!.id })))
     const token = randomUUID()
+    const next = this.guess(group)
+    if (next) {
+      const outcomes = await this.writeAtOnce(group, keys, claimDocs, token, next)
+      if (outcomes) return outcomes
+    }
+    return this.writeInSteps(group, keys, claimDocs, token)
+  }
+
+  /**
+   * The entry a group may open at once: the one after this store's newest, when every append's
+   * predecessor is known to be in an entry up to it (and no append is fenced: its lease
+   * announcement must land before its commit). Undefined: go in steps.
+   */
+  private guess(group: readonly GroupAppend[]): Pick<SequenceEntry, 'id' | 'first'> | undefined {
+    const newest = this.newest
+    if (!newest) return undefined
+    if (this.slowGroups > 0) {
+      this.slowGroups--
+      return undefined
+    }
+    for (const a of group) {
+      if (a.lease) return undefined
+      if (a.expected === 0) continue
+      const last = this.lastCommits.get(a.streamId)
+      if (last?.to !== a.expected || last.seq > newest.id) return undefined
+    }
+    return { id: newest.id + 1, first: newest.first + newest.count }
+  }
+
+  /** A log entry opened here (at once or in steps): later groups guess the one after it. */
+  private opened(entry: SequenceEntry): void {
+    if (!this.newest || entry.id > this.newest.id) this.newest = { id: entry.id, first: entry.first, count: entry.count }
+  }
+
+  /**
+   * The group in one query (see the class comment). Undefined when it is to go in steps: the
+   * guessed entry was taken, an id was claimed already, or the query failed (the steps send
+   * the same entry token and claims, so they find whatever of this query landed).
+   */
+  private async writeAtOnce(group: readonly GroupAppend[], keys: readonly CommitKey[], claimDocs: ReadonlyArray<Omit<IdClaimDoc, 'at'>>, token: string, next: Pick<SequenceEntry, 'id' | 'first'>): Promise<GroupOutcome[] | undefined> {
+    const entry: SequenceEntry = { ...next, token, ...entryLayout(group.map((a, i) => ({ key: keys[i]!, count: a.events.length }))), at: r.now() }
+    const docs = group.map((a, i) => this.commitDoc(a, keys[i]!, entry, entry.commits[i]!.offset))
+    // The head move of this store's previous group rides along when it is still waiting.
+    const carried = this.log.carry()
+    const log = [entry, ...claimDocs.map((c) => ({ ...c, at: r.now() })), ...(carried ? [carried.doc] : [])] as unknown as SequenceEntry[]
+    const query = this.t.entries.insert(log, { durability: 'hard', conflict: carriedHead }).do((w: RDatum) =>
+      r
+        .branch(w('inserted').eq(1 + claimDocs.length), this.t.commits.insert(docs, { durability: 'hard', conflict: commitConflict }), null)
+        .do((commits: RDatum) => r.object('commits', commits, 'entryTaken', this.t.entries.get(entry.id)('token').default(token).ne(token), 'head', this.t.head('seq'))),
+    )
+    let answer: { commits: WriteResult<unknown> | null; entryTaken: boolean; head: number }
+    try {
+      answer = await repeatable('append', () => this.db.write<typeof answer>(query, `append to ${docs.length} stream(s)`))
+    } catch {
+      carried?.settle(undefined)
+      return undefined
+    }
+    carried?.settle(answer.head)
+    if (!answer.commits) {
+      if (answer.entryTaken) this.missed()
+      return undefined
+    }
+    this.misses = 0
+    this.opened(entry)
+    let stands: Stands
+    try {
+      stands = await this.stands(docs, answer.commits, entry)
+    } catch (err) {
+      this.log.unfinished(entry)
+      return group.map(() => ({ kind: 'failed', error: err, release: false }))
+    }
+    return group.map((a, i) => this.outcome(a, docs[i]!, stands.get(keyText(keys[i]!)) ?? null))
+  }
+
+  /** Another writer took the guessed entry: the next groups go in steps for a while (1, 3, 7... groups). */
+  private missed(): void {
+    this.misses = Math.min(MAX_MISSES, this.misses + 1)
+    this.slowGroups = 2 ** this.misses - 1
+  }
+
+  private commitDoc(a: GroupAppend, key: CommitKey, entry: SequenceEntry, offset: number): CommitDoc {
+    return {
+      id: key,
+      stream: a.streamId,
+      from: a.expected + 1,
+      to: a.expected + a.events.length,
+      count: a.events.length,
+      commitId: a.events[0]!.id,
+      events: a.stored,
+      position: entry.first + offset,
+      seq: entry.id,
+      ...(a.lease ? { fenceTerm: a.lease.term } : {}),
+    }
+  }
+
+  private async writeInSteps(group: readonly GroupAppend[], keys: readonly CommitKey[], claimDocs: ReadonlyArray<Omit<IdClaimDoc, 'at'>>, token: string): Promise<GroupOutcome[]> {
     const [claimed, opened, ...announced] = await Promise.allSettled([
       repeatable('claim event ids', () => this.claims.claim(claimDocs)),
       this.open(token, group.map((a, i) => ({ key: keys[i]!, count: a.events.length })), this.predecessors(group)),
@@ -118,24 +230,11 @@ export class GroupWriter {
       if (!(predecessor.seq < entry.id)) return { kind: 'again' }
       return undefined
     })
+    this.opened(entry)
     const offsets = new Map(entry.commits.map((c) => [keyText(c.key), c.offset]))
-    const docOf = group.map((a, i): CommitDoc | undefined => {
-      if (outcomes[i]) return undefined
-      return {
-        id: keys[i]!,
-        stream: a.streamId,
-        from: a.expected + 1,
-        to: a.expected + a.events.length,
-        count: a.events.length,
-        commitId: a.events[0]!.id,
-        events: a.stored,
-        position: entry.first + offsets.get(keyText(keys[i]!))!,
-        seq: entry.id,
-        ...(a.lease ? { fenceTerm: a.lease.term } : {}),
-      }
-    })
+    const docOf = group.map((a, i) => (outcomes[i] ? undefined : this.commitDoc(a, keys[i]!, entry, offsets.get(keyText(keys[i]!))!)))
     const docs = docOf.filter((d): d is CommitDoc => d !== undefined)
-    let results: Map<string, CommitDoc | TombstoneDoc | null>
+    let results: Stands
     try {
       results = await this.insert(docs, entry)
     } catch (err) {
@@ -181,19 +280,26 @@ export class GroupWriter {
 
   /**
    * Inserts the commits (one hard write), then has the head moved past the entry; returns what
-   * stands at each key when not every commit went in. Safe to send again: a commit finds itself
-   * by its commitId and entry.
+   * stands at each key. Safe to send again: a commit finds itself by its commitId and entry.
    */
-  private async insert(docs: readonly CommitDoc[], entry: SequenceEntry): Promise<Map<string, CommitDoc | TombstoneDoc | null>> {
+  private async insert(docs: readonly CommitDoc[], entry: SequenceEntry): Promise<Stands> {
     const inserted =
       docs.length === 0
         ? SKIPPED_WRITE
         : await repeatable('append', () =>
             this.db.write<WriteResult<unknown>>(this.t.commits.insert(docs as CommitDoc[], { durability: 'hard', conflict: commitConflict }), `append to ${docs.length} stream(s)`),
           )
+    return this.stands(docs, inserted, entry)
+  }
+
+  /**
+   * After the commits' insert: has the head moved past the entry, and returns what stands at
+   * each commit's key (read back only when not every commit went in).
+   */
+  private async stands(docs: readonly CommitDoc[], inserted: WriteResult<unknown>, entry: SequenceEntry): Promise<Stands> {
     if (inserted.errors > 0) writeOutcome(inserted, 'append')
     this.log.finished(entry)
-    const stands = new Map<string, CommitDoc | TombstoneDoc | null>()
+    const stands: Stands = new Map()
     if (inserted.inserted === docs.length) {
       for (const d of docs) stands.set(keyText(d.id), d)
       return stands
@@ -208,7 +314,7 @@ export class GroupWriter {
     if (there && !('tombstone' in there)) {
       if (there.commitId !== doc.commitId) return { kind: 'conflict' }
       if (there.seq === doc.seq) {
-        this.saw(there.stream, there.from, there.to)
+        this.saw(there)
         return { kind: 'stored', result: { events: commitEnvelopes(there, there.position), alreadyStored: false } }
       }
       return { kind: 'storedBefore', commit: there }

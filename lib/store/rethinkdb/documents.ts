@@ -107,10 +107,19 @@ export interface SequenceEntry {
 
 /** The highest log entry (and position) below which every commit is stored for good or never will be. */
 export interface HeadDoc {
-  id: 'head'
+  id: typeof HEAD_KEY
   seq: number
   position: number
 }
+
+/**
+ * The `log` table holds the head (key 0), the log entries (keys 1, 2, ...) and the event id
+ * claims (keys: the event ids, strings). One table, so that a group's claims and its entry are
+ * one insert and one flush. RethinkDB orders numbers before strings, so entries are the keys
+ * from 1 to MAX_ENTRY.
+ */
+export const HEAD_KEY = 0
+export const MAX_ENTRY = Number.MAX_SAFE_INTEGER
 
 export interface SnapshotDoc {
   id: [string, string]

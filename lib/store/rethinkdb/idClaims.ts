@@ -29,7 +29,7 @@ export class IdClaims {
    */
   async claim(claims: ReadonlyArray<{ id: string; commit: CommitKey; commitId: string }>): Promise<IdClaimDoc[]> {
     const result = await this.db.write<WriteResult<IdClaimDoc>>(
-      this.t.ids.insert(
+      this.t.claims.insert(
         claims.map((c) => ({ ...c, at: r.now() })),
         { durability: 'hard', conflict: (_id: RDatum, old: RDatum, _fresh: RDatum) => old, returnChanges: 'always' },
       ),
@@ -42,7 +42,7 @@ export class IdClaims {
   /** Drops the claims this commit holds: its insert did not land, so they must block nobody. */
   async release(ids: readonly string[], commit: CommitKey, commitId: string): Promise<void> {
     const result = await this.db.write<WriteResult<IdClaimDoc>>(
-      this.t.ids
+      this.t.claims
         .getAll(r.args([...ids]))
         .filter((row: RDatum) => row('commitId').eq(commitId).and(row('commit').eq(commit)))
         .delete({ durability: 'hard' }),
@@ -61,7 +61,7 @@ export class IdClaims {
     const earlierAttempt = claim.commitId === commitId
     const blocking: TombstoneDoc = { id: claim.commit, tombstone: true, term: 0, blocked: [claim.commitId] }
     await this.db.write(
-      this.t.ids.get(claim.id).do((current: RDatum) =>
+      this.t.claims.get(claim.id).do((current: RDatum) =>
         r.branch(
           current
             .ne(null)
@@ -80,7 +80,7 @@ export class IdClaims {
     const dead = there !== null && ('tombstone' in there ? (there.blocked ?? []).includes(claim.commitId) : true)
     if (!dead) return 'busy'
     await this.db.write(
-      this.t.ids
+      this.t.claims
         .get(claim.id)
         .replace(
           (row: RDatum) => r.branch(row.ne(null).and(row('commitId').eq(claim.commitId)).and(row('commit').eq(claim.commit)), { id: claim.id, commit, commitId, at: r.now() }, row),

@@ -1,7 +1,7 @@
-import { r, type RDatum, type RStream, type RTable, type TableCreateOptions } from 'rethinkdb-ts'
+import { r, type RDatum, type RSingleSelection, type RStream, type RTable, type TableCreateOptions } from 'rethinkdb-ts'
 import { InvalidOptionsError } from '../../errors.js'
-import type { CheckpointDoc, CommitDoc, HeadDoc, IdClaimDoc, LeaseDoc, SequenceEntry, SnapshotDoc } from './documents.js'
-import { alreadyExists, failureText, writeOutcome } from './failures.js'
+import { HEAD_KEY, type CheckpointDoc, type CommitDoc, type HeadDoc, type IdClaimDoc, type LeaseDoc, type SequenceEntry, type SnapshotDoc } from './documents.js'
+import { alreadyExists, failureText, SKIPPED_WRITE, writeOutcome } from './failures.js'
 import type { TableLayout } from './options.js'
 import type { RethinkConnection } from './RethinkConnection.js'
 
@@ -9,17 +9,22 @@ import type { RethinkConnection } from './RethinkConnection.js'
 export interface Tables {
   /** Commits, and tombstones under the same keys (fencing, abandoned ids, closed log entries: TombstoneDoc). */
   readonly commits: RTable<CommitDoc>
-  readonly sequence: RTable<SequenceEntry>
-  readonly meta: RTable<HeadDoc>
+  /** The `log` table, seen as its log entries (keys 1 to MAX_ENTRY). */
+  readonly entries: RTable<SequenceEntry>
+  /** The `log` table, seen as its event id claims (event id -> the commit that owns it: RethinkDB has no unique secondary index). */
+  readonly claims: RTable<IdClaimDoc>
+  /** The head document, in the `log` table. */
+  readonly head: RSingleSelection<HeadDoc | null>
   readonly snapshots: RTable<SnapshotDoc>
   readonly checkpoints: RTable<CheckpointDoc>
   readonly leases: RTable<LeaseDoc>
-  /** Event id -> the commit that owns it: RethinkDB has no unique secondary index. */
-  readonly ids: RTable<IdClaimDoc>
 }
 
-/** The seven tables, as named after the prefix. */
-export const TABLE_NAMES = ['commits', 'sequence', 'meta', 'snapshots', 'checkpoints', 'leases', 'ids'] as const
+/** The five tables, as named after the prefix. */
+export const TABLE_NAMES = ['commits', 'log', 'snapshots', 'checkpoints', 'leases'] as const
+
+/** Tables of an earlier layout, whose documents now live in `log` (moved there by `ensureSchema`). */
+const FORMER_LOG_TABLES = ['sequence', 'meta', 'ids'] as const
 
 /**
  * The options every table is created with: hard durability, and the layout asked for. Checked
@@ -53,12 +58,12 @@ export function tablesOf(db: string, prefix: string): Tables {
   const d = r.db(db)
   return {
     commits: d.table<CommitDoc>(`${prefix}commits`),
-    sequence: d.table<SequenceEntry>(`${prefix}sequence`),
-    meta: d.table<HeadDoc>(`${prefix}meta`),
+    entries: d.table<SequenceEntry>(`${prefix}log`),
+    claims: d.table<IdClaimDoc>(`${prefix}log`),
+    head: d.table<HeadDoc>(`${prefix}log`).get(HEAD_KEY),
     snapshots: d.table<SnapshotDoc>(`${prefix}snapshots`),
     checkpoints: d.table<CheckpointDoc>(`${prefix}checkpoints`),
     leases: d.table<LeaseDoc>(`${prefix}leases`),
-    ids: d.table<IdClaimDoc>(`${prefix}ids`),
   }
 }
 
@@ -121,9 +126,37 @@ async function createMissing(db: RethinkConnection, dbName: string, prefix: stri
   await db.read(tables.commits.indexWait(), 'wait for indexes')
   // A twin created by a late racer shows up here at the latest, before anything is written.
   await keepOneOfEach(db, ours, 'table')
-  const head: HeadDoc = { id: 'head', seq: 0, position: 0 }
-  writeOutcome(await db.write(tables.meta.insert(head, { conflict: 'error' }), 'create the head'), 'create the head')
+  await moveFormerLog(db, dbName, prefix, existing)
+  const head: HeadDoc = { id: HEAD_KEY, seq: 0, position: 0 }
+  writeOutcome(await db.write(r.db(dbName).table<HeadDoc>(`${prefix}log`).insert(head, { conflict: 'error' }), 'create the head'), 'create the head')
   return tables
+}
+
+/**
+ * Moves the head, log entries and id claims of the earlier layout (tables `sequence`, `meta`
+ * and `ids`) into `log`, then drops those tables. Safe to run in several processes at once:
+ * the copies are idempotent, and the highest head wins. Processes of the earlier release must
+ * not write meanwhile (stop them before upgrading).
+ */
+async function moveFormerLog(db: RethinkConnection, dbName: string, prefix: string, existing: readonly string[]): Promise<void> {
+  const former = FORMER_LOG_TABLES.filter((name) => existing.includes(prefix + name))
+  if (former.length === 0) return
+  const d = r.db(dbName)
+  const log = d.table(`${prefix}log`)
+  const keepHighest = (_id: RDatum, old: RDatum, fresh: RDatum): RDatum => r.branch(fresh('seq').gt(old('seq')), fresh, old)
+  if (former.includes('meta')) {
+    const head: RDatum = d.table(`${prefix}meta`).get('head')
+    const moved = d.table(`${prefix}meta`).get('head').do((h: RDatum) => r.branch(h.eq(null), SKIPPED_WRITE, log.insert(head.merge({ id: HEAD_KEY }), { conflict: keepHighest, durability: 'hard' })))
+    writeOutcome(await db.write(moved, 'move the head'), 'move the head')
+  }
+  for (const name of ['sequence', 'ids'] as const) {
+    if (!former.includes(name)) continue
+    const copied = await db.write(log.insert(d.table(prefix + name), { conflict: 'update', durability: 'hard' }), `move "${prefix}${name}"`)
+    if (copied.errors > 0) writeOutcome(copied, `move "${prefix}${name}"`)
+  }
+  for (const name of former) await db.write(d.tableDrop(prefix + name), `drop "${prefix}${name}"`).catch((err: unknown) => {
+    if (!/does not exist/.test(failureText(err))) throw err
+  })
 }
 
 /** Of several system config rows with one name, keeps the lowest id (the same choice in every process). */

@@ -29,7 +29,7 @@ interface Internals {
     }
   }
   const claimHeldBy = (id: string, ageS: number) =>
-    run((t) => t('ids').insert({ id, commit: ['s1', 1], commitId: 'held-up', at: r.now().sub(ageS) }))
+    run((t) => t('log').insert({ id, commit: ['s1', 1], commitId: 'held-up', at: r.now().sub(ageS) }))
 
   beforeEach(async () => {
     prefix = freshPrefix()
@@ -48,7 +48,7 @@ interface Internals {
     expect(err).to.be.instanceOf(IdempotencyError)
     expect((err as Error).message).to.include('another writer')
     expect(await store.streamVersion('s2')).to.equal(0)
-    const claim = await run<IdClaimDoc>((t) => t('ids').get(event.id))
+    const claim = await run<IdClaimDoc>((t) => t('log').get(event.id))
     expect(claim.commitId).to.equal('held-up')
   })
 

@@ -88,7 +88,7 @@ function commitOf(entry: SequenceEntry, stream: string): CommitDoc {
     const c = await r.connect({ host: url.hostname, port: Number(url.port || 28015), silent: true })
     try {
       // What the stopped attempt left: its claim, young (so not abandoned for anyone else).
-      await r.db(url.pathname.slice(1)).table(`${prefix}ids`).insert({ id: event.id, commit: ['s1', 1], commitId: event.id, at: r.now() }).run(c)
+      await r.db(url.pathname.slice(1)).table(`${prefix}log`).insert({ id: event.id, commit: ['s1', 1], commitId: event.id, at: r.now() }).run(c)
     } finally {
       await c.close()
     }

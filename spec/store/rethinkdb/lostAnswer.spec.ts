@@ -72,4 +72,30 @@ async function answerLosingProxy(target: URL, marker: string): Promise<{ port: n
       }
     })
   }
+  it('should resolve a lost answer to a group sent at once (entry, claims and commit in one query): stored exactly once', async () => {
+    const url = new URL(RETHINKDB_URL!)
+    const tablePrefix = freshPrefix()
+    const direct = new RethinkStore({ url: RETHINKDB_URL!, tablePrefix })
+    await direct.streamVersion('s')
+    // Only the second append carries the marker: the first one teaches the store its newest entry.
+    const proxy = await answerLosingProxy(url, 'lost-at-once')
+    const store = new RethinkStore({ url: `rethinkdb://127.0.0.1:${proxy.port}${url.pathname}`, tablePrefix })
+    try {
+      const firstBatch = [newEvent('happened', { n: 1 })]
+      await store.append('s', firstBatch, { expectedVersion: 0 })
+      const batch = [newEvent('happened', { n: 'lost-at-once' }), newEvent('happened', { n: 3 })]
+      const result = await store.append('s', batch, { expectedVersion: 1 })
+      expect(proxy.cuts()).to.equal(1)
+      expect(result.alreadyStored).to.equal(false)
+      expect(result.events.map((e) => e.version)).to.deep.equal([2, 3])
+      const stored = await collect(direct.readStream('s'))
+      expect(stored.map((e) => e.id)).to.deep.equal([...firstBatch, ...batch].map((e) => e.id))
+      expect((await collect(store.readAll())).map((e) => e.id)).to.deep.equal([...firstBatch, ...batch].map((e) => e.id))
+    } finally {
+      await store.close()
+      await direct.close()
+      await proxy.close()
+      await dropTables(tablePrefix)
+    }
+  })
 })

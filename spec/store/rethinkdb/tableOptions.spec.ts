@@ -6,8 +6,8 @@ import { TABLE_NAMES, tableCreateOptions } from '../../../lib/store/rethinkdb/sc
 // The layout of the tables on a cluster, as handed to tableCreate; needs no server.
 
 describe('RethinkStore table layout (replicas, shards)', () => {
-  it('should create seven tables, each with hard durability and one replica by default', () => {
-    expect(TABLE_NAMES).to.deep.equal(['commits', 'sequence', 'meta', 'snapshots', 'checkpoints', 'leases', 'ids'])
+  it('should create five tables, each with hard durability and one replica by default', () => {
+    expect(TABLE_NAMES).to.deep.equal(['commits', 'log', 'snapshots', 'checkpoints', 'leases'])
     expect(tableCreateOptions({})).to.deep.equal({ durability: 'hard' })
   })
 
