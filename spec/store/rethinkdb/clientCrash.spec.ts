@@ -9,10 +9,11 @@ const ROUNDS = Number(process.env['FAULT_ROUNDS'] ?? 5)
 const STREAMS = 6
 
 /**
- * A writer killed with kill -9 can stop between any two steps of an append: during the group
- * query (its claims taken, its commit not), after its commit, after the sequence entry, after
- * the placement, before the head move. Each round kills one after a random number of
- * acknowledged appends, so over the rounds the kill lands on every step.
+ * A writer killed with kill -9 can stop between any two steps of an append: after its claims
+ * or its log entry (in steps, or inside the one query of a group sent at once), after its
+ * commits, before its head move (sent alone, or waiting to ride along). Each round kills one
+ * after a random number of acknowledged appends, so over the rounds the kill lands on every
+ * step.
  */
 ;(RETHINKDB_URL ? describe : describe.skip)('RethinkStore when a writing process is killed (kill -9) at any step of its appends (needs RETHINKDB_URL)', function () {
   this.timeout(60_000 + ROUNDS * 30_000)
