@@ -29,7 +29,7 @@ import { checkListStreams } from '../catalog.js'
 import { rethinkListCheckpoints, rethinkListLeases, rethinkListStreams } from './catalog.js'
 
 /**
- * Options of `RethinkStore`. `replicas`, `primaryReplicaTag` and `shards` lay out the seven
+ * Options of `RethinkStore`. `replicas`, `primaryReplicaTag` and `shards` lay out the five
  * tables when the store creates them (on first use); tables that exist already are left as they
  * are (change them with `reconfigure`, see docs/adapters.md).
  */
