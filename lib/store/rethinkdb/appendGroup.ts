@@ -221,8 +221,11 @@ export class GroupWriter {
       const announce = announced[i]!
       if (announce.status === 'rejected') return { kind: 'failed', error: announce.reason as unknown, release: true }
       const commitId = a.events[0]!.id
-      const others = a.events.map((e) => owners.get(e.id)).filter((c): c is IdClaimDoc => !c || !(c.commitId === commitId && sameKey(c.commit, keys[i]!)))
-      if (others.length > 0) return { kind: 'foreign', others: others.filter(Boolean) }
+      const ours = (c: IdClaimDoc | undefined) => c !== undefined && c.commitId === commitId && sameKey(c.commit, keys[i]!)
+      const claims = a.events.map((e) => owners.get(e.id))
+      // An id missing from the answer (the insert returns every claim) is not known to be
+      // ours either: the append then settles the others it found and goes again.
+      if (!claims.every(ours)) return { kind: 'foreign', others: claims.filter((c): c is IdClaimDoc => c !== undefined && !ours(c)) }
       if (a.expected === 0) return undefined
       const predecessor = found.find((c) => c.stream === a.streamId && c.to === a.expected)
       if (!predecessor) return { kind: 'conflict' }
