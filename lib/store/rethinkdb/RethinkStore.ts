@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { r, type RCursor, type RDatum } from 'rethinkdb-ts'
 import type { EventEnvelope, NewEvent } from '../../envelope.js'
 import { ConcurrencyError, IdempotencyError, LeaseLostError, SnapshotCorruptError, StorageError } from '../../errors.js'
@@ -167,9 +168,11 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
   private async appendOnce(streamId: string, events: readonly NewEvent[], stored: CommitDoc['events'], options: AppendOptions): Promise<AppendResult> {
     const ids = events.map((e) => e.id)
     const commitId = ids[0]!
-    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+    // This call's claims are its own, across its tries (IdClaimDoc.attempt).
+    const attempt = randomUUID()
+    for (let tries = 0; tries < MAX_APPEND_ATTEMPTS; tries++) {
       const expected = options.expectedVersion === 'any' ? await this.streamVersion(streamId) : options.expectedVersion
-      const append: GroupAppend = { streamId, events, stored, expected, ...(options.lease ? { lease: options.lease } : {}) }
+      const append: GroupAppend = { streamId, events, stored, expected, attempt, ...(options.lease ? { lease: options.lease } : {}) }
       const key = commitKey(append)
       const outcome = await this.groups.submit(append)
       switch (outcome.kind) {
@@ -180,20 +183,20 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
         case 'storedBefore':
           return this.retried(streamId, events, [outcome.commit])
         case 'foreign': {
-          const answer = await this.foreign(streamId, events, key, outcome.others)
+          const answer = await this.foreign(streamId, events, key, attempt, outcome.others)
           if (answer === 'again') continue
           return answer
         }
         case 'conflict':
-          await this.release(ids, key, commitId)
+          await this.release(ids, key, attempt)
           if (options.expectedVersion === 'any') continue
           throw new ConcurrencyError(streamId, expected, await this.streamVersion(streamId))
         case 'refused':
-          await this.release(ids, key, commitId)
+          await this.release(ids, key, attempt)
           if (outcome.by === 'blocked') throw new IdempotencyError(commitId, `was taken over by another append while this one was held up; this append is not stored`)
           throw new LeaseLostError(options.lease!.name, options.lease!.term, (await this.leases.read(options.lease!.name))?.term ?? options.lease!.term + 1)
         case 'failed':
-          if (outcome.release) await this.release(ids, key, commitId)
+          if (outcome.release) await this.release(ids, key, attempt)
           throw outcome.error
       }
     }
@@ -206,7 +209,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
    * an earlier attempt of this batch), refused when another writer is on its way. Returns the
    * answer to a retry, or 'again' when the append is to go again.
    */
-  private async foreign(streamId: string, events: readonly NewEvent[], key: CommitKey, others: readonly IdClaimDoc[]): Promise<AppendResult | 'again'> {
+  private async foreign(streamId: string, events: readonly NewEvent[], key: CommitKey, attempt: string, others: readonly IdClaimDoc[]): Promise<AppendResult | 'again'> {
     const ids = events.map((e) => e.id)
     const commitId = ids[0]!
     const owners = others.map((c) => c.commit)
@@ -216,13 +219,13 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
       try {
         return this.retried(streamId, events, stored)
       } catch (err) {
-        await this.release(ids, key, commitId)
+        await this.release(ids, key, attempt)
         throw err
       }
     }
-    await this.release(ids, key, commitId)
+    await this.release(ids, key, attempt)
     for (const claim of others) {
-      const fate = await repeatable('take over an event id', () => this.claims.takeOver(claim, key, commitId))
+      const fate = await repeatable('take over an event id', () => this.claims.takeOver(claim, key, commitId, attempt))
       if (fate === 'busy') throw new IdempotencyError(claim.id, `is being appended to "${claim.commit[0]}" by another writer; not stored here`)
     }
     return 'again' // a stored one is found by the next attempt's claim; a taken one is claimed again
@@ -237,9 +240,9 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
     return { events: again, alreadyStored: true }
   }
 
-  /** Frees the ids of a commit that did not land (repeatable: it deletes only this commit's claims). */
-  private release(ids: readonly string[], key: CommitKey, commitId: string): Promise<void> {
-    return repeatable('release event ids', () => this.claims.release(ids, key, commitId))
+  /** Frees the ids of a commit that did not land (repeatable: it deletes only this attempt's claims). */
+  private release(ids: readonly string[], key: CommitKey, attempt: string): Promise<void> {
+    return repeatable('release event ids', () => this.claims.release(ids, key, attempt))
   }
 
   /**

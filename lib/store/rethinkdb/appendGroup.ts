@@ -18,6 +18,8 @@ export interface GroupAppend {
   readonly events: readonly NewEvent[]
   readonly stored: StoredEvent[]
   readonly expected: number
+  /** The append call this is part of (IdClaimDoc.attempt). */
+  readonly attempt: string
   readonly lease?: { readonly name: string; readonly term: number }
 }
 
@@ -101,7 +103,7 @@ export class GroupWriter {
 
   async write(group: readonly GroupAppend[]): Promise<GroupOutcome[]> {
     const keys = group.map(commitKey)
-    const claimDocs = group.flatMap((a, i) => a.events.map((e) => ({ id: e.id, commit: keys[i]!, commitId: a.events[0]!.id })))
+    const claimDocs = group.flatMap((a, i) => a.events.map((e) => ({ id: e.id, commit: keys[i]!, commitId: a.events[0]!.id, attempt: a.attempt })))
     const token = randomUUID()
     const next = this.guess(group)
     if (next) {
@@ -191,6 +193,7 @@ export class GroupWriter {
       to: a.expected + a.events.length,
       count: a.events.length,
       commitId: a.events[0]!.id,
+      attempt: a.attempt,
       events: a.stored,
       position: entry.first + offset,
       seq: entry.id,
@@ -220,8 +223,7 @@ export class GroupWriter {
     const outcomes: Array<GroupOutcome | undefined> = group.map((a, i) => {
       const announce = announced[i]!
       if (announce.status === 'rejected') return { kind: 'failed', error: announce.reason as unknown, release: true }
-      const commitId = a.events[0]!.id
-      const ours = (c: IdClaimDoc | undefined) => c !== undefined && c.commitId === commitId && sameKey(c.commit, keys[i]!)
+      const ours = (c: IdClaimDoc | undefined) => c !== undefined && c.attempt === a.attempt && sameKey(c.commit, keys[i]!)
       const claims = a.events.map((e) => owners.get(e.id))
       // An id missing from the answer (the insert returns every claim) is not known to be
       // ours either: the append then settles the others it found and goes again.
@@ -324,7 +326,7 @@ export class GroupWriter {
     }
     if (!there) return { kind: 'failed', error: new StorageError(`append to "${a.streamId}": the commit is neither stored nor refused`, { code: 'STORAGE' }), release: false }
     if ((there.closed ?? []).includes(doc.seq)) return { kind: 'again' }
-    if ((there.blocked ?? []).includes(doc.commitId)) return { kind: 'refused', by: 'blocked' }
+    if ((there.blocked ?? []).includes(doc.attempt ?? doc.commitId)) return { kind: 'refused', by: 'blocked' }
     if (a.lease) return { kind: 'refused', by: 'fenced' }
     return { kind: 'failed', error: new StorageError(`append to "${a.streamId}": a tombstone refused an unfenced commit`, { code: 'STORAGE' }), release: true }
   }

@@ -23,6 +23,8 @@ export interface CommitDoc {
   count: number
   /** The first event's id: a retried commit recognises itself by it. */
   commitId: string
+  /** The append call that wrote it (see IdClaimDoc.attempt); absent on commits of an earlier release. */
+  attempt?: string
   events: StoredEvent[]
   position: number
   /** The log entry that gave the position: only that entry's writer inserts commits with it. */
@@ -43,10 +45,18 @@ export interface TombstoneDoc {
   tombstone: true
   /** Fenced writers of this term or an older one are refused (0: none). */
   term: number
-  /** Commits (by commitId) that must never land here: their event ids went to another commit. */
+  /**
+   * Attempts (IdClaimDoc.attempt, or the commitId of a claim without one) whose commit must
+   * never land here: their event ids went to another attempt.
+   */
   blocked?: string[]
   /** Log entries whose commits must never land here (their writer was gone, the entry is closed). */
   closed?: number[]
+}
+
+/** The attempt a commit or claim belongs to: its `attempt`, or (written by an earlier release) its commitId. */
+export function attemptOf(doc: RDatum): RDatum {
+  return doc('attempt').default(doc('commitId'))
 }
 
 /**
@@ -72,7 +82,7 @@ export const commitConflict = (_id: RDatum, old: RDatum, fresh: RDatum): RDatum 
   r.branch(
     old
       .hasFields('tombstone')
-      .and(old('blocked').default([]).contains(fresh('commitId')).not())
+      .and(old('blocked').default([]).contains(attemptOf(fresh)).not())
       .and(old('closed').default([]).contains(fresh('seq')).not())
       .and(fresh.hasFields('fenceTerm').not().or(fresh('fenceTerm').gt(old('term')))),
     fresh,
@@ -85,6 +95,13 @@ export interface IdClaimDoc {
   id: string
   commit: CommitKey
   commitId: string
+  /**
+   * The append call that claimed it (a random id per call, kept across its retries). Two
+   * processes may send the same batch to the same key (a projection's old and new leader):
+   * each judges only its own claims as its own, so one that fails never frees the ids of the
+   * other's stored commit. Absent on claims of an earlier release.
+   */
+  attempt?: string
   /** Server time of the claim. */
   at: unknown
 }

@@ -1,5 +1,5 @@
 import { r, type RDatum, type WriteResult } from 'rethinkdb-ts'
-import { mergeTombstones, type CommitDoc, type CommitKey, type IdClaimDoc, type TombstoneDoc } from './documents.js'
+import { attemptOf, mergeTombstones, type CommitDoc, type CommitKey, type IdClaimDoc, type TombstoneDoc } from './documents.js'
 import { SKIPPED_WRITE, writeOutcome } from './failures.js'
 import type { RethinkConnection } from './RethinkConnection.js'
 import type { Tables } from './schema.js'
@@ -27,7 +27,7 @@ export class IdClaims {
    * Claims event ids for commits (several appends' at once: one hard write); returns who owns
    * each id now: the commit named here, or the one that claimed it first.
    */
-  async claim(claims: ReadonlyArray<{ id: string; commit: CommitKey; commitId: string }>): Promise<IdClaimDoc[]> {
+  async claim(claims: ReadonlyArray<Omit<IdClaimDoc, 'at'>>): Promise<IdClaimDoc[]> {
     const result = await this.db.write<WriteResult<IdClaimDoc>>(
       this.t.claims.insert(
         claims.map((c) => ({ ...c, at: r.now() })),
@@ -39,12 +39,16 @@ export class IdClaims {
     return (result.changes ?? []).map((c) => c.new_val!)
   }
 
-  /** Drops the claims this commit holds: its insert did not land, so they must block nobody. */
-  async release(ids: readonly string[], commit: CommitKey, commitId: string): Promise<void> {
+  /**
+   * Drops the claims this attempt holds for this commit: its insert did not land, so they must
+   * block nobody. Another attempt's claims stay, even for the same batch at the same key: its
+   * commit may be stored.
+   */
+  async release(ids: readonly string[], commit: CommitKey, attempt: string): Promise<void> {
     const result = await this.db.write<WriteResult<IdClaimDoc>>(
       this.t.claims
         .getAll(r.args([...ids]))
-        .filter((row: RDatum) => row('commitId').eq(commitId).and(row('commit').eq(commit)))
+        .filter((row: RDatum) => row('attempt').default(null).eq(attempt).and(row('commit').eq(commit)))
         .delete({ durability: 'hard' }),
       'release event ids',
     )
@@ -52,22 +56,21 @@ export class IdClaims {
   }
 
   /**
-   * Takes another commit's claim over, if that commit is not stored and never will be: at once
-   * for an earlier attempt of the same batch (same commitId), else once the claim is older than
-   * ABANDONED_AFTER_S by the server's clock. A tombstone blocking the old commit at its key goes
-   * first, so that a writer held up meanwhile cannot land it later.
+   * Takes another attempt's claim over, if its commit is not stored and never will be: at once
+   * for another attempt of the same batch (same commitId: an earlier call of this caller, or
+   * another process sending the same batch), else once the claim is older than
+   * ABANDONED_AFTER_S by the server's clock. A tombstone blocking that attempt (not the batch)
+   * at its key goes first, so that a writer held up meanwhile cannot land it later.
    */
-  async takeOver(claim: IdClaimDoc, commit: CommitKey, commitId: string): Promise<TakeOver> {
+  async takeOver(claim: IdClaimDoc, commit: CommitKey, commitId: string, attempt: string): Promise<TakeOver> {
     const earlierAttempt = claim.commitId === commitId
-    const blocking: TombstoneDoc = { id: claim.commit, tombstone: true, term: 0, blocked: [claim.commitId] }
+    const theirs = claim.attempt ?? claim.commitId
+    const blocking: TombstoneDoc = { id: claim.commit, tombstone: true, term: 0, blocked: [theirs] }
+    const unchanged = (row: RDatum): RDatum => row.ne(null).and(attemptOf(row).eq(theirs)).and(row('commitId').eq(claim.commitId)).and(row('commit').eq(claim.commit))
     await this.db.write(
       this.t.claims.get(claim.id).do((current: RDatum) =>
         r.branch(
-          current
-            .ne(null)
-            .and(current('commitId').eq(claim.commitId))
-            .and(current('commit').eq(claim.commit))
-            .and(r.expr(earlierAttempt).or(current('at').lt(r.now().sub(ABANDONED_AFTER_S)))),
+          unchanged(current).and(r.expr(earlierAttempt).or(current('at').lt(r.now().sub(ABANDONED_AFTER_S)))),
           this.t.commits.insert(blocking as unknown as CommitDoc, { durability: 'hard', conflict: mergeTombstones }),
           SKIPPED_WRITE,
         ),
@@ -77,13 +80,13 @@ export class IdClaims {
     const there = await this.db.read<CommitDoc | TombstoneDoc | null>(this.t.commits.get(claim.commit), 'read an abandoned commit')
     if (there && !('tombstone' in there) && there.commitId === claim.commitId) return 'stored'
     // Dead: its key is blocked for it, or holds another commit (a key takes one commit only).
-    const dead = there !== null && ('tombstone' in there ? (there.blocked ?? []).includes(claim.commitId) : true)
+    const dead = there !== null && ('tombstone' in there ? (there.blocked ?? []).includes(theirs) : true)
     if (!dead) return 'busy'
     await this.db.write(
       this.t.claims
         .get(claim.id)
         .replace(
-          (row: RDatum) => r.branch(row.ne(null).and(row('commitId').eq(claim.commitId)).and(row('commit').eq(claim.commit)), { id: claim.id, commit, commitId, at: r.now() }, row),
+          (row: RDatum) => r.branch(unchanged(row), { id: claim.id, commit, commitId, attempt, at: r.now() }, row),
           { durability: 'hard' },
         ),
       'take over an event id',
