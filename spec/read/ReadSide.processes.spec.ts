@@ -23,16 +23,20 @@ for (const kind of storeKinds) describe(`the read side across kill -9, on ${kind
   const slow = LONG || kind.name.startsWith('Rethink')
   this.timeout(slow ? 900_000 : 240_000)
   const workers: Worker[] = []
+  // Closed here, so that a failed assertion leaves no store open to keep mocha from exiting.
+  let leftOpen: ReturnType<typeof openStore> | undefined
   afterEach(async () => {
     for (const w of workers) w.kill('SIGKILL')
     await Promise.all(workers.map((w) => w.exited))
     workers.length = 0
+    await leftOpen?.close()
+    leftOpen = undefined
   })
   const fresh = freshTarget(kind)
 
   it('should store every derived event exactly once and keep a read model equal to a fold of the log', async () => {
     const target = fresh.target
-    const store = openStore(target)
+    const store = (leftOpen = openStore(target))
     // For queries only: nothing is started in this process.
     const container = createContainer({ store, report: () => {} })
     const start = () => {
@@ -116,6 +120,5 @@ for (const kind of storeKinds) describe(`the read side across kill -9, on ${kind
       after = page.next
     } while (after !== undefined)
     expect(Object.fromEntries(actual)).to.deep.equal(Object.fromEntries(expected))
-    await store.close()
   })
 })
