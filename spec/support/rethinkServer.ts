@@ -32,8 +32,22 @@ export class ThrowawayRethink {
     return `rethinkdb://127.0.0.1:${this.port}/omniscient_test`
   }
 
-  /** Starts the server and resolves once it says it is ready. */
+  /**
+   * Starts the server and resolves once it says it is ready. Right after a kill -9 the old
+   * server's helper processes may still hold the directory for a moment: it tries again then.
+   */
   async launch(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.launchOnce()
+      } catch (err) {
+        if (attempt >= 40 || !/already in use/.test(String(err))) throw err
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+    }
+  }
+
+  private async launchOnce(): Promise<void> {
     const args = ['--directory', this.dir, '--bind', '127.0.0.1', '--driver-port', String(this.port), '--cluster-port', String(this.clusterPort), '--no-http-admin']
     const child = spawn(RETHINKDB_BIN!, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
