@@ -17,7 +17,7 @@ const FILTERED_STEPS = 500
  * Log.ts). The one place this file knows where the head is kept.
  */
 function headPosition(t: Tables): RDatum {
-  return t.meta.get('head')('position').default(0)
+  return t.head('position').default(0)
 }
 
 /** The first stream id after `after` in the `stream_last` index, or null: one index seek. */
