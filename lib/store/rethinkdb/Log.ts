@@ -16,8 +16,9 @@ const CATCH_UP_WAIT_MS = (ORPHAN_AFTER_S + 1) * 1000
 /**
  * Conflict rule of an insert into the log table that may carry a head move (`Log.carry`): the
  * head goes from `n - 1` to `n` only, as in `headMove`; an entry or a claim already there stays.
+ * (A conflict function's first argument is the primary key's name, not its value: the head is
+ * recognised by the old document's id.)
  */
-// (The first argument of a conflict function is the name of the primary key, not its value.)
 export const carriedHead = (_key: RDatum, old: RDatum, fresh: RDatum): RDatum => r.branch(old('id').eq(HEAD_KEY).and(old('seq').eq(fresh('seq').sub(1))), fresh, old)
 
 /** Where each commit of an entry goes (`offset` from its first position), and how many positions it spans. */
@@ -136,8 +137,9 @@ export class Log {
   /**
    * Hands the waiting head move to a query about to be sent: `doc` goes into that query's
    * insert into the log table, whose conflict rule is `carriedHead`; `settle` is told the
-   * head's entry after that query (undefined if it failed), and sends the move alone if the
-   * head is not past the entry yet. Readers of this store wait for it meanwhile.
+   * head's entry after that query (undefined if it failed: the move then goes alone; short of
+   * the entry when the head was not at `n - 1`: `advance` follows, as after `headMove`).
+   * Readers of this store wait for it meanwhile.
    */
   carry(): { doc: HeadDoc; settle(headSeq: number | undefined): void } | undefined {
     const waiting = this.waiting
