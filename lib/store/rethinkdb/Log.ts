@@ -136,23 +136,23 @@ export class Log {
 
   /**
    * Hands the waiting head move to a query about to be sent: `doc` goes into that query's
-   * insert into the log table, whose conflict rule is `carriedHead`; `settle` is told the
-   * head's entry after that query (undefined if it failed: the move then goes alone; short of
-   * the entry when the head was not at `n - 1`: `advance` follows, as after `headMove`).
+   * insert into the log table, whose conflict rule is `carriedHead`; `settle` is told whether
+   * that insert moved the head (undefined if the query failed: the move then goes alone; false
+   * when the head was not at `n - 1`: `advance` follows, as after `headMove`).
    * Readers of this store wait for it meanwhile.
    */
-  carry(): { doc: HeadDoc; settle(headSeq: number | undefined): void } | undefined {
+  carry(): { doc: HeadDoc; settle(moved: boolean | undefined): void } | undefined {
     const waiting = this.waiting
     if (!waiting || this.movesPending > 0) return undefined
     clearTimeout(waiting.timer)
     this.waiting = undefined
     const { entry } = waiting
-    let settle!: (headSeq: number | undefined) => void
-    const settled = new Promise<number | undefined>((resolve) => (settle = resolve))
+    let settle!: (moved: boolean | undefined) => void
+    const settled = new Promise<boolean | undefined>((resolve) => (settle = resolve))
     this.chain(async () => {
-      const headSeq = await settled
-      if (headSeq === undefined) return this.moveFast(entry)
-      if (headSeq >= entry.id) this.moveDone(entry, 'moved')
+      const moved = await settled
+      if (moved === undefined) return this.moveFast(entry)
+      if (moved) this.moveDone(entry, 'moved')
       else this.follow(entry.id)
     })
     return { doc: { id: HEAD_KEY, seq: entry.id, position: entry.first + entry.count - 1 }, settle }

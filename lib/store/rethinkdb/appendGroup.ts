@@ -150,21 +150,22 @@ export class GroupWriter {
     // The head move of this store's previous group rides along when it is still waiting.
     const carried = this.log.carry()
     const log = [entry, ...claimDocs.map((c) => ({ ...c, at: r.now() })), ...(carried ? [carried.doc] : [])] as unknown as SequenceEntry[]
-    const query = this.t.entries.insert(log, { durability: 'hard', conflict: carriedHead }).do((w: RDatum) =>
-      r
-        .branch(w('inserted').eq(1 + claimDocs.length), this.t.commits.insert(docs, { durability: 'hard', conflict: commitConflict }), null)
-        .do((commits: RDatum) => r.object('commits', commits, 'entryTaken', this.t.entries.get(entry.id)('token').default(token).ne(token), 'head', this.t.head('seq'))),
-    )
-    let answer: { commits: WriteResult<unknown> | null; entryTaken: boolean; head: number }
+    // The head moved iff the insert replaced a document: entries and claims already there stay.
+    const query = this.t.entries
+      .insert(log, { durability: 'hard', conflict: carriedHead })
+      .do((w: RDatum) =>
+        r.object('headMoved', w('replaced').eq(1), 'commits', r.branch(w('inserted').eq(1 + claimDocs.length), this.t.commits.insert(docs, { durability: 'hard', conflict: commitConflict }), null)),
+      )
+    let answer: { headMoved: boolean; commits: WriteResult<unknown> | null }
     try {
       answer = await repeatable('append', () => this.db.write<typeof answer>(query, `append to ${docs.length} stream(s)`))
     } catch {
       carried?.settle(undefined)
       return undefined
     }
-    carried?.settle(answer.head)
+    carried?.settle(answer.headMoved)
     if (!answer.commits) {
-      if (answer.entryTaken) this.missed()
+      if (await this.taken(entry)) this.missed()
       return undefined
     }
     this.misses = 0
@@ -177,6 +178,12 @@ export class GroupWriter {
       return group.map(() => ({ kind: 'failed', error: err, release: false }))
     }
     return group.map((a, i) => this.outcome(a, docs[i]!, stands.get(keyText(keys[i]!)) ?? null))
+  }
+
+  /** Whether another writer holds the entry this store guessed (a failed read counts as no). */
+  private async taken(entry: SequenceEntry): Promise<boolean> {
+    const token = await this.db.read<string | null>(this.t.entries.get(entry.id)('token').default(null), 'read a log entry').catch(() => null)
+    return token !== null && token !== entry.token
   }
 
   /** Another writer took the guessed entry: the next groups go in steps for a while (1, 3, 7... groups). */
