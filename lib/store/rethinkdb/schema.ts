@@ -70,7 +70,7 @@ export function tablesOf(db: string, prefix: string): Tables {
 /**
  * Secondary indexes of `commits`, as few as the reads need: each one costs the server work on
  * every insert. A document for which an index function fails (a tombstone has no `stream`) is
- * simply left out of that index. (Which commit holds an event id is in the `ids` table.)
+ * simply left out of that index. (Which commit holds an event id is in the `log` table.)
  */
 const COMMIT_INDEXES: ReadonlyArray<{ name: string; fn: (row: RDatum) => unknown; multi?: boolean }> = [
   // Ordered reads of a stream, its current version, and an append's predecessor.
