@@ -135,8 +135,8 @@ async function createMissing(db: RethinkConnection, dbName: string, prefix: stri
 /**
  * Moves the head, log entries and id claims of the earlier layout (tables `sequence`, `meta`
  * and `ids`) into `log`, then drops those tables. Safe to run in several processes at once:
- * the copies are idempotent, and the highest head wins. Processes of the earlier release must
- * not write meanwhile (stop them before upgrading).
+ * the copies are idempotent and never replace what `log` holds, and the highest head wins.
+ * Processes of the earlier release must not write meanwhile (stop them before upgrading).
  */
 async function moveFormerLog(db: RethinkConnection, dbName: string, prefix: string, existing: readonly string[]): Promise<void> {
   const former = FORMER_LOG_TABLES.filter((name) => existing.includes(prefix + name))
@@ -149,9 +149,12 @@ async function moveFormerLog(db: RethinkConnection, dbName: string, prefix: stri
     const moved = d.table(`${prefix}meta`).get('head').do((h: RDatum) => r.branch(h.eq(null), SKIPPED_WRITE, log.insert(head.merge({ id: HEAD_KEY }), { conflict: keepHighest, durability: 'hard' })))
     writeOutcome(await db.write(moved, 'move the head'), 'move the head')
   }
+  // A document already in `log` is as new as its copy or newer (another process of this release
+  // may have taken a claim over meanwhile): it stays, so a late copy never turns a claim back.
+  const keepLog = (_id: RDatum, old: RDatum, _copy: RDatum): RDatum => old
   for (const name of ['sequence', 'ids'] as const) {
     if (!former.includes(name)) continue
-    const copied = await db.write(log.insert(d.table(prefix + name), { conflict: 'update', durability: 'hard' }), `move "${prefix}${name}"`)
+    const copied = await db.write(log.insert(d.table(prefix + name), { conflict: keepLog, durability: 'hard' }), `move "${prefix}${name}"`)
     if (copied.errors > 0) writeOutcome(copied, `move "${prefix}${name}"`)
   }
   for (const name of former) await db.write(d.tableDrop(prefix + name), `drop "${prefix}${name}"`).catch((err: unknown) => {

@@ -80,6 +80,31 @@ import { dropTables, freshPrefix, RETHINKDB_URL } from '../../support/rethinkdb.
     }
   })
 
+  it('should leave a claim already in log as it is when a late process copies the former ids', async () => {
+    const store = new RethinkStore({ url: RETHINKDB_URL!, tablePrefix: prefix })
+    await store.headPosition() // moves the former layout into log
+    await store.close()
+    const c = await r.connect({ host: url.hostname, port: Number(url.port || 28015), silent: true })
+    try {
+      const t = (name: string) => r.db(db).table(prefix + name)
+      // A process of this release took the claim over; a slower one still has the former
+      // \`ids\` table (as it listed it) and copies it now.
+      await t('log').get(first.id).update({ attempt: 'taken-over' }).run(c)
+      await r.db(db).tableCreate(prefix + 'ids').run(c)
+      await t('ids').insert({ id: first.id, commit: ['s1', 1], commitId: first.id, at: r.now() }).run(c)
+      const late = new RethinkStore({ url: RETHINKDB_URL!, tablePrefix: prefix })
+      try {
+        await late.headPosition()
+      } finally {
+        await late.close()
+      }
+      expect(await t('log').get(first.id)('attempt').default(null).run(c)).to.equal('taken-over')
+      expect(await tableNames()).to.deep.equal(['checkpoints', 'commits', 'leases', 'log', 'snapshots'])
+    } finally {
+      await c.close()
+    }
+  })
+
   it('should move them once when several processes open the store at the same time', async () => {
     const stores = Array.from({ length: 3 }, () => new RethinkStore({ url: RETHINKDB_URL!, tablePrefix: prefix }))
     try {
