@@ -89,7 +89,8 @@ import { dropTables, freshPrefix, RETHINKDB_URL } from '../../support/rethinkdb.
       const t = (name: string) => r.db(db).table(prefix + name)
       // A process of this release took the claim over; a slower one still has the former
       // \`ids\` table (as it listed it) and copies it now.
-      await t('log').get(first.id).update({ attempt: 'taken-over' }).run(c)
+      const takenOver = { commit: ['s2', 1], commitId: 'other', attempt: 'taken-over' }
+      await t('log').get(first.id).update(takenOver).run(c)
       await r.db(db).tableCreate(prefix + 'ids').run(c)
       await t('ids').insert({ id: first.id, commit: ['s1', 1], commitId: first.id, at: r.now() }).run(c)
       const late = new RethinkStore({ url: RETHINKDB_URL!, tablePrefix: prefix })
@@ -98,7 +99,7 @@ import { dropTables, freshPrefix, RETHINKDB_URL } from '../../support/rethinkdb.
       } finally {
         await late.close()
       }
-      expect(await t('log').get(first.id)('attempt').default(null).run(c)).to.equal('taken-over')
+      expect(await t('log').get(first.id).pluck('commit', 'commitId', 'attempt').run(c)).to.deep.equal(takenOver)
       expect(await tableNames()).to.deep.equal(['checkpoints', 'commits', 'leases', 'log', 'snapshots'])
     } finally {
       await c.close()
