@@ -95,7 +95,9 @@ export async function ensureSchema(db: RethinkConnection, dbName: string, prefix
     try {
       return await createMissing(db, dbName, prefix, create)
     } catch (err) {
-      if (attempt >= SETUP_ATTEMPTS || !/ambiguous|does not exist|already exists/.test(failureText(err))) throw err
+      // A former table another process is dropping (moveFormerLog) answers that its primary
+      // replica is not available or lost: the next round no longer lists it.
+      if (attempt >= SETUP_ATTEMPTS || !/ambiguous|does not exist|already exists|primary replica/.test(failureText(err))) throw err
       await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150))
     }
   }
