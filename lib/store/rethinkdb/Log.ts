@@ -158,12 +158,6 @@ export class Log {
     return { doc: { id: HEAD_KEY, seq: entry.id, position: entry.first + entry.count - 1 }, settle }
   }
 
-  /** Sends a waiting head move at once (the store closes). */
-  async flush(): Promise<void> {
-    this.sendWaiting()
-    await this.moves
-  }
-
   /**
    * Resolves once the head is past this store's finished entries, or (when it waits for another
    * writer's entry) after at most CATCH_UP_WAIT_MS: a reader never waits long for it.

@@ -467,7 +467,9 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
     if (this.closed) return
     await this.tail.close()
     await Promise.allSettled([...this.inFlight])
-    await this.log?.flush()
+    // The head passes this store's appends before it stops following: an entry finished here
+    // after another writer's (whose move then failed) is not left for a later writer to move.
+    await this.log?.caughtUp()
     this.closed = true
     this.log?.stop()
     clearInterval(this.sweeper)
