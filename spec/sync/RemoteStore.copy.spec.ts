@@ -6,7 +6,7 @@ import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
 import { derivedName } from '../../lib/store/derivedNames.js'
 import { collect, newEvent } from '../store/conformance.js'
 import { waitUntil } from '../support/processes.js'
-import { startSyncServer, type SyncServerHarness } from './syncServer.js'
+import { startSyncServer, syncServerEachTest } from './syncServer.js'
 
 /** A local copy that counts its writes of events, around a real one. */
 function countingCopy(inner: LocalCopy): LocalCopy & { keeps: number } {
@@ -45,23 +45,17 @@ const seed = (count: number, prefix = 'e') => Array.from({ length: count }, (_, 
 
 describe('RemoteStore and its local copy', function () {
   this.timeout(20_000)
-  let server: SyncServerHarness
-  beforeEach(async () => {
-    server = await startSyncServer()
-  })
-  afterEach(async () => {
-    await server.dispose()
-  })
+  const server = syncServerEachTest()
 
   describe('live events in the copy', () => {
     it('should keep a burst of live events in a few writes, not one each, holding every one in order', async () => {
-      const file = join(server.dir, 'device.db')
+      const file = join(server.current.dir, 'device.db')
       const copy = countingCopy(new SqliteCopy({ file }))
-      const store = new RemoteStore({ url: server.url, token: 'token-alice', local: copy })
+      const store = new RemoteStore({ url: server.current.url, token: 'token-alice', local: copy })
       const seen: number[] = []
       const sub = store.subscribe({ streamId: 's' }, (e) => void seen.push(e.version))
-      await waitUntil(() => server.handler.liveFeeds === 1, 5_000, 'the live feed')
-      await server.container.store.append('s', seed(300), { expectedVersion: 0 })
+      await waitUntil(() => server.current.handler.liveFeeds === 1, 5_000, 'the live feed')
+      await server.current.container.store.append('s', seed(300), { expectedVersion: 0 })
       await waitUntil(() => seen.length === 300, 10_000, 'every live event')
       await sub.close()
       await store.close()
@@ -76,14 +70,14 @@ describe('RemoteStore and its local copy', function () {
     })
 
     it('should serve a read right after a live event from the copy, offline, with that event in it', async () => {
-      const store = new RemoteStore({ url: server.url, token: 'token-alice', local: new MemoryCopy(), backoff: { initialMs: 20, maxMs: 50 } })
+      const store = new RemoteStore({ url: server.current.url, token: 'token-alice', local: new MemoryCopy(), backoff: { initialMs: 20, maxMs: 50 } })
       try {
         let last = 0
         const sub = store.subscribe({ streamId: 's' }, (e) => void (last = e.version))
-        await waitUntil(() => server.handler.liveFeeds === 1, 5_000, 'the live feed')
-        await server.container.store.append('s', seed(3), { expectedVersion: 0 })
+        await waitUntil(() => server.current.handler.liveFeeds === 1, 5_000, 'the live feed')
+        await server.current.container.store.append('s', seed(3), { expectedVersion: 0 })
         await waitUntil(() => last === 3, 5_000, 'the live events')
-        await server.stop()
+        await server.current.stop()
         expect((await collect(store.readStream('s'))).map((e) => e.version)).to.deep.equal([1, 2, 3])
         expect(await store.streamVersion('s')).to.equal(3)
         await sub.close()
@@ -95,9 +89,9 @@ describe('RemoteStore and its local copy', function () {
 
   describe('a read cut off mid-answer', () => {
     it('should resume from the next version and give the whole stream when the server answers again', async () => {
-      await server.container.store.append('s', seed(10), { expectedVersion: 0 })
+      await server.current.container.store.append('s', seed(10), { expectedVersion: 0 })
       const cutting = cuttingFetch('s', 4, 1)
-      const store = new RemoteStore({ url: server.url, token: 'token-alice', fetch: cutting })
+      const store = new RemoteStore({ url: server.current.url, token: 'token-alice', fetch: cutting })
       try {
         expect((await collect(store.readStream('s'))).map((e) => e.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
         expect(cutting.cuts).to.equal(1)
@@ -107,9 +101,9 @@ describe('RemoteStore and its local copy', function () {
     })
 
     it('offline, should end at the last known state when what it read continues the copy', async () => {
-      await server.container.store.append('s', seed(10), { expectedVersion: 0 })
+      await server.current.container.store.append('s', seed(10), { expectedVersion: 0 })
       const local = new MemoryCopy()
-      const store = new RemoteStore({ url: server.url, token: 'token-alice', local, fetch: cuttingFetch('s', 4, 2) })
+      const store = new RemoteStore({ url: server.current.url, token: 'token-alice', local, fetch: cuttingFetch('s', 4, 2) })
       try {
         expect((await collect(store.readStream('s'))).map((e) => e.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8])
         expect(await local.knownVersion('s'), 'what the device now knows: everything the read gave').to.equal(8)
@@ -119,8 +113,8 @@ describe('RemoteStore and its local copy', function () {
     })
 
     it('offline, should fail with IncompleteReadError when what it read cannot be held past the copy', async () => {
-      await server.container.store.append('s', seed(10), { expectedVersion: 0 })
-      const store = new RemoteStore({ url: server.url, token: 'token-alice', fetch: cuttingFetch('s', 2, 2) })
+      await server.current.container.store.append('s', seed(10), { expectedVersion: 0 })
+      const store = new RemoteStore({ url: server.current.url, token: 'token-alice', fetch: cuttingFetch('s', 2, 2) })
       try {
         const versions: number[] = []
         const err = await (async () => {
@@ -137,11 +131,11 @@ describe('RemoteStore and its local copy', function () {
 
   describe('readAll offline', () => {
     it('should fail with SyncUnavailableError rather than answer the log from a copy that holds only the streams it read', async () => {
-      await server.container.store.append('s', seed(3), { expectedVersion: 0 })
-      const store = new RemoteStore({ url: server.url, token: 'token-alice' })
+      await server.current.container.store.append('s', seed(3), { expectedVersion: 0 })
+      const store = new RemoteStore({ url: server.current.url, token: 'token-alice' })
       try {
         expect(await collect(store.readStream('s'))).to.have.length(3)
-        await server.stop()
+        await server.current.stop()
         expect(await collect(store.readAll()).catch((e: unknown) => e)).to.be.instanceOf(SyncUnavailableError)
       } finally {
         await store.close()
@@ -151,14 +145,14 @@ describe('RemoteStore and its local copy', function () {
 
   describe('the server store\'s id limit', () => {
     it('should learn maxIdBytes from the server, so derived names fit, and remember it in its copy offline', async () => {
-      await server.dispose()
+      await server.current.dispose()
       // A store with a short id limit, as a RethinkStore has (80 bytes).
       const short = new SqliteStore({ file: ':memory:' })
       Object.defineProperty(short, 'maxIdBytes', { value: 80 })
-      server = await startSyncServer({ store: short })
-      const file = join(server.dir, 'device.db')
+      server.current = await startSyncServer({ store: short })
+      const file = join(server.current.dir, 'device.db')
       const longType = 'T'.repeat(90)
-      const first = new RemoteStore({ url: server.url, token: 'token-alice', local: new SqliteCopy({ file }) })
+      const first = new RemoteStore({ url: server.current.url, token: 'token-alice', local: new SqliteCopy({ file }) })
       try {
         expect(first.maxIdBytes, 'before the server said').to.equal(undefined)
         await first.headPosition()
@@ -167,8 +161,8 @@ describe('RemoteStore and its local copy', function () {
       } finally {
         await first.close()
       }
-      await server.stop()
-      const offline = new RemoteStore({ url: server.url, token: 'token-alice', local: new SqliteCopy({ file }), backoff: { initialMs: 20, maxMs: 50 } })
+      await server.current.stop()
+      const offline = new RemoteStore({ url: server.current.url, token: 'token-alice', local: new SqliteCopy({ file }), backoff: { initialMs: 20, maxMs: 50 } })
       try {
         await offline.headPosition()
         expect(offline.maxIdBytes, 'remembered by the copy').to.equal(80)
@@ -178,7 +172,7 @@ describe('RemoteStore and its local copy', function () {
     })
 
     it('should have no limit of its own before a server without one answered, and none after', async () => {
-      const store = new RemoteStore({ url: server.url, token: 'token-alice' })
+      const store = new RemoteStore({ url: server.current.url, token: 'token-alice' })
       try {
         await store.headPosition()
         expect(store.maxIdBytes).to.equal(undefined)
@@ -192,8 +186,8 @@ describe('RemoteStore and its local copy', function () {
   describe('close()', () => {
     it('should return promptly while an append waits out a long reconnection backoff', async function () {
       this.timeout(5_000)
-      const store = new RemoteStore({ url: server.url, token: 'token-alice', backoff: { initialMs: 60_000, maxMs: 60_000 } })
-      await server.stop()
+      const store = new RemoteStore({ url: server.current.url, token: 'token-alice', backoff: { initialMs: 60_000, maxMs: 60_000 } })
+      await server.current.stop()
       const appended = store.append('s', seed(1), { expectedVersion: 0 }).catch((e: unknown) => e)
       await waitUntil(() => store.status.queued === 1 && !store.status.connected, 3_000, 'the append to wait for the server')
       // The first attempt failed: the append now sleeps 30 to 60 s before probing again.

@@ -6,23 +6,17 @@ import { HttpClient } from '../../lib/sync/HttpClient.js'
 import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
 import { collect, newEvent } from '../store/conformance.js'
 import { waitUntil } from '../support/processes.js'
-import { startSyncServer, type SyncServerHarness } from './syncServer.js'
+import { syncServerEachTest } from './syncServer.js'
 
 describe('RemoteStore (beyond the contract)', function () {
   this.timeout(20_000)
-  let server: SyncServerHarness
-  beforeEach(async () => {
-    server = await startSyncServer()
-  })
-  afterEach(async () => {
-    await server.dispose()
-  })
+  const server = syncServerEachTest()
 
   it('with offline: false, should leave nothing queued after an append fails on an unreachable server', async () => {
     const local = new MemoryCopy()
-    const store = new RemoteStore({ url: server.url, token: 'token-alice', offline: false, local })
+    const store = new RemoteStore({ url: server.current.url, token: 'token-alice', offline: false, local })
     try {
-      await server.stop()
+      await server.current.stop()
       const err = await store.append('s', [{ ...newEvent('a', 1), meta: {} }], { expectedVersion: 0 }).catch((e: unknown) => e)
       expect(err).to.be.instanceOf(SyncUnavailableError)
       expect(store.status.queued).to.equal(0)
@@ -33,13 +27,13 @@ describe('RemoteStore (beyond the contract)', function () {
   })
 
   it('should count what it reads from its copy in status.lastPosition, after a restart offline too', async () => {
-    const copy = join(server.dir, 'device.db')
-    await server.container.store.append('s', [{ ...newEvent('a', 1), meta: {} }, { ...newEvent('b', 2), meta: {} }], { expectedVersion: 0 })
-    const first = new RemoteStore({ url: server.url, token: 'token-alice', local: new SqliteCopy({ file: copy }) })
+    const copy = join(server.current.dir, 'device.db')
+    await server.current.container.store.append('s', [{ ...newEvent('a', 1), meta: {} }, { ...newEvent('b', 2), meta: {} }], { expectedVersion: 0 })
+    const first = new RemoteStore({ url: server.current.url, token: 'token-alice', local: new SqliteCopy({ file: copy }) })
     expect(await collect(first.readStream('s'))).to.have.length(2)
     await first.close()
-    await server.stop()
-    const second = new RemoteStore({ url: server.url, token: 'token-alice', local: new SqliteCopy({ file: copy }) })
+    await server.current.stop()
+    const second = new RemoteStore({ url: server.current.url, token: 'token-alice', local: new SqliteCopy({ file: copy }) })
     try {
       expect(await collect(second.readStream('s'))).to.have.length(2)
       expect(second.status.lastPosition).to.equal(2)
@@ -63,7 +57,7 @@ describe('RemoteStore (beyond the contract)', function () {
       return fetch(input, { ...init, signal: cut.signal })
     }
     const waits: number[] = []
-    const subscription = liveSubscription(new HttpClient(server.url, 'token-alice', flaky), { fromPosition: 1 }, () => {}, {
+    const subscription = liveSubscription(new HttpClient(server.current.url, 'token-alice', flaky), { fromPosition: 1 }, () => {}, {
       connected: () => {},
       delivered: () => {},
       backoff: (failures) => {

@@ -37,6 +37,23 @@ export interface HarnessOptions {
   readonly store?: StorageAdapter
 }
 
+/**
+ * A sync server for each test of the calling `describe`: started before it, disposed of after.
+ * A test that replaces it (a restart, another store) puts the new one in `current`.
+ *
+ * @example
+ * const server = syncServerEachTest()
+ * it('...', async () => { const store = new RemoteStore({ url: server.current.url, token: 'token-alice' }) })
+ */
+export function syncServerEachTest(options: HarnessOptions = {}): { current: SyncServerHarness } {
+  const holder = {} as { current: SyncServerHarness }
+  beforeEach(async () => {
+    holder.current = await startSyncServer(options)
+  })
+  afterEach(() => holder.current.dispose())
+  return holder
+}
+
 export function startSyncServer(options: HarnessOptions = {}): Promise<SyncServerHarness> {
   return start(options, options.file ? undefined : tempDir('omniscient-sync-'))
 }
