@@ -35,13 +35,12 @@ function nextStream(t: Tables, after: RDatum<string>): RDatum {
 /**
  * The stream's newest commit at or below the head, as a StreamInfo, in an array of one (or
  * none when every commit of it is above the head): one index seek, newest first. Tombstones
- * have no `stream` and so are not in the index; the filter says so for any that would be.
+ * have no `stream`, so the index never holds them.
  */
 function newestVisible(t: Tables, streamId: RDatum<string>, head: RDatum<number>): RDatum {
   return t.commits
     .between([streamId, r.minval], [streamId, head], { index: 'stream_last', rightBound: 'closed' })
     .orderBy({ index: NEWEST_FIRST })
-    .filter((c: RDatum) => c('tombstone').default(false).ne(true))
     .limit(1)
     .map((c: RDatum<CommitDoc>) => ({ streamId: c('stream'), version: c('to'), lastPosition: c('position').add(c('count')).sub(1), lastAt: c('events').nth(-1)('at') }))
     .coerceTo('array')
