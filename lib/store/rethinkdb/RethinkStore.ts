@@ -444,10 +444,10 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
 
   // Store-wide reads for tools (catalog.ts).
   async listStreams(options?: ListStreamsOptions): Promise<readonly StreamInfo[]> {
-    checkListStreams(options)
+    const checked = checkListStreams(options)
     const t = await this.ready()
     await this.log.caughtUp() // as readAll: this store's own appends are behind the head first
-    return rethinkListStreams(this.db, t, options)
+    return rethinkListStreams(this.db, t, checked)
   }
 
   async listLeases(): Promise<readonly LeaseState[]> {

@@ -1,5 +1,5 @@
 import { r, type RDatum } from 'rethinkdb-ts'
-import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from '../catalog.js'
+import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../catalog.js'
 import type { LeaseState } from '../StorageAdapter.js'
 import type { CommitDoc } from './documents.js'
 import type { RethinkConnection } from './RethinkConnection.js'
@@ -81,9 +81,10 @@ function walk(t: Tables, after: string, contains: string, steps: number): RDatum
  * head. Costs two index seeks on `stream_last` per stream looked at (every stream between
  * `after` and the last one listed, so a rare `contains` looks at many), in round trips of up to
  * `limit` streams (at least 500 with `contains`); never reads a stream's other commits.
+ * `options` are checked already (`checkListStreams`).
  */
-export async function rethinkListStreams(db: RethinkConnection, t: Tables, options: ListStreamsOptions = {}): Promise<StreamInfo[]> {
-  const { after, contains, limit } = checkListStreams(options)
+export async function rethinkListStreams(db: RethinkConnection, t: Tables, options: Required<ListStreamsOptions>): Promise<StreamInfo[]> {
+  const { after, contains, limit } = options
   const found: StreamInfo[] = []
   let from = after
   while (found.length < limit) {
