@@ -1,8 +1,17 @@
 import type { z } from 'zod'
 
+// Shared by every copy of the package loaded in one realm (a bundle beside node_modules, two
+// versions in a monorepo, a dynamic import beside a static one): Symbol.for is realm-wide.
+const LINEAGE = Symbol.for('omniscient-actors.error.lineage')
+
 /**
  * Every error the framework throws is an `OmniscientError` with a stable string `code`,
  * so callers can branch on `err.code` without parsing messages.
+ *
+ * `instanceof` works across copies of the package: an error carries the names of its classes
+ * (`['ConcurrencyError', 'OmniscientError']`) under a `Symbol.for` key, and each class
+ * recognises an error of its name made by another copy. Class names survive copies but not a
+ * minifier that renames classes; `code` survives everything.
  *
  * @example
  * try { await user.Fire('signup', data) }
@@ -15,7 +24,23 @@ export class OmniscientError extends Error {
     super(message, options)
     this.code = code
     this.name = new.target.name
+    Object.defineProperty(this, LINEAGE, { value: lineage(new.target) })
   }
+
+  /** Its own instances, and those of the class of the same name from another copy of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true
+    const names = typeof value === 'object' && value !== null ? (value as { [LINEAGE]?: unknown })[LINEAGE] : undefined
+    return Array.isArray(names) && names.includes(this.name)
+  }
+}
+
+function lineage(target: unknown): readonly string[] {
+  const names: string[] = []
+  for (let c = target as { name?: unknown } | null; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c) as typeof c) {
+    if (typeof c.name === 'string' && c.name !== '') names.push(c.name)
+  }
+  return Object.freeze(names)
 }
 
 /** @example if (isOmniscientError(err)) console.log(err.code) */
