@@ -2,7 +2,7 @@ import type { Container } from '../Container.js'
 import type { EventEnvelope } from '../envelope.js'
 import { LeaseLostError } from '../errors.js'
 import type { Subscription } from '../store/Subscription.js'
-import { isStoreClosed, LeaseKeeper, type LeaseTiming } from './LeaseKeeper.js'
+import { isStoreClosed, LeaseKeeper, type LeaseTiming } from '../leases/LeaseKeeper.js'
 import { RateMeter, type Progress, type ProgressListener } from './Progress.js'
 
 /**
@@ -53,6 +53,9 @@ function backoffMs(failures: number): number {
   return Math.min(MAX_RETRY_MS, 10 * 2 ** Math.min(failures, 20))
 }
 const HEAD_EVERY_MS = 500
+// How often an idle runner asks its task whether it is still wanted (a read model replaced by a
+// newer version learns it here when no events come): the task may throttle the question itself.
+const IDLE_CHECK_MS = 250
 // Catching up, staged events are committed once no more have come for this long: the end of a
 // catch-up that stops below the head (a model of one stream), or a read that stalls.
 const CATCH_UP_IDLE_MS = 100
@@ -96,6 +99,9 @@ export class Runner {
   private readonly rate = new RateMeter()
   private readonly listeners = new Set<ProgressListener>()
   private retry: { cancel(): void } | undefined
+  private idleCheck: { cancel(): void } | undefined
+  // Superseded by a newer version: the lease is given up, and a lost lease means nothing more.
+  private retired = false
   private unregisterClose: (() => void) | undefined
 
   constructor(
@@ -105,9 +111,10 @@ export class Runner {
   ) {
     this.owner = `${task.name}:${container.ids()}:${++runners}`
     if (task.lease) {
+      // Leading ends at the lease's local expiry too (see LeaseKeeper): nothing is applied after it.
       this.keeper = new LeaseKeeper(container, task.lease.name, this.owner, task.lease, {
-        gained: (term) => void this.run(term),
-        lost: () => void this.halt('standby'),
+        onLeading: (term) => void this.run(term),
+        onFollowing: () => void this.halt(this.retired ? 'superseded' : 'standby'),
       })
     }
   }
@@ -116,6 +123,7 @@ export class Runner {
   start(): void {
     if (this.running) return
     this.running = true
+    this.retired = false
     // Closing the container stops it while the store still answers: the lease is released.
     this.unregisterClose = this.container.onClose(() => this.stop())
     this.setState('standby')
@@ -160,6 +168,7 @@ export class Runner {
     // flight would otherwise stage its events into what begin resets, and they would be skipped.
     this.retry?.cancel()
     this.idle?.cancel()
+    this.idleCheck?.cancel()
     await this.chain
     if (generation !== this.generation) return
     this.term = term
@@ -169,7 +178,7 @@ export class Runner {
     } catch (err) {
       if (isStoreClosed(err)) return
       this.container.report(err, { where: `start of ${this.task.name}` })
-      if (err instanceof LeaseLostError) this.keeper?.lost()
+      if (err instanceof LeaseLostError) this.keeper?.lost(term)
       else if (generation === this.generation && this.running) {
         this.retry = this.container.clock.setTimeout(() => void this.run(term, failures + 1), backoffMs(failures + 1))
       }
@@ -177,7 +186,7 @@ export class Runner {
     }
     if (generation !== this.generation || !this.running) return
     if (from === 'superseded') {
-      this.setState('superseded')
+      this.retire()
       return
     }
     this.position = from
@@ -188,12 +197,42 @@ export class Runner {
       { fromPosition: from + 1, ...(this.task.streamId !== undefined ? { streamId: this.task.streamId } : {}) },
       (event) => this.receive(event, generation),
     )
+    if (this.task.afterCommit) this.watchIdle(generation)
+  }
+
+  /** While no events come, asks the task every IDLE_CHECK_MS whether it is still wanted (afterCommit). */
+  private watchIdle(generation: number): void {
+    this.idleCheck = this.container.clock.setTimeout(() => {
+      if (generation !== this.generation) return
+      if (this.pending.length === 0 && this.staged === 0 && !this.scheduled) this.chain = this.chain.then(() => this.checkIdle(generation))
+      this.watchIdle(generation)
+    }, IDLE_CHECK_MS)
+  }
+
+  private async checkIdle(generation: number): Promise<void> {
+    if (generation !== this.generation || this.pending.length > 0 || this.staged > 0) return
+    try {
+      this.keeper?.fence()
+      if ((await this.task.afterCommit!(this.position, this.term)) === 'superseded') this.retire()
+      else if (generation === this.generation) this.setState(this.task.runningState(this.position, this.head))
+    } catch (err) {
+      if (err instanceof LeaseLostError) this.keeper?.lost(this.term)
+      else if (!isStoreClosed(err)) this.container.report(err, { where: `${this.task.name}: check for a newer version` })
+    }
+  }
+
+  /** A newer version answers: stop applying, and give the lease up (nothing to run under it). */
+  private retire(): void {
+    this.retired = true
+    // Not awaited: halting waits for the batch being committed, which may be the caller.
+    void this.halt('superseded').then(() => this.keeper?.stop())
   }
 
   private async halt(state: Progress['state']): Promise<void> {
     this.generation++
     this.retry?.cancel()
     this.idle?.cancel()
+    this.idleCheck?.cancel()
     const subscription = this.subscription
     this.subscription = undefined
     this.pending = []
@@ -238,6 +277,8 @@ export class Runner {
     for (let failures = 0; ; ) {
       if (generation !== this.generation) return
       try {
+        // Past the lease's local expiry nothing more is applied here (fence throws LeaseLostError).
+        this.keeper?.fence()
         // A retry commits at once: the batch that failed is not held back any longer.
         const outcome = await this.task.apply(events, this.term, final || failures > 0)
         if (outcome === 'staged') {
@@ -259,15 +300,14 @@ export class Runner {
         this.stuck = undefined
         await this.sampleHead(false)
         if ((await this.task.afterCommit?.(this.position, this.term)) === 'superseded') {
-          // Not awaited: halting waits for this very batch to settle.
-          void this.halt('superseded')
+          this.retire()
           return
         }
         if (generation === this.generation) this.setState(this.task.runningState(this.position, this.head))
         return
       } catch (err) {
         if (err instanceof LeaseLostError) {
-          this.keeper?.lost()
+          this.keeper?.lost(err.term)
           return
         }
         if (isStoreClosed(err)) return
