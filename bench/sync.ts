@@ -27,7 +27,7 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
 
 async function serve(store: StorageAdapter): Promise<{ url: string; handler: SyncHandler; close: () => Promise<void> }> {
   const handler = serveSync(createContainer({ store }), {
-    authenticate: bearerTokens({ bench: 'bench' }),
+    authenticate: bearerTokens({ 'bench-token-0123456789': 'bench' }),
     authorize: () => true,
     maxLiveFeedsPerUser: FOLLOWERS + 10,
   })
@@ -78,7 +78,7 @@ async function liveLatency(): Promise<Row[]> {
   const db = tempDb('sync-live')
   const store = new SqliteStore({ file: db.file })
   const server = await serve(store)
-  const remote = new RemoteStore({ url: server.url, token: 'bench', offline: false })
+  const remote = new RemoteStore({ url: server.url, token: 'bench-token-0123456789', offline: false })
   const remoteAt: number[] = []
   const localAt: number[] = []
   const sub = remote.subscribe({ streamId: 'ping' }, (e) => void (remoteAt[(e.data as { i: number }).i] = now()))
@@ -118,7 +118,7 @@ async function followIntoCopy(): Promise<Row> {
   }
   const server = await serve(store)
   const follow = async (local: LocalCopy): Promise<number> => {
-    const remote = new RemoteStore({ url: server.url, token: 'bench', offline: false, local })
+    const remote = new RemoteStore({ url: server.url, token: 'bench-token-0123456789', offline: false, local })
     const start = performance.now()
     let n = 0
     const sub = remote.subscribe({ streamId: 'copied' }, () => void n++)

@@ -3,7 +3,7 @@
 import { RemoteStore } from 'omniscient-actors/sync'
 
 const [url, expectText, runsText] = process.argv.slice(2) as [string, string, string]
-const store = new RemoteStore({ url, token: 'bench', offline: false })
+const store = new RemoteStore({ url, token: 'bench-token-0123456789', offline: false })
 for (let run = 0; run < Number(runsText); run++) {
   const start = performance.now()
   let n = 0

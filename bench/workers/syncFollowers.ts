@@ -5,7 +5,7 @@ import { RemoteStore } from 'omniscient-actors/sync'
 const [url, countText, expectText] = process.argv.slice(2) as [string, string, string]
 const count = Number(countText)
 const expected = Number(expectText)
-const store = new RemoteStore({ url, token: 'bench', offline: false })
+const store = new RemoteStore({ url, token: 'bench-token-0123456789', offline: false })
 const from = (await store.headPosition()) + 1
 const lags: number[] = []
 const subs = Array.from({ length: count }, (_, i) =>

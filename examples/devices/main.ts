@@ -23,7 +23,7 @@ if (command === 'server') {
   await new Promise<void>((resolve) => process.once('SIGINT', resolve))
   await server.close()
 } else if (command === 'device') {
-  await runDevice(name, `http://127.0.0.1:${values.port}/sync`, `${values.user}-${name}-token`, values.user, `${values.data}/${name}.db`)
+  await runDevice(name, `http://127.0.0.1:${values.port}/sync`, `${values.user}-${name}-demo-token`, values.user, `${values.data}/${name}.db`)
 } else if (command === 'demo') {
   await runDemo(values.data, Number(values.port))
 } else {

@@ -5,7 +5,7 @@ import { bearerTokens, serveSync } from 'omniscient-actors/sync-server'
 import { PlayerEvents } from './Player.js'
 
 /** Demo tokens: two devices of alice, one of bob. Real deployments check sessions or JWTs here. */
-export const DEVICE_TOKENS = { 'alice-phone-token': 'alice', 'alice-laptop-token': 'alice', 'bob-phone-token': 'bob' }
+export const DEVICE_TOKENS = { 'alice-phone-demo-token': 'alice', 'alice-laptop-demo-token': 'alice', 'bob-phone-demo-token': 'bob' }
 
 export async function startServer(file: string, port: number): Promise<{ url: string; close: () => Promise<void> }> {
   const container = createContainer({ store: new SqliteStore({ file }) })

@@ -87,9 +87,9 @@ describe('serveSync security', () => {
     })
 
     it('should find each user of a token table, whatever the lengths, and nobody for a near miss', () => {
-      const auth = bearerTokens({ short: 'a', 'a-much-longer-token-0123456789': 'b' })
-      expect([auth('short'), auth('a-much-longer-token-0123456789')]).to.deep.equal(['a', 'b'])
-      expect([auth('shor'), auth('shortt'), auth(''), auth(undefined), auth('a-much-longer-token-012345678')]).to.deep.equal([undefined, undefined, undefined, undefined, undefined])
+      const auth = bearerTokens({ 'sixteen-chars-ok': 'a', 'a-much-longer-token-0123456789': 'b' })
+      expect([auth('sixteen-chars-ok'), auth('a-much-longer-token-0123456789')]).to.deep.equal(['a', 'b'])
+      expect([auth('sixteen-chars-o'), auth('sixteen-chars-okk'), auth(''), auth(undefined), auth('a-much-longer-token-012345678')]).to.deep.equal([undefined, undefined, undefined, undefined, undefined])
     })
   })
 

@@ -9,6 +9,7 @@ import { parseAppendRequest, validateAgainstCatalogs } from './appendRequest.js'
 import { readJsonBody, sendError, sendJson, sendNdjson } from './http.js'
 import { serveLiveFeed } from './liveFeed.js'
 import { sendStoredNdjson } from './storedLines.js'
+import { appendOnce } from './appendOnce.js'
 import { firstVersionFrom } from './streamFromPosition.js'
 import { readsStoredText } from '../../store/storedText.js'
 
@@ -24,15 +25,19 @@ export interface SyncPermission<U> {
   readonly lease?: string
 }
 
+/** What `authenticate` answers for a token that names no user. */
+export type Nobody = undefined | null | false | '' | 0
+
 /** Options of `serveSync`. */
 export interface SyncServerOptions<U> {
   /**
    * Who is asking, from the request's bearer token (`Authorization: Bearer t`, or on GET
    * requests `?access_token=t` for clients such as a browser's EventSource that cannot set
-   * headers). Undefined refuses the request with 401. `bearerTokens({...})` compares in
+   * headers); an empty token is given as undefined. Any falsy answer (undefined, null, false,
+   * '', 0) is nobody: the request is refused with 401. `bearerTokens({...})` compares in
    * constant time.
    */
-  readonly authenticate: (token: string | undefined, req: IncomingMessage) => U | undefined | Promise<U | undefined>
+  readonly authenticate: (token: string | undefined, req: IncomingMessage) => U | Nobody | Promise<U | Nobody>
   /** Decides each read, append and lease request; false refuses it (403), and nothing is read or stored. */
   readonly authorize: (permission: SyncPermission<U>) => boolean | Promise<boolean>
   /**
@@ -195,8 +200,7 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
         // The store's own argument rules (identifiers, sizes, well-formed Unicode), as a 400.
         checkAppend(streamId, request.events, request)
         const events = options.events ? validateAgainstCatalogs(request.events, options.events) : request.events
-        const result = await store.append(streamId, events, { expectedVersion: request.expectedVersion, ...(request.lease ? { lease: request.lease } : {}) })
-        return sendJson(res, 200, result)
+        return sendJson(res, 200, await appendOnce(store, streamId, events, { expectedVersion: request.expectedVersion, ...(request.lease ? { lease: request.lease } : {}) }))
       }
     }
 
@@ -242,7 +246,8 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
         return
       }
       const user = await options.authenticate(bearer(req, url), req)
-      if (user === undefined) throw new SyncAccessError('UNAUTHENTICATED', undefined, undefined, undefined)
+      // Every falsy answer is nobody: `map.get(t) ?? null` must not let a request in.
+      if (!user) throw new SyncAccessError('UNAUTHENTICATED', undefined, undefined, undefined)
       await route(req, res, url, user)
     })().catch((err: unknown) => {
       sendError(res, err)
@@ -276,8 +281,9 @@ function requestUrl(target = '/'): URL | undefined {
 function bearer(req: IncomingMessage, url: URL): string | undefined {
   const auth = req.headers.authorization
   // The scheme's name is case-insensitive (RFC 9110 section 11.1).
-  if (auth !== undefined && /^bearer /i.test(auth)) return auth.slice(7).trim()
-  return req.method === 'GET' ? (url.searchParams.get('access_token') ?? undefined) : undefined
+  // An empty token is no token: the hook never sees one.
+  if (auth !== undefined && /^bearer /i.test(auth)) return auth.slice(7).trim() || undefined
+  return req.method === 'GET' ? url.searchParams.get('access_token') || undefined : undefined
 }
 
 function decodeSegment(segment: string): string {

@@ -1,0 +1,166 @@
+import { expect } from 'chai'
+import { z } from 'zod'
+import { defineEvents, type NewEvent } from 'omniscient-actors'
+import { bearerTokens, type SyncPermission } from 'omniscient-actors/sync-server'
+import { collect } from '../../store/conformance.js'
+import { startSyncServer, type HarnessOptions, type SyncServerHarness } from '../syncServer.js'
+
+// serveSync as an attacker meets it: raw HTTP (fetch) against a server on a temp SQLite store,
+// each case with its own server. What authorization refuses must be neither readable, nor
+// writable, nor inferable from an answer: no name, no data, no stream, no existence.
+
+const GameEvents = defineEvents({
+  lives_added: z.object({ n: z.number().int().positive() }),
+  banned: z.object({ reason: z.string() }),
+})
+
+// alice and bob each read and write their own streams (`alice:...`); only admin fires `banned`.
+function authorize({ user, action, streamId, eventName }: SyncPermission<string>): boolean {
+  if (user === 'admin') return true
+  if (action === 'lease') return false
+  if (eventName === 'banned') return false
+  return streamId !== undefined && streamId.startsWith(`${user}:`)
+}
+
+const stored = (id: string, name: string, data: unknown): NewEvent => ({ id, name, data, schemaVersion: 1, at: 1_700_000_000_000, meta: {} })
+
+interface Answer {
+  readonly status: number
+  readonly text: string
+  readonly body: { error?: { code: string; message: string; [k: string]: unknown }; [k: string]: unknown }
+}
+
+async function call(server: SyncServerHarness, method: 'GET' | 'POST', path: string, init: { token?: string | undefined; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { ...(init.token !== undefined ? { Authorization: `Bearer ${init.token}` } : {}), ...(init.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...init.headers },
+    ...(init.body !== undefined ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) } : {}),
+    signal: AbortSignal.timeout(10_000),
+  })
+  const text = await response.text()
+  let body: Answer['body'] = {}
+  try {
+    body = JSON.parse(text) as Answer['body']
+  } catch {
+    // An NDJSON or empty answer: the text is what the case reads.
+  }
+  return { status: response.status, text, body }
+}
+
+const append = (events: unknown[], expectedVersion: number | 'any' = 'any') => ({ expectedVersion, events })
+
+describe('serveSync, attacked from outside over raw HTTP', function () {
+  this.timeout(20_000)
+  let server: SyncServerHarness
+  const start = async (options: HarnessOptions = {}) => {
+    server = await startSyncServer({ authorize, events: [GameEvents], ...options })
+    const store = server.container.store
+    // Ids an attacker can guess (derivedId makes them from known parts).
+    await store.append('alice:1', [stored('alice-lives-1', 'lives_added', { n: 1 })], { expectedVersion: 0 })
+    await store.append('alice:1', [stored('alice-banned-1', 'banned', { reason: 'secret reason' })], { expectedVersion: 1 })
+    await store.append('bob:1', [stored('bob-lives-1', 'lives_added', { n: 7 })], { expectedVersion: 0 })
+    return server
+  }
+  afterEach(async () => {
+    await server?.dispose()
+  })
+
+  describe('a retried append (ids already stored)', () => {
+    it('should never answer with a stored event the user may not read, whatever expectedVersion says', async () => {
+      await start()
+      for (const expectedVersion of ['any', 0, 2] as const) {
+        const answer = await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body: append([stored('alice-banned-1', 'lives_added', { n: 1 })], expectedVersion) })
+        expect(answer.status, `expectedVersion ${expectedVersion}`).to.equal(409)
+        expect(answer.body.error).to.deep.equal({ code: 'IDEMPOTENCY', eventId: 'alice-banned-1', message: 'event id "alice-banned-1": is already taken by another event; nothing was stored' })
+        expect(answer.text).to.not.match(/banned"|secret reason|alice:1|version/)
+      }
+      expect(await server.container.store.streamVersion('alice:1')).to.equal(2)
+    })
+
+    it('should answer a resend of the very batch stored with the stored envelopes, and the same id with other data with the refusal', async () => {
+      await start()
+      const mine = stored('alice-mine-1', 'lives_added', { n: 3, unknownKey: 'dropped by the schema' })
+      const first = await call(server, 'POST', '/streams/alice:2/events', { token: 'token-alice', body: append([mine], 0) })
+      expect(first.status).to.equal(200)
+      const again = await call(server, 'POST', '/streams/alice:2/events', { token: 'token-alice', body: append([mine], 0) })
+      expect([again.status, again.body.alreadyStored]).to.deep.equal([200, true])
+      expect(again.body.events).to.deep.equal(first.body.events)
+      const other = await call(server, 'POST', '/streams/alice:2/events', { token: 'token-alice', body: append([{ ...mine, data: { n: 4 } }]) })
+      expect([other.status, other.body.error?.code]).to.deep.equal([409, 'IDEMPOTENCY'])
+      expect(other.text).to.not.include('"n":3')
+    })
+  })
+
+  describe('an id stored on another stream', () => {
+    it('should say only that the id is taken, as it says for any taken id', async () => {
+      await start()
+      const elsewhere = await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body: append([stored('bob-lives-1', 'lives_added', { n: 7 })]) })
+      expect(elsewhere.status).to.equal(409)
+      expect(elsewhere.text).to.not.match(/bob:|stream/)
+      const mixed = await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body: append([stored('fresh-1', 'lives_added', { n: 1 }), stored('bob-lives-1', 'lives_added', { n: 7 })]) })
+      expect(mixed.status).to.equal(409)
+      expect(mixed.text).to.not.match(/bob:|stream/)
+      // An id taken on the user's own stream answers the same words: the answers tell nothing apart.
+      const own = await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body: append([stored('alice-lives-1', 'lives_added', { n: 2 })]) })
+      expect(own.text.replaceAll('alice-lives-1', 'ID')).to.equal(elsewhere.text.replaceAll('bob-lives-1', 'ID'))
+      expect(await server.container.store.streamVersion('alice:1')).to.equal(2)
+    })
+  })
+
+  describe('who is asking', () => {
+    for (const [what, answer] of [['null', null], ['false', false], ['the empty string', ''], ['0', 0]] as const) {
+      it(`should refuse with 401 when authenticate answers ${what}, reads and appends alike`, async () => {
+        const users = new Map([['token-alice', 'alice']])
+        await start({ server: { authenticate: (token) => users.get(token ?? '') ?? answer } })
+        for (const token of [undefined, 'not-a-token']) {
+          expect((await call(server, 'GET', '/head', { token })).status).to.equal(401)
+          expect((await call(server, 'GET', '/events', { token })).status).to.equal(401)
+          const post = await call(server, 'POST', '/streams/x:1/events', { token, body: append([stored('anon-1', 'lives_added', { n: 1 })]) })
+          expect([post.status, post.body.error?.code]).to.deep.equal([401, 'UNAUTHENTICATED'])
+        }
+        expect(await server.container.store.streamVersion('x:1')).to.equal(0)
+      })
+    }
+
+    it('should never hand the hook an empty token', async () => {
+      const seen: Array<string | undefined> = []
+      await start({ server: { authenticate: (token) => (seen.push(token), token === undefined ? undefined : 'alice') } })
+      expect((await call(server, 'GET', '/head', { headers: { Authorization: 'Bearer ' } })).status).to.equal(401)
+      expect((await call(server, 'GET', '/head?access_token=')).status).to.equal(401)
+      expect(seen).to.deep.equal([undefined, undefined])
+    })
+  })
+
+  describe('bearerTokens', () => {
+    it('should refuse to build a table with a token shorter than 16 characters, naming the entry and not the token', () => {
+      const unset = process.env['OMNISCIENT_SPEC_UNSET_TOKEN']
+      for (const table of [{ [String(unset)]: 'alice' }, { '': 'alice' }, { 'fifteen-chars-x': 'alice' }]) {
+        let err: unknown
+        try {
+          bearerTokens(table)
+        } catch (e) {
+          err = e
+        }
+        expect(err, JSON.stringify(table)).to.include({ code: 'INVALID_OPTIONS' })
+        expect((err as Error).message).to.include('user "alice"').and.include('16')
+        expect((err as Error).message).to.not.include('fifteen-chars-x')
+      }
+    })
+
+    it('should let nobody in with a missing, empty or "undefined" token', async () => {
+      await start({ server: { authenticate: bearerTokens({ 'alice-token-0123456789': 'alice' }) } })
+      expect((await call(server, 'GET', '/head', { token: 'alice-token-0123456789' })).status).to.equal(200)
+      for (const [path, headers] of [
+        ['/head', {}],
+        ['/head', { Authorization: 'Bearer' }],
+        ['/head', { Authorization: 'Bearer ' }],
+        ['/head', { Authorization: 'Bearer undefined' }],
+        ['/head?access_token=', {}],
+        ['/head?access_token=undefined', {}],
+      ] as const) {
+        expect((await call(server, 'GET', path, { headers })).status, `${path} ${JSON.stringify(headers)}`).to.equal(401)
+      }
+      expect(await collect(server.container.store.readAll())).to.have.length(3)
+    })
+  })
+})
