@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint'
 
 // The core runs in browsers too: it may not import Node built-ins or the engines' drivers.
 // (tsconfig.core.json checks the same files for Node globals such as `process`.)
-const coreFiles = ['index.ts', 'lib/*.ts', 'lib/listeners/**/*.ts', 'lib/testing/**/*.ts', 'lib/read/**/*.ts', 'lib/store/*.ts', 'lib/sync/*.ts', 'lib/sync/local/**/*.ts', 'actors/**/*.ts']
+const coreFiles = ['index.ts', 'lib/*.ts', 'lib/listeners/**/*.ts', 'lib/testing/**/*.ts', 'lib/read/**/*.ts', 'lib/store/*.ts', 'lib/store/memory/**/*.ts', 'lib/store/kit/**/*.ts', 'lib/sync/*.ts', 'lib/sync/local/**/*.ts', 'actors/**/*.ts']
 const nodeOnly = ['node:*', ...builtinModules, 'better-sqlite3', 'pg', 'rethinkdb-ts']
 
 export default tseslint.config(

@@ -7,8 +7,8 @@ import {
   type Subscription,
 } from '../lib/index.js'
 import { Outage } from '../lib/listeners/Outage.js'
-import { queuesAppends } from '../lib/store/AppendQueue.js'
-import { derivedName } from '../lib/store/derivedNames.js'
+import { queuesAppends } from '../lib/store/kit/AppendQueue.js'
+import { derivedName } from './derivedNames.js'
 import { Actor, reserveFrameworkMembers, type FireOptions } from './Actor.js'
 import { Predictions } from './Predictions.js'
 

@@ -20,7 +20,7 @@ import {
 } from '../lib/index.js'
 import { startListener } from '../lib/index.js'
 import { instanceLabel } from '../lib/ids.js'
-import { derivedName } from '../lib/store/derivedNames.js'
+import { derivedName } from './derivedNames.js'
 import { reserveFrameworkMembers, type FireArgs } from './Actor.js'
 import { LiveActor } from './LiveActor.js'
 

@@ -10,7 +10,7 @@ import {
   type StorageAdapter,
 } from '../lib/index.js'
 import { deferred, type Deferred } from '../lib/deferred.js'
-import type { AppendQueue, LeftoverAppend } from '../lib/store/AppendQueue.js'
+import type { AppendQueue, LeftoverAppend } from '../lib/store/kit/AppendQueue.js'
 
 /** What the prediction engine needs of its LiveActor. */
 export interface PredictionHost<S> {

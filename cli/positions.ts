@@ -1,5 +1,5 @@
 import type { StorageAdapter } from '../node.js'
-import { listCheckpoints } from './catalog.js'
+import { listCheckpoints } from './storeCatalog.js'
 
 /** How far one reader of the log (read model, projection, process manager) has got. */
 export interface ReaderPosition {

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from './Clock.js'
 import type { EventEnvelope } from './envelope.js'
 import { EventBus } from './EventBus.js'
 import { randomIds, type IdGenerator } from './ids.js'
-import { MemoryStore } from './store/MemoryStore.js'
+import { MemoryStore } from './store/memory/MemoryStore.js'
 import type { StorageAdapter } from './store/StorageAdapter.js'
 
 /** What the framework reports instead of throwing: a failing bus listener, a corrupt snapshot. */

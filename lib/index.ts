@@ -56,10 +56,10 @@ export type {
   Snapshot,
   StorageAdapter,
 } from './store/StorageAdapter.js'
-export type { CheckpointState, ListStreamsOptions, StoreCatalog, StreamInfo } from './store/catalog.js'
+export type { CheckpointState, ListStreamsOptions, StoreCatalog, StreamInfo } from './store/StoreCatalog.js'
 export type { CommitWaiter, SubscribeOptions, Subscription, SubscriptionHandler } from './store/Subscription.js'
-export { MemoryStore } from './store/MemoryStore.js'
-export { MAX_ID_BYTES } from './store/arguments.js'
+export { MemoryStore } from './store/memory/MemoryStore.js'
+export { MAX_ID_BYTES } from './store/kit/arguments.js'
 export { MAX_DATA_DEPTH } from './safeData.js'
 export { startListener, type ListenHandler, type ListenOptions, type ListenTarget, type Listener } from './listeners/Listener.js'
 export type { StuckStatus } from './listeners/Outage.js'

@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { listLeases } from '../catalog.js'
+import { listLeases } from '../storeCatalog.js'
 import { formatTime, leaseStanding, table } from '../format.js'
 import { withStore } from '../withStore.js'
 

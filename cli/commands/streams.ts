@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { listStreams } from '../catalog.js'
+import { listStreams } from '../storeCatalog.js'
 import { formatTime, table } from '../format.js'
 import { wholeNumber } from '../options.js'
 import { withStore } from '../withStore.js'

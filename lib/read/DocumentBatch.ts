@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../envelope.js'
-import { encodeIndexValue } from '../store/indexValue.js'
-import type { DocumentWrite, IndexValue, ReadModelStorage } from '../store/ReadModelStorage.js'
+import { encodeIndexValue } from '../store/kit/indexValue.js'
+import type { DocumentWrite, IndexValue, ReadModelStorage } from './ReadModelStorage.js'
 
 /** One change a handler asked for. */
 export type DocumentOp =

@@ -4,7 +4,7 @@ export { Projection, type Derived, type ProjectionStatics } from './Projection.j
 export type { Progress, ProgressListener } from './Progress.js'
 export { ContainerClosedError, ReadModelStorageMissingError, UnknownIndexError, WaitForTimeoutError } from './errors.js'
 export type { IndexFunctions } from './DocumentBatch.js'
-export { MemoryReadModelStorage } from '../store/MemoryReadModelStorage.js'
+export { MemoryReadModelStorage } from '../store/memory/MemoryReadModelStorage.js'
 export type {
   CommitOutcome,
   DocumentPage,
@@ -16,4 +16,4 @@ export type {
   ReadModelInfo,
   ReadModelStorage,
   ReadModelStorageProvider,
-} from '../store/ReadModelStorage.js'
+} from './ReadModelStorage.js'

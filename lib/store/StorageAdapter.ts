@@ -1,6 +1,6 @@
 import type { EventEnvelope, NewEvent } from '../envelope.js'
-import type { CheckpointState, ListStreamsOptions, StreamInfo } from './catalog.js'
-import type { ReadModelStorage } from './ReadModelStorage.js'
+import type { CheckpointState, ListStreamsOptions, StreamInfo } from './StoreCatalog.js'
+import type { ReadModelStorage } from '../read/ReadModelStorage.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from './Subscription.js'
 
 /**
@@ -127,7 +127,7 @@ export interface StorageAdapter {
   /** Releases connections and files; pending appends finish first. */
   close(): Promise<void>
 
-  // Optional store-wide reads for tools (the CLI, the inspector); see catalog.ts.
+  // Optional store-wide reads for tools (the CLI, the inspector); see StoreCatalog.ts.
   /** Streams in id order, with their versions and last event (a page at a time). */
   listStreams?(options?: ListStreamsOptions): Promise<readonly StreamInfo[]>
   /** Every lease, by name. */

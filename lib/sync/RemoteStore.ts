@@ -1,9 +1,9 @@
 import { deferred } from '../deferred.js'
 import type { EventEnvelope, NewEvent } from '../envelope.js'
 import { ConcurrencyError, StorageError } from '../errors.js'
-import { AppendNotSentError, type AppendQueue, type LeftoverAppend } from '../store/AppendQueue.js'
-import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../store/arguments.js'
-import { encodeEvent } from '../store/eventJson.js'
+import { AppendNotSentError, type AppendQueue, type LeftoverAppend } from '../store/kit/AppendQueue.js'
+import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../store/kit/arguments.js'
+import { encodeEvent } from '../store/kit/eventJson.js'
 import type {
   AppendOptions,
   AppendResult,
@@ -110,7 +110,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
    * The longest id the server's store takes, once the server has said so (its `GET /head`
    * answer, asked by `headPosition`, which a LiveActor's Load calls first); kept in copies that
    * can keep it, so a start offline knows it. Undefined: the default limit. Names the framework
-   * derives (lib/store/derivedNames.ts) are shortened to fit it.
+   * derives (actors/derivedNames.ts) are shortened to fit it.
    */
   get maxIdBytes(): number | undefined {
     return this.limits?.maxIdBytes

@@ -7,4 +7,4 @@ export type { LocalCopy, QueuedAppend, ServerLimits } from './local/LocalCopy.js
 export { IncompleteReadError, SyncAccessError, SyncRequestError, SyncUnavailableError, type SyncAction } from './errors.js'
 export type { Fetch } from './HttpClient.js'
 export type { AppendRequest, AppendResponse, ErrorBody, HeadResponse, LeaseRequest, LeaseResponse } from './protocol.js'
-export { AppendNotSentError, type AppendQueue, type LeftoverAppend } from '../store/AppendQueue.js'
+export { AppendNotSentError, type AppendQueue, type LeftoverAppend } from '../store/kit/AppendQueue.js'

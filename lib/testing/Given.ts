@@ -5,7 +5,7 @@ import type { EventEnvelope, NewEvent } from '../envelope.js'
 import { UnknownEventError } from '../errors.js'
 import { findDefinition, validateEventData, type AnyEventCatalog, type EventName } from '../events.js'
 import { sequentialIds } from '../ids.js'
-import { MemoryStore } from '../store/MemoryStore.js'
+import { MemoryStore } from '../store/memory/MemoryStore.js'
 import { alignWithExpected } from './match.js'
 
 /** An actor class, as a Given event names the class that fired it. */

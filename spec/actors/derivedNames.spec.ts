@@ -7,8 +7,8 @@ import {
   type LeaseState,
   type NewEvent,
 } from 'omniscient-actors'
-import { checkIdentifier } from '../../lib/store/arguments.js'
-import { derivedName } from '../../lib/store/derivedNames.js'
+import { checkIdentifier } from '../../lib/store/kit/arguments.js'
+import { derivedName } from '../../actors/derivedNames.js'
 import { Stock } from '../support/Stock.js'
 import { Tally } from '../support/Tally.js'
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { InvalidArgumentError, MemoryStore, type ListStreamsOptions } from 'omniscient-actors'
-import { listCheckpoints, listLeases, listStreams } from '../../cli/catalog.js'
+import { listCheckpoints, listLeases, listStreams } from '../../cli/storeCatalog.js'
 import { newEvent } from '../store/conformance.js'
 import { withoutCatalog } from '../support/withoutCatalog.js'
 

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { z } from 'zod'
 import { createContainer, defineEvents, MemoryStore, type Container, type EventData, type EventEnvelope, type NewEvent } from 'omniscient-actors'
 import { ReadModel } from 'omniscient-actors/read'
-import type { ReadModelBatch, ReadModelStorage } from '../../lib/store/ReadModelStorage.js'
+import type { ReadModelBatch, ReadModelStorage } from '../../lib/read/ReadModelStorage.js'
 
 // How a read model groups a catch-up into commits: chunks of events are staged into one open
 // batch (documents only), committed together, and a failure never applies an event twice.

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { z } from 'zod'
 import { createContainer, defineEvents, type Container, type EventData, type EventEnvelope, type NewEvent, type StorageAdapter } from 'omniscient-actors'
 import { ReadModel } from 'omniscient-actors/read'
-import type { ReadModelBatch } from '../../lib/store/ReadModelStorage.js'
+import type { ReadModelBatch } from '../../lib/read/ReadModelStorage.js'
 import { freshTarget, openStore, storeKinds } from '../support/openStore.js'
 
 // A catch-up is committed in big batches on every engine: on those whose reads are

@@ -30,7 +30,7 @@ function utf8Bytes(text: string): number {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
-/** The argument rules, written again independently of lib/store/arguments.ts. */
+/** The argument rules, written again independently of lib/store/kit/arguments.ts. */
 function validId(value: unknown): boolean {
   return typeof value === 'string' && value.length > 0 && !LONE_SURROGATE.test(value) && !value.includes('\0') && utf8Bytes(value) <= 80
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { LeaseLostError } from 'omniscient-actors'
 import type { DocumentWrite, ReadModelBatch, ReadModelStorage } from 'omniscient-actors/read'
-import { encodeIndexValue } from '../../lib/store/indexValue.js'
+import { encodeIndexValue } from '../../lib/store/kit/indexValue.js'
 import type { AdapterHarness } from './conformance.js'
 
 /** What each adapter gives the read-model storage suite: the adapter suites' harness, of which it uses `store` and `dispose`. */

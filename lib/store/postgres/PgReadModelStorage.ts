@@ -1,8 +1,8 @@
 import type pg from 'pg'
 import { StorageError, isOmniscientError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
-import { encodedRange, findCursor, parseFindCursor } from '../indexValue.js'
-import { assertCurrentTerm } from '../leaseRules.js'
+import { encodedRange, findCursor, parseFindCursor } from '../kit/indexValue.js'
+import { assertCurrentTerm } from '../kit/leaseRules.js'
 import {
   documentPage,
   pageSize,
@@ -13,7 +13,7 @@ import {
   type ReadModelBatch,
   type ReadModelInfo,
   type ReadModelStorage,
-} from '../ReadModelStorage.js'
+} from '../../read/ReadModelStorage.js'
 import { ident } from './schema.js'
 
 // Keys, names and index values compare byte by byte (COLLATE "C"), as on the other engines.

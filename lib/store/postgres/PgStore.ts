@@ -4,12 +4,12 @@ import { ConcurrencyError, LeaseLostError, SnapshotCorruptError, StorageError, i
 import { checkOptions } from '../../checkOptions.js'
 import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
-import { storedBatch } from '../appendRules.js'
-import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../arguments.js'
-import { CommitSignal } from '../CommitSignal.js'
-import { decodeEventData, decodeEventMeta, encodeEvent } from '../eventJson.js'
-import { GroupCommit, type Outcome } from '../GroupCommit.js'
-import { leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../leaseRules.js'
+import { storedBatch } from '../kit/appendRules.js'
+import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../kit/arguments.js'
+import { CommitSignal } from '../kit/CommitSignal.js'
+import { decodeEventData, decodeEventMeta, encodeEvent } from '../kit/eventJson.js'
+import { GroupCommit, type Outcome } from '../kit/GroupCommit.js'
+import { leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../kit/leaseRules.js'
 import type {
   AppendOptions,
   AppendResult,
@@ -19,7 +19,7 @@ import type {
   Snapshot,
   StorageAdapter,
 } from '../StorageAdapter.js'
-import { SharedTail } from '../SharedTail.js'
+import { SharedTail } from '../kit/SharedTail.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Subscription.js'
 import {
   checkedGroupCall,
@@ -31,11 +31,11 @@ import {
   type GroupResult,
 } from './appendGroup.js'
 import { ident, migrate } from './schema.js'
-import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../catalog.js'
-import { pgListCheckpoints, pgListLeases, pgListStreams } from './catalog.js'
-import type { ReadModelStorage, ReadModelStorageProvider } from '../ReadModelStorage.js'
+import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../StoreCatalog.js'
+import { pgListCheckpoints, pgListLeases, pgListStreams } from './storeCatalog.js'
+import type { ReadModelStorage, ReadModelStorageProvider } from '../../read/ReadModelStorage.js'
 import { PgReadModelStorage } from './PgReadModelStorage.js'
-import type { StoredEventText, StoredTextReader } from '../storedText.js'
+import type { StoredEventText, StoredTextReader } from '../kit/storedText.js'
 
 /** Options of `PgStore`. */
 export interface PgStoreOptions {
@@ -428,7 +428,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     }
   }
 
-  // Store-wide reads for tools (catalog.ts).
+  // Store-wide reads for tools (storeCatalog.ts).
   listStreams(options?: ListStreamsOptions): Promise<readonly StreamInfo[]> {
     return pgListStreams((sql, params) => this.query(sql, params), this.s, options)
   }

@@ -1,6 +1,6 @@
 import type { NewEvent } from '../../envelope.js'
 import { StorageError } from '../../errors.js'
-import type { EncodedEvent } from '../eventJson.js'
+import type { EncodedEvent } from '../kit/eventJson.js'
 import type { AppendOptions } from '../StorageAdapter.js'
 
 // Versions and terms are `integer` columns. A larger expected version or term (valid for the

@@ -1,8 +1,8 @@
 import { r, type RDatum, type RTable, type TableCreateOptions, type WriteResult } from 'rethinkdb-ts'
 import { StorageError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
-import { encodedRange, findCursor, parseFindCursor } from '../indexValue.js'
-import { assertCurrentTerm } from '../leaseRules.js'
+import { encodedRange, findCursor, parseFindCursor } from '../kit/indexValue.js'
+import { assertCurrentTerm } from '../kit/leaseRules.js'
 import {
   documentPage,
   pageSize,
@@ -13,7 +13,7 @@ import {
   type ReadModelBatch,
   type ReadModelInfo,
   type ReadModelStorage,
-} from '../ReadModelStorage.js'
+} from '../../read/ReadModelStorage.js'
 import type { LeaseState } from '../StorageAdapter.js'
 import { alreadyExists } from './failures.js'
 import type { RethinkConnection } from './RethinkConnection.js'

@@ -3,31 +3,31 @@ import { r, type RCursor, type RDatum } from 'rethinkdb-ts'
 import type { EventEnvelope, NewEvent } from '../../envelope.js'
 import { ConcurrencyError, IdempotencyError, LeaseLostError, SnapshotCorruptError, StorageError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
-import { storedBatch } from '../appendRules.js'
-import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../arguments.js'
-import { CommitSignal } from '../CommitSignal.js'
-import { encodeEvent } from '../eventJson.js'
+import { storedBatch } from '../kit/appendRules.js'
+import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../kit/arguments.js'
+import { CommitSignal } from '../kit/CommitSignal.js'
+import { encodeEvent } from '../kit/eventJson.js'
 import type { AppendOptions, AppendResult, LeaseState, ReadAllOptions, ReadStreamOptions, Snapshot, StorageAdapter } from '../StorageAdapter.js'
-import { SharedTail } from '../SharedTail.js'
+import { SharedTail } from '../kit/SharedTail.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Subscription.js'
 import { commitConflict, commitEnvelopes, type CommitDoc, type CommitKey, type IdClaimDoc, type SnapshotDoc, type TombstoneDoc } from './documents.js'
 import { writeOutcome, type WriteOutcome } from './failures.js'
-import { RethinkLeases } from './leases.js'
+import { RethinkLeases } from './RethinkLeases.js'
 import type { ConnectionTiming, LeaseClock, RethinkServer, TableLayout } from './options.js'
 import { parseRethinkUrl, RethinkConnection } from './RethinkConnection.js'
 import { ensureSchema, tableCreateOptions, type Tables } from './schema.js'
 import type { TableCreateOptions } from 'rethinkdb-ts'
 import { checkOptions } from '../../checkOptions.js'
-import { IdClaims, sameKey } from './idClaims.js'
-import { commitKey, GroupWriter, type GroupAppend, type GroupOutcome } from './appendGroup.js'
+import { IdClaims, sameKey } from './IdClaims.js'
+import { commitKey, GroupWriter, type GroupAppend, type GroupOutcome } from './GroupWriter.js'
 import { GroupQueue } from './groupQueue.js'
 import { Log } from './Log.js'
 import { repeatable } from './repeatable.js'
-import type { ReadModelStorage, ReadModelStorageProvider } from '../ReadModelStorage.js'
+import type { ReadModelStorage, ReadModelStorageProvider } from '../../read/ReadModelStorage.js'
 import { RethinkReadModelStorage } from './RethinkReadModelStorage.js'
-import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../catalog.js'
-import { checkListStreams } from '../catalog.js'
-import { rethinkListCheckpoints, rethinkListLeases, rethinkListStreams } from './catalog.js'
+import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../StoreCatalog.js'
+import { checkListStreams } from '../StoreCatalog.js'
+import { rethinkListCheckpoints, rethinkListLeases, rethinkListStreams } from './storeCatalog.js'
 
 /**
  * Options of `RethinkStore`. `replicas`, `primaryReplicaTag` and `shards` lay out the five
@@ -442,7 +442,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
     return this.leases.read(name)
   }
 
-  // Store-wide reads for tools (catalog.ts).
+  // Store-wide reads for tools (storeCatalog.ts).
   async listStreams(options?: ListStreamsOptions): Promise<readonly StreamInfo[]> {
     const checked = checkListStreams(options)
     const t = await this.ready()

@@ -1,6 +1,6 @@
 import { r, type RDatum } from 'rethinkdb-ts'
 import type { EventEnvelope } from '../../envelope.js'
-import { decodeEventData, decodeEventMeta, type EncodedEvent } from '../eventJson.js'
+import { decodeEventData, decodeEventMeta, type EncodedEvent } from '../kit/eventJson.js'
 
 // The documents RethinkStore keeps, and how events go in and out of them.
 
@@ -35,8 +35,8 @@ export interface CommitDoc {
 
 /**
  * A commit key blocked for some writers, who find it and fail, while any other writer replaces
- * it. Laid by a new lease holder at keys a deposed holder announced (see leases.ts; `term`), by
- * a writer taking over the event ids of an abandoned commit (see idClaims.ts; `blocked`), and
+ * it. Laid by a new lease holder at keys a deposed holder announced (see RethinkLeases.ts; `term`), by
+ * a writer taking over the event ids of an abandoned commit (see IdClaims.ts; `blocked`), and
  * by whoever closes a log entry its writer left unfinished (see Log.ts; `closed`). The kinds
  * merge into one document when they meet at one key.
  */
@@ -158,7 +158,7 @@ export interface LeaseDoc {
   expiresAt: number
   /** Bumped by every change, so a caller can tell whether its conditional change applied. */
   stamp: number
-  /** Commit keys the holder is inserting right now (fencing, see leases.ts). */
+  /** Commit keys the holder is inserting right now (fencing, see RethinkLeases.ts). */
   intents: CommitKey[]
 }
 

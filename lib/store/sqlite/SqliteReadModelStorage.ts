@@ -1,8 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3'
 import { StorageError, isOmniscientError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
-import { encodedRange, findCursor, parseFindCursor } from '../indexValue.js'
-import { assertCurrentTerm } from '../leaseRules.js'
+import { encodedRange, findCursor, parseFindCursor } from '../kit/indexValue.js'
+import { assertCurrentTerm } from '../kit/leaseRules.js'
 import {
   documentPage,
   pageSize,
@@ -13,7 +13,7 @@ import {
   type ReadModelBatch,
   type ReadModelInfo,
   type ReadModelStorage,
-} from '../ReadModelStorage.js'
+} from '../../read/ReadModelStorage.js'
 
 // WITHOUT ROWID: every table is read by its primary key, so the rows live in that b-tree.
 // read_index holds each document's declared index values, one row per (index, value), so

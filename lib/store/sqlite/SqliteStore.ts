@@ -7,9 +7,9 @@ import { InvalidOptionsError, SnapshotCorruptError, StorageError, isOmniscientEr
 import { checkOptions } from '../../checkOptions.js'
 import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
-import { assertExpectedVersion, storedBatch } from '../appendRules.js'
-import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../arguments.js'
-import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../leaseRules.js'
+import { assertExpectedVersion, storedBatch } from '../kit/appendRules.js'
+import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../kit/arguments.js'
+import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../kit/leaseRules.js'
 import type {
   AppendOptions,
   AppendResult,
@@ -20,17 +20,17 @@ import type {
   Snapshot,
   StorageAdapter,
 } from '../StorageAdapter.js'
-import { decodeEventData, decodeEventMeta, encodeEvent, type EncodedEvent } from '../eventJson.js'
-import { CommitSignal } from '../CommitSignal.js'
-import { SharedTail } from '../SharedTail.js'
-import type { StoredEventText, StoredTextReader } from '../storedText.js'
+import { decodeEventData, decodeEventMeta, encodeEvent, type EncodedEvent } from '../kit/eventJson.js'
+import { CommitSignal } from '../kit/CommitSignal.js'
+import { SharedTail } from '../kit/SharedTail.js'
+import type { StoredEventText, StoredTextReader } from '../kit/storedText.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Subscription.js'
-import { GroupCommit, type Outcome } from '../GroupCommit.js'
+import { GroupCommit, type Outcome } from '../kit/GroupCommit.js'
 import { FileGuard } from './FileGuard.js'
 import { prepareDatabase, type SqliteDurability } from './schema.js'
-import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../catalog.js'
-import { sqliteListCheckpoints, sqliteListLeases, sqliteListStreams } from './catalog.js'
-import type { ReadModelStorage, ReadModelStorageProvider } from '../ReadModelStorage.js'
+import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../StoreCatalog.js'
+import { sqliteListCheckpoints, sqliteListLeases, sqliteListStreams } from './storeCatalog.js'
+import type { ReadModelStorage, ReadModelStorageProvider } from '../../read/ReadModelStorage.js'
 import { SqliteReadModelStorage } from './SqliteReadModelStorage.js'
 
 /** Options of `SqliteStore`. */
@@ -401,7 +401,7 @@ export class SqliteStore implements StorageAdapter, ReadModelStorageProvider, St
     return this.query(() => this.sql.loadCheckpoint.get(name)?.position)
   }
 
-  // Store-wide reads for tools (catalog.ts).
+  // Store-wide reads for tools (storeCatalog.ts).
   async listStreams(options?: ListStreamsOptions): Promise<readonly StreamInfo[]> {
     return this.query(() => sqliteListStreams(this.db, options))
   }

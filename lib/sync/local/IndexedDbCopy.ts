@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { EventEnvelope } from '../../envelope.js'
 import { parseStoredJson } from '../../safeData.js'
-import { parseSnapshotText } from '../../store/snapshotText.js'
+import { parseSnapshotText } from '../../store/kit/snapshotText.js'
 import type { Snapshot } from '../../store/StorageAdapter.js'
 import { toEnvelope } from '../protocol.js'
 import type { LocalCopy, QueuedAppend, ServerLimits } from './LocalCopy.js'

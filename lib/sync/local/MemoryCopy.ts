@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../../envelope.js'
-import { MemorySnapshots } from '../../store/MemorySnapshots.js'
+import { MemorySnapshots } from '../../store/memory/MemorySnapshots.js'
 import type { Snapshot } from '../../store/StorageAdapter.js'
 import type { LocalCopy, QueuedAppend, ServerLimits } from './LocalCopy.js'
 

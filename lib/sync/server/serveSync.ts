@@ -4,14 +4,14 @@ import type { EventEnvelope } from '../../envelope.js'
 import type { AnyEventCatalog } from '../../events.js'
 import { SyncAccessError, SyncRequestError, type SyncAction } from '../errors.js'
 import type { HeadResponse, LeaseRequest } from '../protocol.js'
-import { checkAppend, checkIdentifier, checkReadStream } from '../../store/arguments.js'
+import { checkAppend, checkIdentifier, checkReadStream } from '../../store/kit/arguments.js'
 import { parseAppendRequest, validateAgainstCatalogs } from './appendRequest.js'
 import { readJsonBody, sendError, sendJson, sendNdjson } from './http.js'
 import { serveLiveFeed } from './liveFeed.js'
 import { sendStoredNdjson } from './storedLines.js'
 import { appendOnce } from './appendOnce.js'
 import { firstVersionFrom } from './streamFromPosition.js'
-import { readsStoredText } from '../../store/storedText.js'
+import { readsStoredText } from '../../store/kit/storedText.js'
 
 /** One question to the `authorize` hook: may `user` do `action` (on this stream, event, lease)? */
 export interface SyncPermission<U> {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
-import { decodeEventData, decodeEventMeta, encodeEventData } from '../../store/eventJson.js'
-import type { StoredEventText, StoredTextReader } from '../../store/storedText.js'
+import { decodeEventData, decodeEventMeta, encodeEventData } from '../../store/kit/eventJson.js'
+import type { StoredEventText, StoredTextReader } from '../../store/kit/storedText.js'
 import { drained, NDJSON_HEADERS } from './http.js'
 
 const PAGE = 4096

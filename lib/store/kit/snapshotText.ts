@@ -1,6 +1,6 @@
-import { SnapshotCorruptError } from '../errors.js'
-import { parseStoredJson } from '../safeData.js'
-import type { Snapshot } from './StorageAdapter.js'
+import { SnapshotCorruptError } from '../../errors.js'
+import { parseStoredJson } from '../../safeData.js'
+import type { Snapshot } from '../StorageAdapter.js'
 
 /**
  * A snapshot kept whole as JSON text (MemoryStore, and a RemoteStore's local copies), read

@@ -1,5 +1,5 @@
-import { LeaseLostError } from '../errors.js'
-import type { LeaseState } from './StorageAdapter.js'
+import { LeaseLostError } from '../../errors.js'
+import type { LeaseState } from '../StorageAdapter.js'
 
 // The lease rules every adapter applies, inside its own atomic step, so they cannot drift.
 

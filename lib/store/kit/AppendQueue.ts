@@ -1,6 +1,6 @@
-import type { NewEvent } from '../envelope.js'
-import { OmniscientError } from '../errors.js'
-import type { AppendOptions, AppendResult, StorageAdapter } from './StorageAdapter.js'
+import type { NewEvent } from '../../envelope.js'
+import { OmniscientError } from '../../errors.js'
+import type { AppendOptions, AppendResult, StorageAdapter } from '../StorageAdapter.js'
 
 /**
  * What a StorageAdapter whose appends wait in a local queue before a server orders them (a

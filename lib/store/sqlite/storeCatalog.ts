@@ -1,8 +1,8 @@
 import type { Database } from 'better-sqlite3'
-import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from '../catalog.js'
+import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from '../StoreCatalog.js'
 import type { LeaseState } from '../StorageAdapter.js'
 
-// SqliteStore's store-wide reads for tools (see ../catalog.ts). Read-only queries.
+// SqliteStore's store-wide reads for tools (see ../StoreCatalog.ts). Read-only queries.
 
 /** Streams in id order: the (stream_id, version) index gives each stream's last version. */
 export function sqliteListStreams(db: Database, options: ListStreamsOptions = {}): StreamInfo[] {

@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
-import { MAX_ID_BYTES, utf8Length } from './arguments.js'
-import type { StorageAdapter } from './StorageAdapter.js'
+import { MAX_ID_BYTES, utf8Length } from '../lib/store/kit/arguments.js'
+import type { StorageAdapter } from '../lib/store/StorageAdapter.js'
 
 /**
  * The name under which the framework keeps something of its own for an actor (a lease, a

@@ -1,15 +1,15 @@
-import type { EventEnvelope, NewEvent } from '../envelope.js'
-import { CommitSignal } from './CommitSignal.js'
-import { decodeEventData, decodeEventMeta, encodeEvent } from './eventJson.js'
-import { firstAtOrAfter, SharedTail } from './SharedTail.js'
-import type { SubscribeOptions, Subscription, SubscriptionHandler } from './Subscription.js'
-import { assertExpectedVersion, storedBatch } from './appendRules.js'
-import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from './arguments.js'
-import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from './catalog.js'
-import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from './leaseRules.js'
+import type { EventEnvelope, NewEvent } from '../../envelope.js'
+import { CommitSignal } from '../kit/CommitSignal.js'
+import { decodeEventData, decodeEventMeta, encodeEvent } from '../kit/eventJson.js'
+import { firstAtOrAfter, SharedTail } from '../kit/SharedTail.js'
+import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Subscription.js'
+import { assertExpectedVersion, storedBatch } from '../kit/appendRules.js'
+import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../kit/arguments.js'
+import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from '../StoreCatalog.js'
+import { assertCurrentTerm, leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../kit/leaseRules.js'
 import { MemoryReadModelStorage } from './MemoryReadModelStorage.js'
 import { MemorySnapshots } from './MemorySnapshots.js'
-import type { ReadModelStorage, ReadModelStorageProvider } from './ReadModelStorage.js'
+import type { ReadModelStorage, ReadModelStorageProvider } from '../../read/ReadModelStorage.js'
 import type {
   AppendOptions,
   AppendResult,
@@ -18,7 +18,7 @@ import type {
   ReadStreamOptions,
   Snapshot,
   StorageAdapter,
-} from './StorageAdapter.js'
+} from '../StorageAdapter.js'
 
 // Rows keep data and meta as JSON text, like a real engine, so that what a test reads back has
 // been through the same round trip as on SQLite (no shared references, no Dates, no undefined).
@@ -182,7 +182,7 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
     return this.checkpoints.get(name)
   }
 
-  // Store-wide reads for tools (catalog.ts).
+  // Store-wide reads for tools (storeCatalog.ts).
   async listStreams(options: ListStreamsOptions = {}): Promise<readonly StreamInfo[]> {
     const { after, contains, limit } = checkListStreams(options)
     const ids = [...this.streams.keys()].filter((id) => id > after && id.includes(contains)).sort()

@@ -1,4 +1,4 @@
-import type { StorageAdapter } from './StorageAdapter.js'
+import type { StorageAdapter } from '../StorageAdapter.js'
 
 /** One event as the store holds it: data and meta as the JSON text `append` wrote ('' data: no data). */
 export interface StoredEventText {

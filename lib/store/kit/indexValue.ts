@@ -1,4 +1,4 @@
-import type { FindOptions, IndexValue } from './ReadModelStorage.js'
+import type { FindOptions, IndexValue } from '../../read/ReadModelStorage.js'
 
 // Index values are stored as text whose byte order is the value order, so one column (and one
 // database index) serves numbers and strings on every engine: numbers sort before strings,

@@ -1,6 +1,6 @@
-import type { EventEnvelope, NewEvent } from '../envelope.js'
-import { ConcurrencyError, IdempotencyError } from '../errors.js'
-import type { ExpectedVersion } from './StorageAdapter.js'
+import type { EventEnvelope, NewEvent } from '../../envelope.js'
+import { ConcurrencyError, IdempotencyError } from '../../errors.js'
+import type { ExpectedVersion } from '../StorageAdapter.js'
 
 // The rules every adapter applies inside its append, in one place so they cannot drift apart.
 // (Its arguments are checked before, by arguments.ts.)

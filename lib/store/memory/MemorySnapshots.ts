@@ -1,5 +1,5 @@
-import { parseSnapshotText } from './snapshotText.js'
-import type { Snapshot } from './StorageAdapter.js'
+import { parseSnapshotText } from '../kit/snapshotText.js'
+import type { Snapshot } from '../StorageAdapter.js'
 
 /**
  * Snapshots kept in memory as JSON text, as a real engine keeps them (a load is a fresh copy),

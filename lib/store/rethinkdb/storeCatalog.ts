@@ -1,11 +1,11 @@
 import { r, type RDatum } from 'rethinkdb-ts'
-import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../catalog.js'
+import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../StoreCatalog.js'
 import type { LeaseState } from '../StorageAdapter.js'
 import type { CommitDoc } from './documents.js'
 import type { RethinkConnection } from './RethinkConnection.js'
 import type { Tables } from './schema.js'
 
-// RethinkStore's store-wide reads for tools (see ../catalog.ts). Read-only queries.
+// RethinkStore's store-wide reads for tools (see ../StoreCatalog.ts). Read-only queries.
 
 // r.desc() is typed `any` by rethinkdb-ts.
 const NEWEST_FIRST = r.desc('stream_last') as unknown as string

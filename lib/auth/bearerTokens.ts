@@ -1,5 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { InvalidOptionsError } from '../../errors.js'
+import { InvalidOptionsError } from '../errors.js'
+
+// For Node (node:crypto). Shared by the sync server (re-exported from `omniscient-actors/sync-server`)
+// and the inspector's server, neither of which knows the other.
 
 /**
  * The fewest characters a token of `bearerTokens` may have. A table built from an unset

@@ -1,6 +1,6 @@
-import type { EventEnvelope } from '../envelope.js'
+import type { EventEnvelope } from '../../envelope.js'
 import type { SharedTail } from './SharedTail.js'
-import { sleep, type ReadPage, type SubscribeOptions, type Subscription, type SubscriptionHandler, type Wait } from './Subscription.js'
+import { sleep, type ReadPage, type SubscribeOptions, type Subscription, type SubscriptionHandler, type Wait } from '../Subscription.js'
 
 const PAGE = 512
 // Events a follower may have waiting for its handler; past that it reads on its own instead,

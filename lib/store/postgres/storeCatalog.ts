@@ -1,7 +1,7 @@
-import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from '../catalog.js'
+import { checkListStreams, type CheckpointState, type ListStreamsOptions, type StreamInfo } from '../StoreCatalog.js'
 import type { LeaseState } from '../StorageAdapter.js'
 
-// PgStore's store-wide reads for tools (see ../catalog.ts). `s` is the quoted schema.
+// PgStore's store-wide reads for tools (see ../StoreCatalog.ts). `s` is the quoted schema.
 
 type Query = <R extends Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<R[]>
 

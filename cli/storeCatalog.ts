@@ -1,4 +1,4 @@
-import { checkListStreams } from '../lib/store/catalog.js'
+import { checkListStreams } from '../lib/store/StoreCatalog.js'
 import type { CheckpointState, LeaseState, ListStreamsOptions, StorageAdapter, StreamInfo } from '../node.js'
 
 /**

@@ -1,6 +1,6 @@
-import type { EventMeta, NewEvent } from '../envelope.js'
-import { EventDecodeError, StorageError } from '../errors.js'
-import { findDataFault, parseStoredJson, type DataFault } from '../safeData.js'
+import type { EventMeta, NewEvent } from '../../envelope.js'
+import { EventDecodeError, StorageError } from '../../errors.js'
+import { findDataFault, parseStoredJson, type DataFault } from '../../safeData.js'
 
 // Event data may be `undefined` (an event with no payload). JSON has no such value, and
 // storing it as `null` would hand replay a different value than the one fired; the empty

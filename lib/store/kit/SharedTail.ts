@@ -1,5 +1,5 @@
-import type { EventEnvelope } from '../envelope.js'
-import { sleep, type CommitWaiter, type ReadPage, type SubscribeOptions, type Subscription, type SubscriptionHandler, type Wait } from './Subscription.js'
+import type { EventEnvelope } from '../../envelope.js'
+import { sleep, type CommitWaiter, type ReadPage, type SubscribeOptions, type Subscription, type SubscriptionHandler, type Wait } from '../Subscription.js'
 import { TailSubscription } from './TailSubscription.js'
 
 /** What a store gives its shared tail. */

@@ -1,6 +1,6 @@
-import { assertCurrentTerm } from './leaseRules.js'
-import { compareBytes, encodedRange, findCursor, parseFindCursor, type EncodedRange } from './indexValue.js'
-import { parseStoredJson } from '../safeData.js'
+import { assertCurrentTerm } from '../kit/leaseRules.js'
+import { compareBytes, encodedRange, findCursor, parseFindCursor, type EncodedRange } from '../kit/indexValue.js'
+import { parseStoredJson } from '../../safeData.js'
 import {
   documentPage,
   pageSize,
@@ -11,8 +11,8 @@ import {
   type ReadModelBatch,
   type ReadModelInfo,
   type ReadModelStorage,
-} from './ReadModelStorage.js'
-import type { LeaseState } from './StorageAdapter.js'
+} from '../../read/ReadModelStorage.js'
+import type { LeaseState } from '../StorageAdapter.js'
 
 // Documents are kept as JSON text, like a real engine, so a query never hands out a reference
 // a caller could mutate, and what a test reads has been through the same round trip.

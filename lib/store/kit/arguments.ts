@@ -1,6 +1,6 @@
-import type { NewEvent } from '../envelope.js'
-import { IdempotencyError, InvalidArgumentError } from '../errors.js'
-import type { AppendOptions, ReadAllOptions, ReadStreamOptions } from './StorageAdapter.js'
+import type { NewEvent } from '../../envelope.js'
+import { IdempotencyError, InvalidArgumentError } from '../../errors.js'
+import type { AppendOptions, ReadAllOptions, ReadStreamOptions } from '../StorageAdapter.js'
 
 // The arguments of the StorageAdapter methods, checked by every adapter before its engine sees
 // them, with one set of rules, so that a bad call answers the same on every engine and can

@@ -1,4 +1,4 @@
-import type { CommitWaiter, Wait } from './Subscription.js'
+import type { CommitWaiter, Wait } from '../Subscription.js'
 
 /**
  * Wakes a store's shared tail when this process commits (at once) and, given a `poll`, when
