@@ -91,4 +91,6 @@ export {
   type ListenTarget,
   type Listener,
   type StuckStatus,
+  useOpenTelemetry,
+  type OpenTelemetryApi,
 } from './lib/index.js'

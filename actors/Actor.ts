@@ -29,6 +29,7 @@ import { derivedId } from '../lib/ids.js'
 import { Outage } from '../lib/listeners/Outage.js'
 import { rejected } from '../lib/rejected.js'
 import { storedData } from '../lib/safeData.js'
+import { traceAppend, traceFire, traceLoad } from '../lib/telemetry/spans.js'
 
 /** The statics an actor class may declare; all optional but `events`. */
 export interface ActorStatics {
@@ -216,6 +217,9 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
       // Validation happens here, before the mailbox: bad input never waits behind other work.
       const options = args[1] ?? {}
       const event = this.prepare(name, args[0], options)
+      // Undefined unless an OpenTelemetry SDK is registered (docs/telemetry.md).
+      const traced = traceFire(this.actorType, this.id, event, options.causedBy)
+      if (traced) return traced.run((e) => this.runFire(e, options)) as Promise<EventEnvelope<K, EventData<C, K>>>
       return this.runFire(event, options) as Promise<EventEnvelope<K, EventData<C, K>>>
     } catch (err) {
       return rejected(err)
@@ -278,7 +282,8 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
 
   /** Appends an event already applied to the state, then publishes it and snapshots if due. */
   protected async appendApplied(event: NewEvent, expectedVersion: number): Promise<EventEnvelope> {
-    const result = await this.container.store.append(this.id, [event], this.appendOptions(expectedVersion, event))
+    const options = this.appendOptions(expectedVersion, event)
+    const result = await traceAppend(this.container.store, this.id, event, options, this.container.store.append(this.id, [event], options), this.actorType)
     const stored = result.events[0]!
     // Already stored (a reaction handled twice): the stream has it once, and so must the state.
     if (result.alreadyStored) await this.rebuild()
@@ -335,10 +340,15 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
 
   /** Resets to the initial state and replays from the newest valid snapshot. */
   protected async rebuild(): Promise<void> {
+    await traceLoad(this.actorType, this.id, () => this.replayAll())
+  }
+
+  /** rebuild's work: how many events it replayed, from which snapshot version (0: none). */
+  private async replayAll(): Promise<{ replayed: number; fromSnapshot: number }> {
     this.stale = true
     this.reset()
     let fromSnapshot = await this.restoreSnapshot()
-    const replayed = await this.replayFrom(this.currentVersion + 1)
+    let replayed = await this.replayFrom(this.currentVersion + 1)
     if (fromSnapshot > 0 && replayed === 0) {
       // Nothing after the snapshot: it may claim a version the stream never reached, and every
       // Fire would then expect that version and fail. Only this case needs the extra query.
@@ -347,13 +357,14 @@ export abstract class Actor<C extends AnyEventCatalog = AnyEventCatalog, S exten
         this.reportSnapshot(new SnapshotInvalidError(this.actorType, this.id, fromSnapshot, streamVersion))
         this.reset()
         fromSnapshot = 0
-        await this.replayFrom(1)
+        replayed = await this.replayFrom(1)
       }
     }
     this.snapshotAt = fromSnapshot
     this.stale = false
     this.reloads.end()
     if (this.snapshotDue()) await this.takeSnapshot()
+    return { replayed, fromSnapshot }
   }
 
   private reset(): void {

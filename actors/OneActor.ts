@@ -23,6 +23,7 @@ import { instanceLabel } from '../lib/ids.js'
 import { derivedName } from './derivedNames.js'
 import { reserveFrameworkMembers, type FireArgs } from './Actor.js'
 import { LiveActor } from './LiveActor.js'
+import { traceFire, traceLeaderCommit } from '../lib/telemetry/spans.js'
 
 /** The statics a OneActor class may set. */
 export interface OneActorStatics {
@@ -132,10 +133,17 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     if (options.precondition) {
       throw new TypeError('a OneActor checks its invariants in its handlers (a throwing handler rejects the event); Fire takes no precondition')
     }
-    const event = this.prepare(name, args[0], options)
-    if (this.term === 0) return (await this.propose(event)) as EventEnvelope<K, EventData<C, K>>
+    const prepared = this.prepare(name, args[0], options)
+    const traced = traceFire(this.actorType, this.id, prepared, options.causedBy, this.term === 0 ? 'proposer' : 'leader')
+    if (traced) return (await traced.run((e) => this.fireAsOne(e))) as EventEnvelope<K, EventData<C, K>>
+    return (await this.fireAsOne(prepared)) as EventEnvelope<K, EventData<C, K>>
+  }
+
+  /** A prepared Fire: proposed to the leader, or committed here when this instance leads. */
+  private async fireAsOne(event: NewEvent): Promise<EventEnvelope> {
+    if (this.term === 0) return await this.propose(event)
     try {
-      return (await this.mailbox.post(() => this.commit(this.underTerm(event), {}))) as EventEnvelope<K, EventData<C, K>>
+      return await this.mailbox.post(() => this.commit(this.underTerm(event), {}))
     } catch (err) {
       // Deposed while committing: nothing was stored; the caller may retry (it will propose).
       if (err instanceof LeaseLostError) await this.stepDown()
@@ -277,7 +285,7 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
       if (!definition) throw new UnknownEventError(event.name, this.actorType, Object.keys(this.catalog))
       const data = validateEventData(definition, event.data)
       if (this.term === 0) throw new LeaseLostError(this.leaseName, 0, 0)
-      await this.mailbox.post(() => this.commit(this.underTerm({ ...event, data }), {}))
+      await traceLeaderCommit(this.actorType, this.id, event, proposal, () => this.mailbox.post(() => this.commit(this.underTerm({ ...event, data }), {})))
       this.unsettled.delete(event.id)
     } catch (err) {
       if (err instanceof LeaseLostError) {

@@ -8,6 +8,11 @@ export interface EventMeta {
   readonly actorType?: string
   /** The leader term it was written under (OneActor, TickActor). */
   readonly term?: number
+  /**
+   * The W3C `traceparent` of the span that fired it (see docs/telemetry.md): stored only while
+   * an OpenTelemetry SDK is registered, so that what handles the event continues the trace.
+   */
+  readonly traceparent?: string
 }
 
 /**

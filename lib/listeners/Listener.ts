@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '../envelope.js'
 import type { StorageAdapter } from '../store/StorageAdapter.js'
 import { sleep, type Subscription, type Wait } from '../store/Subscription.js'
+import { traceReaction } from '../telemetry/spans.js'
 import { Outage, type StuckStatus } from './Outage.js'
 
 /** What a listener hears: one stream, some event names (on every stream), or both. */
@@ -60,6 +61,7 @@ export function startListener(
   let subscription: Subscription | undefined
   let closed = false
   let pause: Wait | undefined
+  const consumer = options.durable ?? describe(target)
   const outage = new Outage(`listener on ${describe(target)}${options.durable === undefined ? '' : ` (durable "${options.durable}")`}`, report)
   let probing: Wait | undefined
 
@@ -68,7 +70,8 @@ export function startListener(
     probing?.cancel()
     for (let failures = 0; !closed; failures++) {
       try {
-        await handler(event)
+        // Inside a span continuing the event's trace when an OpenTelemetry SDK is registered.
+        await (traceReaction(event, consumer, handler) ?? handler(event))
         if (options.durable !== undefined) await store.saveCheckpoint(options.durable, event.position)
         outage.end()
         return
