@@ -1,5 +1,4 @@
 import { unrefTimer, type Clock } from './Clock.js'
-import type { Container } from './Container.js'
 
 /** What the registry needs of an actor; every actor kind fits. */
 export interface RegistrableActor {
@@ -20,7 +19,16 @@ interface Entry {
   lastUsed: number
 }
 
-type ActorConstructor<A extends RegistrableActor> = new (id: string, container: Container) => A
+/**
+ * What the registry needs of the container it belongs to: a place to report a failed
+ * passivation. The registry is generic over the container (`ActorRegistry<Container>`), so
+ * that it need not import Container, which imports it.
+ */
+export interface RegistryOwner {
+  readonly report: (err: unknown, context: { where: string }) => void
+}
+
+type ActorConstructor<A extends RegistrableActor, C> = new (id: string, container: C) => A
 
 /**
  * One loaded, live instance per actor class and id in this process (an object pool), so that
@@ -31,15 +39,15 @@ type ActorConstructor<A extends RegistrableActor> = new (id: string, container: 
  * const cart = await container.actors.get(Cart, 'cart-42') // loaded (and following, if live)
  * await cart.Add('apple', 1)
  */
-export class ActorRegistry {
-  private readonly entries = new Map<ActorConstructor<RegistrableActor>, Map<string, Entry>>()
+export class ActorRegistry<C extends RegistryOwner = RegistryOwner> {
+  private readonly entries = new Map<ActorConstructor<RegistrableActor, C>, Map<string, Entry>>()
   private count = 0
   private readonly idleMs: number
   private readonly maxActive: number
   private sweeper: ReturnType<typeof setInterval> | undefined
 
   constructor(
-    private readonly container: () => Container,
+    private readonly container: () => C,
     private readonly clock: Clock,
     options: ActorRegistryOptions = {},
   ) {
@@ -48,7 +56,7 @@ export class ActorRegistry {
   }
 
   /** The instance of `actorClass` for `id`, loaded once; concurrent calls share one Load. */
-  get<A extends RegistrableActor>(actorClass: ActorConstructor<A>, id: string): Promise<A> {
+  get<A extends RegistrableActor>(actorClass: ActorConstructor<A, C>, id: string): Promise<A> {
     let byId = this.entries.get(actorClass)
     if (!byId) this.entries.set(actorClass, (byId = new Map<string, Entry>()))
     const now = this.clock.now()

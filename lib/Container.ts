@@ -21,7 +21,7 @@ export interface Container {
   readonly ids: IdGenerator
   readonly report: ErrorReporter
   /** One loaded, live instance per actor class and id, with passivation of idle ones. */
-  readonly actors: ActorRegistry
+  readonly actors: ActorRegistry<Container>
   /**
    * Stops every registered actor, then runs the close hooks (read models and projections
    * stop there: leases released, subscriptions ended, pending `waitFor` rejected with
@@ -87,7 +87,7 @@ export function createContainer(options: ContainerOptions = {}): Container {
     clock,
     ids: options.ids ?? randomIds,
     report,
-    actors: new ActorRegistry(() => container, clock, options.actors),
+    actors: new ActorRegistry<Container>(() => container, clock, options.actors),
     async close() {
       closing = true
       await container.actors.stopAll()

@@ -1,7 +1,10 @@
 import type { EventEnvelope, NewEvent } from '../envelope.js'
+import type { LeaseState } from './LeaseState.js'
 import type { CheckpointState, ListStreamsOptions, StreamInfo } from './StoreCatalog.js'
 import type { ReadModelStorage } from '../read/ReadModelStorage.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from './Subscription.js'
+
+export type { LeaseState } from './LeaseState.js'
 
 /**
  * `expectedVersion` of an append: the stream's version the writer last saw (0 for a stream
@@ -17,18 +20,6 @@ export interface AppendOptions {
    * same transaction as the version; otherwise `LeaseLostError` and nothing is stored.
    */
   readonly lease?: { readonly name: string; readonly term: number }
-}
-
-/**
- * A lease as stored. `term` grows by one on every acquisition that is not a renewal, so a
- * writer holding an older term knows it has been deposed.
- */
-export interface LeaseState {
-  readonly name: string
-  readonly holder: string
-  readonly term: number
-  /** ms since the epoch; at or after it the lease is free to take. */
-  readonly expiresAt: number
 }
 
 /** What `append` returns: the envelopes as stored. */

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js'
-import type { LeaseState } from './StorageAdapter.js'
+import type { LeaseState } from './LeaseState.js'
 
 // What tools (the `omniscient` CLI, the inspector) read about a store as a whole. Adapters
 // implement these as optional methods of StorageAdapter; a tool falls back to scanning

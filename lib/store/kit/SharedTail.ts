@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../../envelope.js'
 import { sleep, type CommitWaiter, type ReadPage, type SubscribeOptions, type Subscription, type SubscriptionHandler, type Wait } from '../Subscription.js'
-import { TailSubscription } from './TailSubscription.js'
+import { TailSubscription, type FollowedTail } from './TailSubscription.js'
 
 /** What a store gives its shared tail. */
 export interface TailSource {
@@ -65,7 +65,7 @@ function removeMember(index: Map<string, Members>, key: string, sub: TailSubscri
  * const tail = new SharedTail({ readPage, headPosition: () => store.headPosition(), commits })
  * const sub = tail.subscribe({ streamId: 'cart-42' }, (event) => apply(event))
  */
-export class SharedTail {
+export class SharedTail implements FollowedTail<TailMark> {
   private readonly byStream = new Map<string, Members>()
   private readonly byName = new Map<string, Members>()
   private readonly everything = new Set<TailSubscription>()

@@ -1,5 +1,4 @@
 import type { EventEnvelope } from '../../envelope.js'
-import type { SharedTail } from './SharedTail.js'
 import { sleep, type ReadPage, type SubscribeOptions, type Subscription, type SubscriptionHandler, type Wait } from '../Subscription.js'
 
 const PAGE = 512
@@ -9,6 +8,20 @@ export const FOLLOWER_BUFFER = 1_024
 const MAX_RETRY_WAIT_MS = 2_000
 
 type Mode = 'reading' | 'following' | 'ended'
+
+/**
+ * What a subscription needs of the tail it follows (SharedTail implements it). Declared here,
+ * where it is used, so that the tail and its subscriptions do not import each other. `M` is
+ * the tail's mark, opaque to the subscription: it takes one before its own read and hands it
+ * back when it joins.
+ */
+export interface FollowedTail<M = unknown> {
+  mark(): M | undefined
+  join(sub: TailSubscription, mark: M | undefined): boolean
+  leave(sub: TailSubscription): void
+  forget(sub: TailSubscription): void
+  start(): Promise<void>
+}
 
 // The tail keeps the envelopes it hands on (for subscriptions joining late) and several
 // subscriptions may get the same event: each handler gets its own copy to keep or change.
@@ -40,7 +53,7 @@ export class TailSubscription implements Subscription {
   private rejectDone!: (err: unknown) => void
 
   constructor(
-    private readonly tail: SharedTail,
+    private readonly tail: FollowedTail,
     private readonly readPage: ReadPage,
     options: SubscribeOptions,
     private readonly handler: SubscriptionHandler,
