@@ -22,10 +22,10 @@ async function serve(room: string, players: string[]): Promise<void> {
   // The banner first: reactions to what players did while the game was down follow at once.
   console.log(`game "${room}" is following ${players.join(', ')}, catching up on what they did meanwhile (Ctrl-C to stop)`)
   container.bus.subscribeAll((e) => console.log(`[${room}] ${e.name} ${JSON.stringify(e.data)} (caused by ${e.meta.causationId ?? '-'})`))
-  const game = await new Game(room, container, players).Load()
+  const game = await container.actors.get(Game, room)
+  for (const player of players) await game.Join(player)
   console.log(`loaded at version ${game.version}: respawns ${JSON.stringify(game._state.respawns)}, ejected ${game._state.ejected.join(', ') || 'none'}; waiting for players…`)
   await new Promise<void>((resolve) => process.once('SIGINT', resolve))
-  await game.Stop()
 }
 
 async function play(playerId: string, action: string, cause: string): Promise<void> {
@@ -42,5 +42,5 @@ try {
   else if (command === 'play') await play(rest[0] ?? '', rest[1] ?? '', rest[2] ?? 'unknown')
   else console.log('usage: npm run game -- serve <room> <players...> | play <player> die [cause] | play <player> exit')
 } finally {
-  await store.close()
+  await container.close()
 }
