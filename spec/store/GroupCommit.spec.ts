@@ -103,6 +103,41 @@ describe('GroupCommit', () => {
     expect(await Promise.all([...answers, s5])).to.deep.equal([10, 20, 30, 40, 50])
   })
 
+  it('should put at most one write per key in a group with onePerKey, the later ones waiting in order', async () => {
+    const store = controlledStore()
+    const commits = new GroupCommit(store.runBatch, { keyOf: (w: Work) => w.key, onePerKey: true })
+    const answers = [
+      commits.submit({ key: 's', n: 1 }),
+      commits.submit({ key: 's', n: 2 }),
+      commits.submit({ key: 't', n: 3 }),
+      commits.submit({ key: 's', n: 4 }),
+    ]
+    await turn()
+    expect(store.groups.map((g) => g.map((w) => w.n))).to.deep.equal([[1, 3]])
+    await store.finishOne()
+    await store.finishOne()
+    await store.finishOne()
+    expect(store.groups.map((g) => g.map((w) => w.n))).to.deep.equal([[1, 3], [2], [4]])
+    expect(await Promise.all(answers)).to.deep.equal([10, 20, 30, 40])
+    await commits.drained()
+  })
+
+  it('should put at most maxGroup writes in a group, the others forming the next', async () => {
+    const store = controlledStore()
+    const commits = new GroupCommit(store.runBatch, { maxGroup: 2 })
+    const answers = [1, 2, 3, 4, 5].map((n) => commits.submit({ key: `k${n}`, n }))
+    await turn()
+    await store.finishOne()
+    await store.finishOne()
+    await store.finishOne()
+    expect(store.groups.map((g) => g.map((w) => w.n))).to.deep.equal([[1, 2], [3, 4], [5]])
+    expect(await Promise.all(answers)).to.deep.equal([10, 20, 30, 40, 50])
+  })
+
+  it('should refuse onePerKey without keyOf', () => {
+    expect(() => new GroupCommit(async () => [], { onePerKey: true })).to.throw(TypeError, 'onePerKey needs keyOf')
+  })
+
   it('should reject every write of a group whose run throws, and go on with the next group', async () => {
     let calls = 0
     const commits = new GroupCommit<Work, number>(async (works) => {

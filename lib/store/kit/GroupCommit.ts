@@ -11,6 +11,14 @@ export interface GroupCommitOptions<TWork> {
   readonly inFlight?: number
   /** Writes with the same key (a stream) never run in two groups at once: they keep their order. */
   readonly keyOf?: (work: TWork) => string
+  /**
+   * At most one write per key in a group; a key's later writes wait for the next group, in
+   * order. For an engine that writes a group as one document per stream (RethinkDB's log
+   * entry). Needs `keyOf`.
+   */
+  readonly onePerKey?: boolean
+  /** At most this many writes in a group (default: no limit). */
+  readonly maxGroup?: number
 }
 
 interface Pending<TWork, TResult> {
@@ -23,14 +31,18 @@ interface Pending<TWork, TResult> {
  * Collects the writes requested during one turn of the event loop and runs them together, so
  * that many appends share one transaction and one fsync (group commit). Each write succeeds or
  * fails on its own; `runBatch` decides how (SQLite: a savepoint each; PostgreSQL: judged one by
- * one in one statement). Writes that arrive while the groups run form the next ones.
+ * one in one statement; RethinkDB: one log entry). Writes that arrive while the groups run
+ * form the next ones.
  */
 export class GroupCommit<TWork, TResult> {
   private pending: Array<Pending<TWork, TResult>> = []
   private scheduled = false
   private running = 0
   private readonly inFlight: number
-  // Only consulted with several groups in flight: one at a time keeps every order anyway.
+  private readonly maxGroup: number
+  private readonly onePerKey: boolean
+  // Only consulted with several groups in flight or one write per key in a group: one group at
+  // a time keeps every order anyway.
   private readonly keyOf: ((work: TWork) => string) | undefined
   private readonly keysRunning = new Map<string, number>()
   private idle: Promise<void> = Promise.resolve()
@@ -41,7 +53,10 @@ export class GroupCommit<TWork, TResult> {
     options: GroupCommitOptions<TWork> = {},
   ) {
     this.inFlight = Math.max(1, options.inFlight ?? 1)
-    this.keyOf = this.inFlight > 1 ? options.keyOf : undefined
+    this.maxGroup = Math.max(1, options.maxGroup ?? Infinity)
+    this.onePerKey = options.onePerKey === true
+    if (this.onePerKey && !options.keyOf) throw new TypeError('GroupCommit: onePerKey needs keyOf')
+    this.keyOf = this.inFlight > 1 || this.onePerKey ? options.keyOf : undefined
   }
 
   submit(work: TWork): Promise<TResult> {
@@ -68,7 +83,7 @@ export class GroupCommit<TWork, TResult> {
   private start(): void {
     this.scheduled = false
     while (this.running < this.inFlight && this.pending.length > 0) {
-      const batch = this.take(Math.ceil(this.pending.length / (this.inFlight - this.running)))
+      const batch = this.take(Math.min(this.maxGroup, Math.ceil(this.pending.length / (this.inFlight - this.running))))
       if (batch.length === 0) break // every pending write waits for a group holding its key
       this.running++
       void this.run(batch)
@@ -76,19 +91,26 @@ export class GroupCommit<TWork, TResult> {
     if (this.running === 0 && this.pending.length === 0) this.markIdle()
   }
 
-  /** Takes up to `limit` pending writes, skipping those whose key a running group holds (and those after them with the same key). */
+  /**
+   * Takes up to `limit` pending writes, skipping those whose key a running group holds (with
+   * `onePerKey`, also a key this group holds already), and those after them with the same key.
+   */
   private take(limit: number): Array<Pending<TWork, TResult>> {
     const keyOf = this.keyOf
     if (!keyOf) return this.pending.splice(0, limit)
     const batch: Array<Pending<TWork, TResult>> = []
     const waiting: Array<Pending<TWork, TResult>> = []
     const blocked = new Set<string>()
+    const taken = new Set<string>()
     for (const p of this.pending) {
       const key = keyOf(p.work)
-      if (batch.length >= limit || blocked.has(key) || this.keysRunning.has(key)) {
+      if (batch.length >= limit || blocked.has(key) || this.keysRunning.has(key) || (this.onePerKey && taken.has(key))) {
         blocked.add(key)
         waiting.push(p)
-      } else batch.push(p)
+      } else {
+        taken.add(key)
+        batch.push(p)
+      }
     }
     this.pending = waiting
     for (const p of batch) {

@@ -20,7 +20,7 @@ import type { TableCreateOptions } from 'rethinkdb-ts'
 import { checkOptions } from '../../checkOptions.js'
 import { IdClaims, sameKey } from './IdClaims.js'
 import { commitKey, GroupWriter, type GroupAppend, type GroupOutcome } from './GroupWriter.js'
-import { GroupQueue } from './groupQueue.js'
+import { GroupCommit } from '../kit/GroupCommit.js'
 import { Log } from './Log.js'
 import { repeatable } from './repeatable.js'
 import type { ReadModelStorage, ReadModelStorageProvider } from '../../read/ReadModelStorage.js'
@@ -98,7 +98,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
   private setup: Promise<Tables> | undefined
   private t!: Tables
   private log!: Log
-  private groups!: GroupQueue<GroupAppend, GroupOutcome>
+  private groups!: GroupCommit<GroupAppend, GroupOutcome>
   private leases!: RethinkLeases
   private claims!: IdClaims
   private writer!: GroupWriter
@@ -140,7 +140,11 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
         this.claims = new IdClaims(this.db, tables)
         const writer = new GroupWriter(this.db, tables, this.claims, this.log, this.leases, onError)
         this.writer = writer
-        this.groups = new GroupQueue((group) => writer.write(group))
+        // One commit per stream in a log entry: a stream's next append waits for the next entry.
+        this.groups = new GroupCommit(
+          async (group) => (await writer.write(group)).map((value) => ({ ok: true, value })),
+          { keyOf: (append) => append.streamId, onePerKey: true, maxGroup: 500 },
+        )
         return tables
       },
       (err: unknown) => {
