@@ -14,6 +14,7 @@ import {
   type ReadModelInfo,
   type ReadModelStorage,
 } from '../../read/ReadModelStorage.js'
+import type { PgCalls } from './PgCalls.js'
 import { ident } from './schema.js'
 
 // Keys, names and index values compare byte by byte (COLLATE "C"), as on the other engines.
@@ -51,7 +52,7 @@ export class PgReadModelStorage implements ReadModelStorage {
   private setup: Promise<void> | undefined
 
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly calls: PgCalls,
     private readonly schema: string,
     private readonly storeReady: Promise<void>,
     private readonly assertOpen: () => void = () => {},
@@ -64,18 +65,17 @@ export class PgReadModelStorage implements ReadModelStorage {
   private ready(): Promise<void> {
     this.setup ??= (async () => {
       await this.storeReady
-      const client = await this.pool.connect()
-      try {
-        await client.query('BEGIN')
-        await client.query(`SELECT pg_advisory_xact_lock(${SETUP_LOCK}, hashtext($1))`, [this.schema])
-        await client.query(tables(this.s))
-        await client.query('COMMIT')
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined)
-        throw err
-      } finally {
-        client.release()
-      }
+      await this.calls.withClient('read model set-up', 'STORAGE_UNAVAILABLE', async (client) => {
+        try {
+          await client.query('BEGIN')
+          await client.query(`SELECT pg_advisory_xact_lock(${SETUP_LOCK}, hashtext($1))`, [this.schema])
+          await client.query(tables(this.s))
+          await client.query('COMMIT')
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined)
+          throw err
+        }
+      })
     })().catch((err: unknown) => {
       this.setup = undefined
       throw this.typed(err, 'set-up')
@@ -102,74 +102,74 @@ export class PgReadModelStorage implements ReadModelStorage {
     await this.ready()
     const s = this.s
     const { model, version } = batch
-    let client: pg.PoolClient
     try {
-      client = await this.pool.connect()
-    } catch (err) {
-      throw this.typed(err, 'connect')
-    }
-    try {
-      await client.query('BEGIN')
-      // A client paused inside this transaction must not hold the rows for ever.
-      await client.query("SET LOCAL idle_in_transaction_session_timeout = '5s'")
-      if (batch.lease) {
-        const rows = await client.query<{ holder: string; term: number; expires_at: string }>(`SELECT holder, term, expires_at FROM ${s}.leases WHERE name = $1 FOR SHARE`, [batch.lease.name])
-        const row = rows.rows[0]
-        assertCurrentTerm(row && row.term > 0 ? { name: batch.lease.name, holder: row.holder, term: row.term, expiresAt: Number(row.expires_at) } : undefined, batch.lease.name, batch.lease.term)
-      }
-      await client.query(`INSERT INTO ${s}.read_models (model, version, checkpoint) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`, [model, version])
-      const current = await client.query<{ checkpoint: string }>(`SELECT checkpoint FROM ${s}.read_models WHERE model = $1 AND version = $2 FOR UPDATE`, [model, version])
-      let stale = Number(current.rows[0]!.checkpoint) !== batch.from
-      if (!stale && batch.activate) {
-        const active = await client.query<{ version: number }>(`SELECT version FROM ${s}.read_active WHERE model = $1 FOR UPDATE`, [model])
-        stale = (active.rows[0]?.version ?? 0) > version
-      }
-      if (stale) {
-        await client.query('ROLLBACK')
-        return 'stale'
-      }
-      const keys = batch.writes.map((w) => w.key)
-      if (keys.length > 0) {
-        await client.query(`DELETE FROM ${s}.read_index WHERE model = $1 AND version = $2 AND key = ANY($3::text[])`, [model, version, keys])
-        const deleted = batch.writes.filter((w) => w.doc === undefined).map((w) => w.key)
-        if (deleted.length > 0) await client.query(`DELETE FROM ${s}.read_documents WHERE model = $1 AND version = $2 AND key = ANY($3::text[])`, [model, version, deleted])
-        const kept = batch.writes.filter((w) => w.doc !== undefined)
-        if (kept.length > 0) {
-          await client.query(
-            `INSERT INTO ${s}.read_documents (model, version, key, doc, position)
-             SELECT $1, $2, k, d, p FROM unnest($3::text[], $4::text[], $5::bigint[]) AS t(k, d, p)
-             ON CONFLICT (model, version, key) DO UPDATE SET doc = excluded.doc, position = excluded.position`,
-            [model, version, kept.map((w) => w.key), kept.map((w) => JSON.stringify(w.doc)), kept.map((w) => w.position)],
-          )
-          const names: string[] = []
-          const values: string[] = []
-          const indexed: string[] = []
-          for (const w of kept) {
-            for (const name in w.index) {
-              names.push(name)
-              values.push(w.index[name]!)
-              indexed.push(w.key)
+      // A batch that misses its deadline may have committed: STORAGE_INDETERMINATE. The runner
+      // starts again from the stored checkpoint, which says whether it did.
+      return await this.calls.withClient(`commit of read model "${model}" v${version}`, 'STORAGE_INDETERMINATE', async (client) => {
+        try {
+          await client.query('BEGIN')
+          // A client paused inside this transaction must not hold the rows for ever.
+          await client.query("SET LOCAL idle_in_transaction_session_timeout = '5s'")
+          if (batch.lease) {
+            const rows = await client.query<{ holder: string; term: number; expires_at: string }>(`SELECT holder, term, expires_at FROM ${s}.leases WHERE name = $1 FOR SHARE`, [batch.lease.name])
+            const row = rows.rows[0]
+            assertCurrentTerm(row && row.term > 0 ? { name: batch.lease.name, holder: row.holder, term: row.term, expiresAt: Number(row.expires_at) } : undefined, batch.lease.name, batch.lease.term)
+          }
+          await client.query(`INSERT INTO ${s}.read_models (model, version, checkpoint) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`, [model, version])
+          const current = await client.query<{ checkpoint: string }>(`SELECT checkpoint FROM ${s}.read_models WHERE model = $1 AND version = $2 FOR UPDATE`, [model, version])
+          let stale = Number(current.rows[0]!.checkpoint) !== batch.from
+          if (!stale && batch.activate) {
+            const active = await client.query<{ version: number }>(`SELECT version FROM ${s}.read_active WHERE model = $1 FOR UPDATE`, [model])
+            stale = (active.rows[0]?.version ?? 0) > version
+          }
+          if (stale) {
+            await client.query('ROLLBACK')
+            return 'stale'
+          }
+          const keys = batch.writes.map((w) => w.key)
+          if (keys.length > 0) {
+            await client.query(`DELETE FROM ${s}.read_index WHERE model = $1 AND version = $2 AND key = ANY($3::text[])`, [model, version, keys])
+            const deleted = batch.writes.filter((w) => w.doc === undefined).map((w) => w.key)
+            if (deleted.length > 0) await client.query(`DELETE FROM ${s}.read_documents WHERE model = $1 AND version = $2 AND key = ANY($3::text[])`, [model, version, deleted])
+            const kept = batch.writes.filter((w) => w.doc !== undefined)
+            if (kept.length > 0) {
+              await client.query(
+                `INSERT INTO ${s}.read_documents (model, version, key, doc, position)
+                 SELECT $1, $2, k, d, p FROM unnest($3::text[], $4::text[], $5::bigint[]) AS t(k, d, p)
+                 ON CONFLICT (model, version, key) DO UPDATE SET doc = excluded.doc, position = excluded.position`,
+                [model, version, kept.map((w) => w.key), kept.map((w) => JSON.stringify(w.doc)), kept.map((w) => w.position)],
+              )
+              const names: string[] = []
+              const values: string[] = []
+              const indexed: string[] = []
+              for (const w of kept) {
+                for (const name in w.index) {
+                  names.push(name)
+                  values.push(w.index[name]!)
+                  indexed.push(w.key)
+                }
+              }
+              if (names.length > 0) {
+                await client.query(
+                  `INSERT INTO ${s}.read_index (model, version, name, value, key) SELECT $1, $2, n, v, k FROM unnest($3::text[], $4::text[], $5::text[]) AS t(n, v, k) ON CONFLICT DO NOTHING`,
+                  [model, version, names, values, indexed],
+                )
+              }
             }
           }
-          if (names.length > 0) {
-            await client.query(
-              `INSERT INTO ${s}.read_index (model, version, name, value, key) SELECT $1, $2, n, v, k FROM unnest($3::text[], $4::text[], $5::text[]) AS t(n, v, k) ON CONFLICT DO NOTHING`,
-              [model, version, names, values, indexed],
-            )
+          await client.query(`UPDATE ${s}.read_models SET checkpoint = $3 WHERE model = $1 AND version = $2`, [model, version, batch.to])
+          if (batch.activate) {
+            await client.query(`INSERT INTO ${s}.read_active (model, version) VALUES ($1, $2) ON CONFLICT (model) DO UPDATE SET version = $2`, [model, version])
           }
+          await client.query('COMMIT')
+          return 'committed'
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined)
+          throw err
         }
-      }
-      await client.query(`UPDATE ${s}.read_models SET checkpoint = $3 WHERE model = $1 AND version = $2`, [model, version, batch.to])
-      if (batch.activate) {
-        await client.query(`INSERT INTO ${s}.read_active (model, version) VALUES ($1, $2) ON CONFLICT (model) DO UPDATE SET version = $2`, [model, version])
-      }
-      await client.query('COMMIT')
-      return 'committed'
+      })
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
       throw this.typed(err, `commit of read model "${model}" v${version}`)
-    } finally {
-      client.release()
     }
   }
 
@@ -228,7 +228,7 @@ export class PgReadModelStorage implements ReadModelStorage {
     this.assertOpen()
     await this.ready()
     try {
-      return (await this.pool.query<R>(text, params)).rows
+      return await this.calls.query<R>(text, params, 'read model query')
     } catch (err) {
       throw this.typed(err, 'query')
     }

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { storedEnvelope, type EventEnvelope, type NewEvent } from '../../envelope.js'
-import { ConcurrencyError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
+import { ConcurrencyError, InvalidOptionsError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
 import { checkOptions } from '../../checkOptions.js'
 import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
@@ -30,6 +30,7 @@ import {
   type DistinctStreamsRow,
   type GroupResult,
 } from './appendGroup.js'
+import { DEFAULT_CALL_TIMEOUT_MS, PgCalls, discard, isConnectionLoss } from './PgCalls.js'
 import { ident, migrate } from './schema.js'
 import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../StoreCatalog.js'
 import { pgListCheckpoints, pgListLeases, pgListStreams } from './storeCatalog.js'
@@ -52,6 +53,13 @@ export interface PgStoreOptions {
    * a pooler that does not keep prepared statements (PgBouncer in transaction mode before 1.21).
    */
   readonly preparedStatements?: boolean
+  /**
+   * How long one call to the server may take, waiting for a connection included: an append, a
+   * page of a read, a lease change, a checkpoint, a read model's batch. Default 5000 ms. Past
+   * it the call fails with STORAGE_UNAVAILABLE (STORAGE_INDETERMINATE for an append, which may
+   * have committed) and its connection is destroyed, never reused.
+   */
+  readonly callTimeoutMs?: number
 }
 
 interface EventRow {
@@ -67,21 +75,15 @@ interface EventRow {
 }
 
 // Every option, once: a new option left out of this object fails to compile.
-const PG_OPTIONS = Object.keys({ connectionString: true, pool: true, schema: true, onError: true, preparedStatements: true } satisfies Record<keyof PgStoreOptions, true>)
+const PG_OPTIONS = Object.keys({ connectionString: true, pool: true, schema: true, onError: true, preparedStatements: true, callTimeoutMs: true } satisfies Record<keyof PgStoreOptions, true>)
 
 const COLUMNS = 'position, id, stream_id, version, name, data, schema_version, at, meta'
 const PAGE = 2_000
-// PostgreSQL error classes that mean "the connection or server went away", not "your query is wrong".
-const CONNECTION_CLASSES = ['08', '57P']
+// How often the LISTEN connection is asked a `SELECT 1`: a connection that does not answer
+// within callTimeoutMs is silent (a partition sends no RST) and is replaced.
+const LISTEN_HEARTBEAT_MS = 2_000
 
 const isUniqueViolation = (err: unknown) => (err as { code?: unknown }).code === '23505'
-
-/** The connection or server went away: the statement may or may not have committed. */
-function isConnectionLoss(err: unknown): boolean {
-  const raw = (err as { code?: unknown }).code
-  const code = typeof raw === 'string' ? raw : ''
-  return CONNECTION_CLASSES.some((c) => code.startsWith(c)) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code) || /terminat|Connection/i.test(String((err as Error).message))
-}
 
 function rowToEnvelope(row: EventRow): EventEnvelope {
   return {
@@ -110,6 +112,7 @@ function rowToEnvelope(row: EventRow): EventEnvelope {
 export class PgStore implements StorageAdapter, ReadModelStorageProvider, StoredTextReader {
   readonly schema: string
   private readonly pool: pg.Pool
+  private readonly calls: PgCalls
   private readonly s: string
   private readonly channel: string
   private readonly ready: Promise<void>
@@ -138,7 +141,14 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     this.s = ident(this.schema)
     this.channel = `omniscient_${this.schema}`.slice(0, 63)
     this.appendStatement = options.preparedStatements === false ? undefined : `omniscient_append_${this.schema}`
-    this.pool = new pg.Pool({ connectionString: options.connectionString, max: 10, ...options.pool })
+    const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS
+    if (!Number.isInteger(callTimeoutMs) || callTimeoutMs < 1) {
+      throw new InvalidOptionsError('PgStore', [], PG_OPTIONS, `"callTimeoutMs" must be a positive whole number of milliseconds, got ${String(callTimeoutMs)}`)
+    }
+    // A connection attempt is part of a call: it gets no longer than the call itself. Keepalive
+    // lets the kernel notice a dead peer on an idle pooled connection.
+    this.pool = new pg.Pool({ connectionString: options.connectionString, max: 10, connectionTimeoutMillis: callTimeoutMs, keepAlive: true, ...options.pool })
+    this.calls = new PgCalls(this.pool, callTimeoutMs)
     // An idle client that loses its connection is reported, never a crash of the process.
     this.pool.on('error', (err) => this.report(err))
     this.ready = this.prepare()
@@ -213,14 +223,14 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     if (!checked && onDistinctStreams(works)) {
       const call = distinctStreamsCall(this.s, works, this.channel, this.appendStatement)
       try {
-        const res = await this.pool.query<DistinctStreamsRow>(call)
-        return distinctStreamsResults(works, res.rows[0]!)
+        const rows = await this.calls.query<DistinctStreamsRow>(call, undefined, `append to ${works.length} stream(s)`, 'STORAGE_INDETERMINATE')
+        return distinctStreamsResults(works, rows[0]!)
       } catch (err) {
         if (!isUniqueViolation(err)) throw err
       }
     }
     const call = checkedGroupCall(this.s, works, this.channel)
-    return (await this.pool.query<{ r: GroupResult[] }>(call)).rows[0]!.r
+    return (await this.calls.query<{ r: GroupResult[] }>(call, undefined, `append of ${works.length} batch(es)`, 'STORAGE_INDETERMINATE'))[0]!.r
   }
 
   private async refusal(work: AppendWork, result: Exclude<GroupResult, { positions: unknown }>): Promise<Outcome<AppendResult>> {
@@ -307,30 +317,52 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
   /**
    * One LISTEN connection per store wakes the shared tail when any process commits. If it is
    * lost, it is re-opened with backoff, and the tail is woken to re-read from its position, so
-   * nothing is missed or repeated. (Without notifications it still re-reads every second.)
+   * nothing is missed or repeated. (Without notifications it still re-reads every second.) A
+   * silent connection is lost too: every LISTEN_HEARTBEAT_MS it must answer a `SELECT 1`
+   * within callTimeoutMs, so a dead link is replaced within their sum.
    */
-  private async listen(): Promise<void> {
+  private async listen(failures = 0): Promise<void> {
     if (this.listener || this.closed) return
-    const client = new pg.Client({ connectionString: this.options.connectionString, ...this.options.pool })
+    const timeoutMs = this.calls.timeoutMs
+    const client = new pg.Client({ connectionString: this.options.connectionString, connectionTimeoutMillis: timeoutMs, keepAlive: true, ...this.options.pool })
     this.listener = client
-    let failures = 0
+    let heartbeat: NodeJS.Timeout | undefined
+    let listening = false
     const reopen = (err: unknown) => {
       if (this.listener !== client) return
       this.listener = undefined
+      clearInterval(heartbeat)
       this.report(err)
       client.removeAllListeners()
+      discard(client)
       void client.end().catch(() => undefined)
       if (this.closed) return
-      setTimeout(() => void this.listen(), Math.min(2_000, 50 * 2 ** failures++)).unref()
+      setTimeout(() => void this.listen(listening ? 0 : failures + 1), Math.min(2_000, 50 * 2 ** failures)).unref()
     }
     client.on('error', reopen)
     client.on('end', () => reopen(new StorageError('the LISTEN connection ended', { code: 'STORAGE_UNAVAILABLE' })))
     client.on('notification', () => this.signal.notify())
+    const answers = async (what: string, call: () => Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StorageError(`PostgreSQL LISTEN connection: ${what} had no answer within ${timeoutMs} ms (callTimeoutMs)`, { code: 'STORAGE_UNAVAILABLE' })), timeoutMs)
+      })
+      try {
+        await Promise.race([call(), late])
+      } finally {
+        clearTimeout(timer)
+      }
+    }
     try {
-      await client.connect()
+      await answers('connecting', () => client.connect())
       await this.ready
-      await client.query(`LISTEN ${ident(this.channel)}`)
-      failures = 0
+      await answers('LISTEN', () => client.query(`LISTEN ${ident(this.channel)}`))
+      listening = true
+      heartbeat = setInterval(() => {
+        if (this.listener !== client) return clearInterval(heartbeat)
+        answers('a heartbeat', () => client.query('SELECT 1')).catch(reopen)
+      }, LISTEN_HEARTBEAT_MS)
+      heartbeat.unref()
       // Anything committed while we were not listening is read now.
       this.signal.notify()
     } catch (err) {
@@ -406,25 +438,29 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
 
   /** Reads the lease row locked FOR UPDATE, applies the shared rule, writes it back: one transaction. */
   private async changeLease(name: string, change: (current: LeaseState | undefined) => LeaseState | undefined): Promise<LeaseState | undefined> {
+    this.assertOpen()
     await this.ready
-    const client = await this.connect()
     try {
-      await client.query('BEGIN')
-      // A client paused inside this transaction must not hold the row for ever.
-      await client.query("SET LOCAL idle_in_transaction_session_timeout = '2s'")
-      await client.query(`INSERT INTO ${this.s}.leases (name, holder, term, expires_at) VALUES ($1, '', 0, 0) ON CONFLICT (name) DO NOTHING`, [name])
-      const rows = await client.query<{ holder: string; term: number; expires_at: string }>(`SELECT holder, term, expires_at FROM ${this.s}.leases WHERE name = $1 FOR UPDATE`, [name])
-      const row = rows.rows[0]!
-      const current = row.term > 0 ? { name, holder: row.holder, term: row.term, expiresAt: Number(row.expires_at) } : undefined
-      const next = change(current)
-      if (next) await client.query(`UPDATE ${this.s}.leases SET holder = $2, term = $3, expires_at = $4 WHERE name = $1`, [name, next.holder, next.term, next.expiresAt])
-      await client.query('COMMIT')
-      return next
+      return await this.calls.withClient(`lease "${name}"`, 'STORAGE_UNAVAILABLE', async (client) => {
+        try {
+          await client.query('BEGIN')
+          // A client cut off inside this transaction must not hold the row for ever.
+          await client.query("SET LOCAL idle_in_transaction_session_timeout = '2s'")
+          await client.query(`INSERT INTO ${this.s}.leases (name, holder, term, expires_at) VALUES ($1, '', 0, 0) ON CONFLICT (name) DO NOTHING`, [name])
+          const rows = await client.query<{ holder: string; term: number; expires_at: string }>(`SELECT holder, term, expires_at FROM ${this.s}.leases WHERE name = $1 FOR UPDATE`, [name])
+          const row = rows.rows[0]!
+          const current = row.term > 0 ? { name, holder: row.holder, term: row.term, expiresAt: Number(row.expires_at) } : undefined
+          const next = change(current)
+          if (next) await client.query(`UPDATE ${this.s}.leases SET holder = $2, term = $3, expires_at = $4 WHERE name = $1`, [name, next.holder, next.term, next.expiresAt])
+          await client.query('COMMIT')
+          return next
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined)
+          throw err
+        }
+      })
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
       throw this.typed(err, `lease "${name}"`)
-    } finally {
-      client.release()
     }
   }
 
@@ -443,7 +479,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
 
   /** Read models in this schema, through this pool (lib/read). */
   readModels(): ReadModelStorage {
-    return (this.readModelStorage ??= new PgReadModelStorage(this.pool, this.schema, this.ready, () => this.assertOpen()))
+    return (this.readModelStorage ??= new PgReadModelStorage(this.calls, this.schema, this.ready, () => this.assertOpen()))
   }
 
   async close(): Promise<void> {
@@ -454,6 +490,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     const listener = this.listener
     this.listener = undefined
     listener?.removeAllListeners()
+    listener?.on('error', () => undefined)
     await listener?.end().catch(() => undefined)
     await this.pool.end()
   }
@@ -470,7 +507,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     this.assertOpen()
     await this.ready
     try {
-      return (await this.pool.query<R>(sql, params)).rows
+      return await this.calls.query<R>(sql, params, 'query')
     } catch (err) {
       throw this.typed(err, 'query')
     }
