@@ -1,5 +1,5 @@
 import type { EventEnvelope, EventMeta, NewEvent } from '../envelope.js'
-import type { LeaseState } from '../store/StorageAdapter.js'
+import type { ExpectedVersion, LeaseState } from '../store/StorageAdapter.js'
 import { parseStoredJson } from '../safeData.js'
 
 // The wire format of the sync protocol (docs/sync.md), shared by serveSync and RemoteStore.
@@ -11,7 +11,7 @@ export const SSE = 'text/event-stream'
 
 /** The body of `POST /streams/:id/events`. */
 export interface AppendRequest {
-  readonly expectedVersion: number | 'any'
+  readonly expectedVersion: ExpectedVersion
   readonly events: readonly NewEvent[]
   readonly lease?: { readonly name: string; readonly term: number }
 }

@@ -124,7 +124,8 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
         await store.append('other', [taken], { expectedVersion: 0 })
         const err = await rejection(store.append('s1', [newEvent(), taken], { expectedVersion: 0 }))
         expect(err).to.be.instanceOf(IdempotencyError)
-        expect((err as Error).message).to.include('"other"')
+        // The id, not always the stream: a sync server does not tell a client where an id is stored.
+        expect((err as Error).message).to.include(taken.id)
         expect(await store.streamVersion('s1')).to.equal(0)
       })
 

@@ -55,13 +55,7 @@ export function checkAppend(streamId: unknown, events: unknown, options: unknown
   if (!Array.isArray(events)) throw new InvalidArgumentError('events', events, `append to "${streamId}": must be an array of events`)
   if (events.length === 0) throw new InvalidArgumentError('events', events, `append to "${streamId}": the batch is empty`)
   for (let i = 0; i < events.length; i++) checkEvent(events[i], `events[${i}]`, maxIdBytes)
-  if (events.length > 1) {
-    const ids = new Set<string>()
-    for (const event of events as NewEvent[]) {
-      if (ids.has(event.id)) throw new IdempotencyError(event.id, 'appears twice in one batch')
-      ids.add(event.id)
-    }
-  }
+  checkDistinctIds(events as NewEvent[])
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', options, 'must be an object with expectedVersion')
   const { expectedVersion, lease } = options as AppendOptions
   if (expectedVersion !== 'any') checkInteger(expectedVersion, 'options.expectedVersion')
@@ -72,7 +66,22 @@ export function checkAppend(streamId: unknown, events: unknown, options: unknown
   }
 }
 
-function checkEvent(event: unknown, argument: string, maxIdBytes: number): void {
+/** Refuses a batch that holds one id twice (IdempotencyError): it could never be stored once. */
+export function checkDistinctIds(events: readonly NewEvent[]): void {
+  if (events.length < 2) return
+  const ids = new Set<string>()
+  for (const event of events) {
+    if (ids.has(event.id)) throw new IdempotencyError(event.id, 'appears twice in one batch')
+    ids.add(event.id)
+  }
+}
+
+/**
+ * Refuses an event no engine may store: id and name as identifiers (the id within `maxIdBytes`),
+ * a schema version from 1, an integer `at`, an object `meta`. The one rule for events coming
+ * in, whether from an actor, an import or a sync client.
+ */
+export function checkEvent(event: unknown, argument: string, maxIdBytes = MAX_ID_BYTES): asserts event is NewEvent {
   if (typeof event !== 'object' || event === null) throw new InvalidArgumentError(argument, event, 'must be an event object')
   const e = event as NewEvent
   checkIdentifier(e.id, `${argument}.id`, maxIdBytes)

@@ -1,5 +1,5 @@
 import type { EventEnvelope, NewEvent } from '../../envelope.js'
-import type { Snapshot } from '../../store/StorageAdapter.js'
+import type { ExpectedVersion, Snapshot } from '../../store/StorageAdapter.js'
 
 /** An append waiting for the server's answer, kept so that it survives a lost connection or a restart. */
 export interface QueuedAppend {
@@ -7,7 +7,7 @@ export interface QueuedAppend {
   readonly seq: number
   readonly streamId: string
   readonly events: readonly NewEvent[]
-  readonly expectedVersion: number | 'any'
+  readonly expectedVersion: ExpectedVersion
   readonly lease?: { readonly name: string; readonly term: number }
 }
 

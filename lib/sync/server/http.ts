@@ -1,32 +1,72 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { SyncRequestError } from '../errors.js'
-import { parseWireJson } from '../protocol.js'
 import { errorToWire } from '../wireErrors.js'
 
 // The small HTTP chores of the sync server: bounded bodies, JSON answers, streamed NDJSON.
 
-/** Reads a request body as JSON, refusing one larger than `maxBytes` before reading it all. */
-export async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<unknown> {
+/**
+ * Reads a request body as JSON, refusing one larger than `maxBytes` (413) before reading it
+ * all. The text is parsed with JSON.parse, which makes `__proto__` an own key, never a
+ * prototype: the catalogs then refuse such keys by name (422), as a local Fire does.
+ */
+export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? NaN)
-  if (declared > maxBytes) throw tooLarge(res, maxBytes)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > maxBytes) throw tooLarge(res, maxBytes)
-    chunks.push(chunk)
-  }
-  try {
-    return parseWireJson(Buffer.concat(chunks).toString('utf8'))
-  } catch {
-    throw new SyncRequestError('BAD_REQUEST', 400, 'the request body is not valid JSON')
-  }
+  if (declared > maxBytes) return Promise.reject(tooLarge(maxBytes))
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const stop = () => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= maxBytes) return void chunks.push(chunk)
+      // Not a break out of the stream, which would destroy the socket before the 413 is read.
+      stop()
+      reject(tooLarge(maxBytes))
+    }
+    const onEnd = () => {
+      stop()
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')))
+      } catch {
+        reject(new SyncRequestError('BAD_REQUEST', 400, 'the request body is not valid JSON'))
+      }
+    }
+    const onError = (err: unknown) => {
+      stop()
+      reject(err instanceof Error ? err : new Error(String(err)))
+    }
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
+  })
 }
 
-function tooLarge(res: ServerResponse, maxBytes: number): SyncRequestError {
-  // The rest of the body is not read: the connection closes after the answer.
-  res.setHeader('Connection', 'close')
+function tooLarge(maxBytes: number): SyncRequestError {
   return new SyncRequestError('BODY_TOO_LARGE', 413, `the request body is larger than ${maxBytes} bytes; nothing was stored`)
+}
+
+/** How much of a refused request's body is read and dropped before its connection is cut. */
+const DISCARD_BYTES = 64 * 1024 * 1024
+
+/**
+ * Reads and drops what is left of a request's body after its answer. A socket closed while
+ * the client is still sending is reset, and a reset can throw away the answer before the client
+ * reads it (the 413 of an oversized body, above all): so the rest is read, up to a bound past
+ * which the connection is cut.
+ */
+export function discardBody(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return
+  let dropped = 0
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length
+    if (dropped > DISCARD_BYTES) req.destroy()
+  })
+  req.on('error', () => undefined)
+  req.resume()
 }
 
 /** Answers with a JSON body. */

@@ -6,18 +6,23 @@ import { drained, NDJSON_HEADERS } from './http.js'
 const PAGE = 4096
 const CHUNK = 256 * 1024
 
+// A key a decoded read drops (safeData.ts): such text is decoded, so the line leaves it out too.
+const FORBIDDEN_KEY = /"(?:__proto__|constructor|prototype)"/
+
 /**
  * One NDJSON line of an envelope from the stored text, without decoding data and meta: the
  * store wrote them with JSON.stringify, so they are one-line JSON already. Text with a raw
  * newline (a row edited by hand) would break the framing: it is decoded and encoded again,
- * and a row that is not JSON stops the read with the EventDecodeError a local read gives.
+ * and a row that is not JSON stops the read with the EventDecodeError a local read gives. Text
+ * naming a prototype-polluting key is decoded and encoded again as well, dropping the key as
+ * every read does.
  * Data and meta come first so that the envelope's own fields, last, are the ones a parser keeps.
  */
 export function storedLine(e: StoredEventText): string {
   let data = e.data
   let meta = e.meta
-  if (data.includes('\n')) data = encodeEventData(decodeEventData(data, e.streamId, e.version, e.position))
-  if (meta.includes('\n')) meta = JSON.stringify(decodeEventMeta(meta, e.streamId, e.version, e.position))
+  if (data.includes('\n') || FORBIDDEN_KEY.test(data)) data = encodeEventData(decodeEventData(data, e.streamId, e.version, e.position))
+  if (meta.includes('\n') || FORBIDDEN_KEY.test(meta)) meta = JSON.stringify(decodeEventMeta(meta, e.streamId, e.version, e.position))
   return `{${data === '' ? '' : `"data":${data},`}"meta":${meta},"position":${e.position},"id":${JSON.stringify(e.id)},"streamId":${JSON.stringify(e.streamId)},"version":${e.version},"name":${JSON.stringify(e.name)},"schemaVersion":${e.schemaVersion},"at":${e.at}}\n`
 }
 

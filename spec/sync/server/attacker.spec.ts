@@ -1,7 +1,10 @@
 import { expect } from 'chai'
+import { spawn, spawnSync } from 'node:child_process'
+import { createReadStream, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { z } from 'zod'
-import { defineEvents, type NewEvent } from 'omniscient-actors'
-import { bearerTokens, type SyncPermission } from 'omniscient-actors/sync-server'
+import { createContainer, defineEvents, type NewEvent } from 'omniscient-actors'
+import { bearerTokens, serveSync, type SyncPermission } from 'omniscient-actors/sync-server'
 import { collect } from '../../store/conformance.js'
 import { startSyncServer, type HarnessOptions, type SyncServerHarness } from '../syncServer.js'
 
@@ -12,12 +15,19 @@ import { startSyncServer, type HarnessOptions, type SyncServerHarness } from '..
 const GameEvents = defineEvents({
   lives_added: z.object({ n: z.number().int().positive() }),
   banned: z.object({ reason: z.string() }),
+  renamed: {
+    schema: z.object({ first: z.string(), last: z.string() }),
+    version: 2,
+    upcast: { 1: (old) => ({ first: (old as { name: string }).name.trim(), last: '' }) },
+  },
 })
 
-// alice and bob each read and write their own streams (`alice:...`); only admin fires `banned`.
+// alice and bob each read and write their own streams (`alice:...`) and read the log's head;
+// only admin fires `banned`; nobody else reads the head.
 function authorize({ user, action, streamId, eventName }: SyncPermission<string>): boolean {
   if (user === 'admin') return true
   if (action === 'lease') return false
+  if (action === 'read' && streamId === undefined) return user !== 'bob'
   if (eventName === 'banned') return false
   return streamId !== undefined && streamId.startsWith(`${user}:`)
 }
@@ -104,6 +114,131 @@ describe('serveSync, attacked from outside over raw HTTP', function () {
       const own = await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body: append([stored('alice-lives-1', 'lives_added', { n: 2 })]) })
       expect(own.text.replaceAll('alice-lives-1', 'ID')).to.equal(elsewhere.text.replaceAll('bob-lives-1', 'ID'))
       expect(await server.container.store.streamVersion('alice:1')).to.equal(2)
+    })
+  })
+
+  describe('the smaller doors', () => {
+    it('should refuse with 422, not 503, data an upcaster throws on', async () => {
+      await start()
+      const answer = await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body: append([{ ...stored('r-1', 'renamed', { nom: 1 }), schemaVersion: 1 }]) })
+      expect([answer.status, answer.body.error?.code, answer.body.error?.['eventName']]).to.deep.equal([422, 'EVENT_VALIDATION', 'renamed'])
+      const fine = await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body: append([{ ...stored('r-2', 'renamed', { name: ' Al ' }), schemaVersion: 1 }]) })
+      expect(fine.status).to.equal(200)
+    })
+
+    it('should serve under its prefix by whole path segments only', async () => {
+      await start({ server: { prefix: '/sync' } })
+      const base = server
+      const at = (path: string) => call(base, 'GET', path, { token: 'token-alice' })
+      expect((await at('/sync/streams/alice:1')).status).to.equal(200)
+      expect((await at('/sync/')).status).to.equal(404)
+      for (const path of ['/sync-admin/streams/alice:1', '/syncfoo/streams/alice:1', '/syncstreams/alice:1']) {
+        const answer = await at(path)
+        expect([answer.status, answer.text.includes('alice:1')], path).to.deep.equal([404, false])
+      }
+    })
+
+    it('should let curl read the 413 of an oversized chunked body, every time', async function () {
+      if (spawnSync('curl', ['--version']).status !== 0) return this.skip()
+      await start({ server: { maxBodyBytes: 1024 } })
+      const file = join(server.dir, 'big.json')
+      writeFileSync(file, `{"expectedVersion":"any","events":[{"id":"big","name":"lives_added","schemaVersion":1,"at":1,"data":{"n":1,"pad":"${'x'.repeat(16 * 1024 * 1024)}"}}]}`)
+      for (let round = 0; round < 6; round++) {
+        // `-T -` streams stdin chunked, still sending when the answer comes.
+        const curl = spawn('curl', ['-s', '-o', '-', '-w', '\n%{http_code}', '-X', 'POST', '-H', 'Authorization: Bearer token-alice', '-H', 'Content-Type: application/json', '-T', '-', `${server.url}/streams/alice:1/events`])
+        createReadStream(file).pipe(curl.stdin).on('error', () => undefined)
+        curl.stdin.on('error', () => undefined)
+        let out = ''
+        curl.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+        const exit = await new Promise<number | null>((resolve) => curl.on('close', resolve))
+        const [body, status] = [out.slice(0, out.lastIndexOf('\n')), out.slice(out.lastIndexOf('\n') + 1)]
+        expect([exit, status], `round ${round}`).to.deep.equal([0, '413'])
+        expect((JSON.parse(body) as Answer['body']).error?.code).to.equal('BODY_TOO_LARGE')
+      }
+      expect(await server.container.store.streamVersion('alice:1')).to.equal(2)
+    })
+
+    it('should ask authorize for the head, a read of no stream', async () => {
+      await start()
+      expect((await call(server, 'GET', '/head', { token: 'token-alice' })).body).to.deep.equal({ position: 3 })
+      const bob = await call(server, 'GET', '/head', { token: 'token-bob' })
+      expect([bob.status, bob.body.error?.code]).to.deep.equal([403, 'FORBIDDEN'])
+      expect(bob.text).to.not.include('3')
+    })
+
+    it('should refuse an empty batch to a stream the user may not append to with 403, and to its own with 400', async () => {
+      await start()
+      const forbidden = await call(server, 'POST', '/streams/bob:1/events', { token: 'token-alice', body: append([]) })
+      expect([forbidden.status, forbidden.body.error?.code]).to.deep.equal([403, 'FORBIDDEN'])
+      const own = await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body: append([]) })
+      expect([own.status, own.body.error?.code, own.body.error?.['argument']]).to.deep.equal([400, 'INVALID_ARGUMENT', 'events'])
+    })
+
+    it('should refuse to be made without authenticate or authorize, instead of answering 503', async () => {
+      const container = createContainer()
+      const hooks = { authenticate: () => 'alice', authorize: () => true }
+      for (const options of [{ authorize: hooks.authorize }, { authenticate: hooks.authenticate }, { ...hooks, authenticate: 'alice' }, { ...hooks, authorise: () => true }]) {
+        let err: unknown
+        try {
+          serveSync(container, options as never)
+        } catch (e) {
+          err = e
+        }
+        expect(err, JSON.stringify(Object.keys(options))).to.include({ code: 'INVALID_OPTIONS' })
+      }
+      await container.close()
+    })
+
+    it('should end a live feed within reauthorizeMs of its permission being taken back', async () => {
+      let allowed = true
+      await start({ authorize: (p) => (p.streamId === 'alice:1' && p.action === 'read' ? allowed : authorize(p)), server: { reauthorizeMs: 100 } })
+      const feed = await fetch(`${server.url}/live?streamId=alice:1`, { headers: { Authorization: 'Bearer token-alice' } })
+      expect(feed.status).to.equal(200)
+      const reader = feed.body!.getReader()
+      let text = ''
+      const decoder = new TextDecoder()
+      const read = (async () => {
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) return
+          text += decoder.decode(value)
+        }
+      })()
+      await new Promise((r) => setTimeout(r, 300))
+      expect(server.handler.liveFeeds).to.equal(1)
+      allowed = false
+      const ended = Date.now()
+      await read
+      expect(Date.now() - ended).to.be.below(1_000)
+      expect(text).to.include('"alice-lives-1"')
+      expect(server.handler.liveFeeds).to.equal(0)
+      const again = await fetch(`${server.url}/live?streamId=alice:1`, { headers: { Authorization: 'Bearer token-alice' } })
+      expect(again.status).to.equal(403)
+    })
+
+    it('should stop sending a whole-log feed the events of a name refused since, within reauthorizeMs', async () => {
+      let livesVisible = true
+      await start({ authorize: (p) => (p.eventName === 'lives_added' && p.user === 'alice' && p.action === 'read' ? livesVisible : authorize(p)), server: { reauthorizeMs: 100 } })
+      const controller = new AbortController()
+      const feed = await fetch(`${server.url}/live`, { headers: { Authorization: 'Bearer token-alice' }, signal: controller.signal })
+      const reader = feed.body!.getReader()
+      let text = ''
+      const decoder = new TextDecoder()
+      void (async () => {
+        for (;;) {
+          const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }))
+          if (done) return
+          text += decoder.decode(value)
+        }
+      })()
+      await new Promise((r) => setTimeout(r, 200))
+      expect(text).to.include('"alice-lives-1"')
+      livesVisible = false
+      await new Promise((r) => setTimeout(r, 300))
+      await server.container.store.append('alice:1', [stored('alice-lives-2', 'lives_added', { n: 2 })], { expectedVersion: 2 })
+      await new Promise((r) => setTimeout(r, 300))
+      controller.abort()
+      expect(text).to.not.include('alice-lives-2')
     })
   })
 

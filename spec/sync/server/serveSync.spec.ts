@@ -111,4 +111,41 @@ describe('serveSync (requests an outside client may send)', function () {
     expect(touched.stream - before).to.equal(20)
     expect(touched.log).to.equal(0)
   })
+  it('should end a cut-off NDJSON answer without the chunked terminator, so the client sees it cut', async () => {
+    const inner = new SqliteStore({ file: ':memory:' })
+    const big = 'x'.repeat(30_000)
+    await inner.append('s', Array.from({ length: 20 }, (_, i) => ({ ...newEvent('happened', { big, i }), meta: {} })), { expectedVersion: 0 })
+    // The store fails after 12 events (about 360 KB, past the first 256 KiB chunk sent).
+    let failing = true
+    const store = new Proxy(inner, {
+      get(target, key, receiver) {
+        if (key === 'readStream') {
+          return async function* (id: string, options: unknown) {
+            let n = 0
+            for await (const e of target.readStream(id, options as never)) {
+              if (failing && ++n > 12) throw new Error('the disk went away')
+              yield e
+            }
+          }
+        }
+        const value = Reflect.get(target, key, receiver) as unknown
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+      },
+    }) as StorageAdapter
+    server = await startSyncServer({ store })
+    // Cut before or after the first chunk reached the client: either way the read fails.
+    for (let round = 0; round < 3; round++) {
+      const read = await fetch(`${server.url}/streams/s/events`, { headers: auth })
+        .then((response) => response.text())
+        .then(
+          () => 'complete',
+          () => 'cut',
+        )
+      expect(read).to.equal('cut')
+    }
+    // The same read of a store that does not fail ends cleanly.
+    failing = false
+    const whole = await (await fetch(`${server.url}/streams/s/events`, { headers: auth })).text()
+    expect(whole.trim().split('\n')).to.have.length(20)
+  })
 })
