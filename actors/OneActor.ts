@@ -17,10 +17,12 @@ import {
   type Listener,
   type NewEvent,
   type Subscription,
+  type Container,
 } from '../lib/index.js'
 import { startListener } from '../lib/index.js'
 import { instanceLabel } from '../lib/ids.js'
 import { derivedName } from './derivedNames.js'
+import { regionOf, type ShardRegion, type ShardTiming, type ShardedActor, type ShardedClass } from './ShardRegion.js'
 import { reserveFrameworkMembers, type FireArgs } from './Actor.js'
 import { LiveActor } from './LiveActor.js'
 import { traceFire, traceLeaderCommit } from '../lib/telemetry/spans.js'
@@ -33,7 +35,22 @@ export interface OneActorStatics {
   readonly renewEveryMs?: number
   /** How long a follower's Fire waits for the leader's answer, in ms. Default 30,000. */
   readonly proposalTimeoutMs?: number
+  /**
+   * Leadership by shard instead of by id (docs/shards.md): the ids are spread over `shards`
+   * shards, the processes that host the class split the shards evenly, and the owner of a
+   * shard leads every actor of it under one lease. Default false: one lease per id.
+   */
+  readonly sharded?: boolean
+  /** How many shards a sharded class has. Default 64. Change it only with every process of the class stopped. */
+  readonly shards?: number
+  /** The most processes that may host a sharded class at once. Default 16. */
+  readonly shardHosts?: number
 }
+
+/** The shard count of a sharded OneActor class that does not set `static shards`. */
+export const DEFAULT_SHARDS = 64
+/** The most processes that host a sharded class, unless it sets `static shardHosts`. */
+export const DEFAULT_SHARD_HOSTS = 16
 
 interface Pending {
   resolve(envelope: EventEnvelope): void
@@ -49,6 +66,24 @@ let instances = 0
 const TRANSIENT = new Set(['STORAGE', 'STORAGE_BUSY', 'STORAGE_UNAVAILABLE', 'STORAGE_INDETERMINATE', 'CONCURRENCY_EXHAUSTED', 'STORE_CLOSED', 'EVENT_DECODE'])
 /** How many applied events' envelopes an instance remembers, to answer proposals of stored events. */
 const RECENT_EVENTS = 128
+
+function leaseMsOf(statics: OneActorStatics): number {
+  return statics.leaseMs ?? 2_000
+}
+
+function renewEveryMsOf(statics: OneActorStatics): number {
+  return statics.renewEveryMs ?? Math.max(50, Math.floor(leaseMsOf(statics) / 4))
+}
+
+/** The region's timing from a sharded class's statics, checked. */
+function shardTiming(statics: OneActorStatics, actorType: string): ShardTiming {
+  const shards = statics.shards ?? DEFAULT_SHARDS
+  const hosts = statics.shardHosts ?? DEFAULT_SHARD_HOSTS
+  if (!Number.isInteger(shards) || shards < 1 || shards > 65_536) throw new TypeError(`${actorType}: static shards must be an integer from 1 to 65,536 (got ${shards})`)
+  if (!Number.isInteger(hosts) || hosts < 1 || hosts > 1_024) throw new TypeError(`${actorType}: static shardHosts must be an integer from 1 to 1,024 (got ${hosts})`)
+  const leaseMs = leaseMsOf(statics)
+  return { shards, hosts, leaseMs, renewEveryMs: renewEveryMsOf(statics), marginMs: Math.min(200, Math.floor(leaseMs / 10)) }
+}
 
 function isTransient(err: unknown): boolean {
   return err instanceof ConcurrencyError || (err instanceof StorageError && TRANSIENT.has(err.code))
@@ -74,7 +109,7 @@ function isTransient(err: unknown): boolean {
 export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S extends object = Record<string, unknown>> extends LiveActor<C, S> {
   /** This instance's identity in the lease. */
   readonly owner = `${instanceLabel()}:${++instances}:${Math.random().toString(36).slice(2, 8)}`
-  private term = 0
+  private ownTerm = 0
   private electing: { cancel(): void } | undefined
   private electionRunning: Promise<void> = Promise.resolve()
   private stopped = true
@@ -86,10 +121,11 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
   // Proposals whose commit failed in a way that may have stored the event anyway: the version
   // from which to look for it before committing it again.
   private readonly unsettled = new Map<string, number>()
+  private shardOfActor: { region: ShardRegion; index: number } | null | undefined
 
-  /** True while this instance holds the lease. */
+  /** True while this instance leads: holds the actor's lease, or, sharded, its process leads the shard. */
   get IsLeader(): boolean {
-    return this.term > 0
+    return this.shard ? this.shard.region.leads(this.shard.index) : this.ownTerm > 0
   }
 
   /** The lease term this instance leads under (0 when it does not lead). */
@@ -97,24 +133,41 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     return this.term
   }
 
-  /** Loads, follows the stream, and takes part in the election. */
+  // The term commits are stamped and fenced with. Sharded: the shard's, also while the shard is
+  // being handed over (work under way finishes under it; new work is proposed, see IsLeader).
+  private get term(): number {
+    return this.shard ? this.shard.region.termOf(this.shard.index) : this.ownTerm
+  }
+
+  /** Loads, follows the stream, and takes part in the election (or, sharded, joins its shard). */
   override async Load(): Promise<this> {
     await super.Load()
     if (this.stopped) {
       this.stopped = false
+      if (this.shard) {
+        this.shard.region.attach(this)
+        return this
+      }
       this.rejections = this.container.store.subscribe({ streamId: this.proposalStream, names: ['rejected'], fromPosition: (await this.container.store.headPosition()) + 1 }, (e) => this.onRejected(e))
       await this.elect()
     }
     return this
   }
 
-  /** Leaves the election (releasing the lease if held, so a follower takes over at once) and stops following. */
+  /**
+   * Leaves the election (releasing the lease if held, so a follower takes over at once) and
+   * stops following. Sharded, the lease is the shard's: it stays with the process.
+   */
   override async Stop(): Promise<void> {
     this.stopped = true
+    if (this.shard) {
+      this.shard.region.detach(this)
+      return super.Stop()
+    }
     this.electing?.cancel()
     await this.electionRunning
-    if (this.term > 0) {
-      const term = this.term
+    if (this.ownTerm > 0) {
+      const term = this.ownTerm
       await this.stepDown()
       await this.container.store.releaseLease(this.leaseName, this.owner, term, this.container.clock.now()).catch((err: unknown) => this.container.report(err, { where: `lease release of ${this.actorType} "${this.id}"` }))
     }
@@ -122,6 +175,36 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     this.rejections = undefined
     await super.Stop()
   }
+
+  /** @internal The region of a sharded class hands this actor a proposal addressed to it. */
+  handleShardProposal(proposal: EventEnvelope): Promise<void> {
+    return this.handleProposal(proposal)
+  }
+
+  /** @internal This process now leads the actor's shard. */
+  shardLeading(): void {
+    this.onLeading()
+  }
+
+  /** @internal This process no longer leads the actor's shard. */
+  shardFollowing(): void {
+    this.onFollowing()
+  }
+
+  /** Sharded classes: the region of the class in this container and the actor's shard. */
+  private get shard(): { region: ShardRegion; index: number } | undefined {
+    if (this.shardOfActor === undefined) {
+      const statics = this.oneStatics
+      if (!statics.sharded) this.shardOfActor = null
+      else {
+        const region = regionOf(this.container, this.constructor as unknown as ShardedClass, this.actorType, shardTiming(statics, this.actorType))
+        this.shardOfActor = { region, index: region.shardOf(this.id) }
+      }
+    }
+    return this.shardOfActor ?? undefined
+  }
+
+
 
   // Its Fires go through the leader, not through LiveActor's predictions.
   protected override get showsPendingFires(): boolean {
@@ -134,19 +217,19 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
       throw new TypeError('a OneActor checks its invariants in its handlers (a throwing handler rejects the event); Fire takes no precondition')
     }
     const prepared = this.prepare(name, args[0], options)
-    const traced = traceFire(this.actorType, this.id, prepared, options.causedBy, this.term === 0 ? 'proposer' : 'leader')
+    const traced = traceFire(this.actorType, this.id, prepared, options.causedBy, this.IsLeader ? 'leader' : 'proposer')
     if (traced) return (await traced.run((e) => this.fireAsOne(e))) as EventEnvelope<K, EventData<C, K>>
     return (await this.fireAsOne(prepared)) as EventEnvelope<K, EventData<C, K>>
   }
 
   /** A prepared Fire: proposed to the leader, or committed here when this instance leads. */
   private async fireAsOne(event: NewEvent): Promise<EventEnvelope> {
-    if (this.term === 0) return await this.propose(event)
+    if (!this.IsLeader) return await this.propose(event)
     try {
       return await this.mailbox.post(() => this.commit(this.underTerm(event), {}))
     } catch (err) {
       // Deposed while committing: nothing was stored; the caller may retry (it will propose).
-      if (err instanceof LeaseLostError) await this.stepDown()
+      if (err instanceof LeaseLostError) await this.stepDown(err.term)
       throw err
     }
   }
@@ -205,19 +288,21 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
   }
 
   private get leaseMs(): number {
-    return this.oneStatics.leaseMs ?? 2_000
+    return leaseMsOf(this.oneStatics)
   }
 
   private get renewEveryMs(): number {
-    return this.oneStatics.renewEveryMs ?? Math.max(50, Math.floor(this.leaseMs / 4))
+    return renewEveryMsOf(this.oneStatics)
   }
 
   private get leaseName(): string {
-    return derivedName(this.container.store, 'one', this.actorType, this.id)
+    const shard = this.shard
+    return shard ? shard.region.leaseName(shard.index) : derivedName(this.container.store, 'one', this.actorType, this.id)
   }
 
   private get proposalStream(): string {
-    return derivedName(this.container.store, '__proposals', this.actorType, this.id)
+    const shard = this.shard
+    return shard ? shard.region.proposalStream(shard.index) : derivedName(this.container.store, '__proposals', this.actorType, this.id)
   }
 
   /** One round of the election: the leader renews, a follower tries to take an expired lease. */
@@ -225,8 +310,8 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     const round = (async () => {
       const { store, clock } = this.container
       try {
-        if (this.term > 0) {
-          await store.renewLease(this.leaseName, this.owner, this.term, this.leaseMs, clock.now())
+        if (this.ownTerm > 0) {
+          await store.renewLease(this.leaseName, this.owner, this.ownTerm, this.leaseMs, clock.now())
         } else {
           const lease = await store.acquireLease(this.leaseName, this.owner, this.leaseMs, clock.now())
           if (lease.holder === this.owner && !this.stopped) this.becomeLeader(lease.term)
@@ -248,7 +333,7 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
   protected onFollowing(): void {}
 
   private becomeLeader(term: number): void {
-    this.term = term
+    this.ownTerm = term
     this.onLeading()
     // The proposals the previous leader did not finish are this leader's to finish: the
     // checkpoint is shared, and event ids make a proposal handled twice stored once.
@@ -263,9 +348,15 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     )
   }
 
-  private async stepDown(): Promise<void> {
-    if (this.term > 0) this.onFollowing()
-    this.term = 0
+  private async stepDown(term = this.term): Promise<void> {
+    const shard = this.shard
+    if (shard) {
+      // Fenced out: the shard's term is over for every actor of it in this process.
+      if (term > 0) shard.region.lost(shard.index, term)
+      return
+    }
+    if (this.ownTerm > 0) this.onFollowing()
+    this.ownTerm = 0
     const proposals = this.proposals
     this.proposals = undefined
     // Not awaited: a step-down may come from inside a proposal handler, which close() waits for.
@@ -289,7 +380,7 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
       this.unsettled.delete(event.id)
     } catch (err) {
       if (err instanceof LeaseLostError) {
-        await this.stepDown()
+        await this.stepDown(err.term)
         throw err // not handled: the next leader will
       }
       if (isTransient(err)) {
@@ -340,19 +431,34 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     const stored = this.recent.get(event.id)
     if (stored) return Promise.resolve(stored)
     return new Promise<EventEnvelope>((resolve, reject) => {
+      let unwatch: (() => void) | undefined
       const timer = this.container.clock.setTimeout(() => {
-        if (this.pending.delete(event.id)) reject(new ProposalTimeoutError(this.id, event.id, waitMs))
+        if (this.pending.delete(event.id)) {
+          unwatch?.()
+          reject(new ProposalTimeoutError(this.id, event.id, waitMs))
+        }
       }, waitMs)
-      this.pending.set(event.id, { resolve, reject, cancel: () => timer.cancel() })
+      this.pending.set(event.id, { resolve, reject, cancel: () => (timer.cancel(), unwatch?.()) })
       const fail = (err: Error) => {
         if (this.pending.delete(event.id)) {
           timer.cancel()
+          unwatch?.()
           reject(err)
         }
       }
-      const send = (id: string) =>
-        this.container.store.append(this.proposalStream, [{ id, name: 'proposed', data: { event }, schemaVersion: 1, at: event.at, meta: event.meta }], { expectedVersion: 'any' })
-      send(`proposal/${event.id}`)
+      const shard = this.shard
+      // Sharded: one proposal stream per shard, so the proposal names its actor; rejections come
+      // through the region's one feed per shard, readied before the proposal is sent.
+      const data = shard ? { actorId: this.id, event } : { event }
+      const send = (id: string) => this.container.store.append(this.proposalStream, [{ id, name: 'proposed', data, schemaVersion: 1, at: event.at, meta: event.meta }], { expectedVersion: 'any' })
+      const watched = shard
+        ? shard.region.awaitRejection(shard.index, event.id, (e) => this.onRejected(e)).then((stop) => {
+            if (this.pending.has(event.id)) unwatch = stop
+            else stop()
+          })
+        : Promise.resolve()
+      watched
+        .then(() => send(`proposal/${event.id}`))
         // Proposed before: that proposal was answered (or is being handled) already, and an
         // id already stored is not delivered again. A proposal of its own makes the leader
         // handle it again; a stored event is then recognised, never applied twice.
@@ -360,7 +466,26 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
         .catch(fail)
     })
   }
-
 }
 
 reserveFrameworkMembers(OneActor.prototype)
+
+/**
+ * Makes this process a host of a sharded OneActor class at once (it joins the membership and
+ * takes its share of the shards), without waiting for the first actor of the class to load
+ * here. Resolves with the class's region in the container, which says which shards this
+ * process leads (`Shards`) and reports changes (`onChange`). The container's `close()` hands
+ * the shards over and leaves.
+ *
+ * @example
+ * const region = hostShards(container, Stock)
+ * region.onChange(({ shard, term }) => console.log(`shard ${shard}: ${term ? `leading, term ${term}` : 'handed over'}`))
+ */
+export function hostShards(container: Container, actorClass: abstract new (id: string, container: Container) => ShardedActor): ShardRegion {
+  const statics = actorClass as unknown as OneActorStatics & { actorType?: string; name: string }
+  if (!statics.sharded) throw new TypeError(`${statics.name} is not sharded (static sharded = true)`)
+  const actorType = statics.actorType ?? statics.name
+  const region = regionOf(container, actorClass as unknown as ShardedClass, actorType, shardTiming(statics, actorType))
+  region.start()
+  return region
+}

@@ -1,4 +1,5 @@
 export { Actor, type ActorClass, type ActorStatics, type FireArgs, type FireOptions } from './Actor.js'
 export { LiveActor } from './LiveActor.js'
-export { OneActor, type OneActorStatics } from './OneActor.js'
+export { OneActor, hostShards, DEFAULT_SHARDS, DEFAULT_SHARD_HOSTS, type OneActorStatics } from './OneActor.js'
+export type { ShardRegion, ShardChange } from './ShardRegion.js'
 export { TickActor, tickEvents, type TickActorStatics, type TickData } from './TickActor.js'
