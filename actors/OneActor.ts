@@ -81,8 +81,7 @@ function shardTiming(statics: OneActorStatics, actorType: string): ShardTiming {
   const hosts = statics.shardHosts ?? DEFAULT_SHARD_HOSTS
   if (!Number.isInteger(shards) || shards < 1 || shards > 65_536) throw new TypeError(`${actorType}: static shards must be an integer from 1 to 65,536 (got ${shards})`)
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > 1_024) throw new TypeError(`${actorType}: static shardHosts must be an integer from 1 to 1,024 (got ${hosts})`)
-  const leaseMs = leaseMsOf(statics)
-  return { shards, hosts, leaseMs, renewEveryMs: renewEveryMsOf(statics), marginMs: Math.min(200, Math.floor(leaseMs / 10)) }
+  return { shards, hosts, leaseMs: leaseMsOf(statics), renewEveryMs: renewEveryMsOf(statics) }
 }
 
 function isTransient(err: unknown): boolean {

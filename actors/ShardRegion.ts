@@ -2,6 +2,7 @@ import type { Container } from '../lib/Container.js'
 import type { EventEnvelope } from '../lib/envelope.js'
 import { LeaseLostError } from '../lib/errors.js'
 import { instanceLabel } from '../lib/ids.js'
+import { LeaseKeeper, isStoreClosed } from '../lib/leases/LeaseKeeper.js'
 import { startListener, type Listener } from '../lib/listeners/Listener.js'
 import { derivedName } from './derivedNames.js'
 import type { LeaseState } from '../lib/store/StorageAdapter.js'
@@ -31,8 +32,8 @@ export interface ShardTiming {
   readonly shards: number
   readonly leaseMs: number
   readonly renewEveryMs: number
-  /** A shard's owner stops leading it at `t + leaseMs - marginMs`, `t` the start of its last renewal. */
-  readonly marginMs: number
+  /** A shard's owner stops leading it at `t + leaseMs - marginMs`, `t` the start of its last renewal. Default: LeaseKeeper's. */
+  readonly marginMs?: number
   /** The most processes that may host the class at once (membership slots). */
   readonly hosts: number
 }
@@ -46,7 +47,7 @@ export interface ShardChange {
 
 interface Held {
   readonly term: number
-  validUntil: number
+  readonly keeper: LeaseKeeper
   listener: Listener | undefined
   /** Handing the shard over: no new work, in-flight work finishes under the term, then release. */
   releasing: boolean
@@ -65,6 +66,10 @@ let regions = 0
  * same answer everywhere), take the free shards placed here, and hand over the owned ones
  * placed elsewhere (stop taking work, finish what is in flight under the term, release).
  * No process talks to another: the store is the only meeting point.
+ *
+ * Each lease (a shard's, the membership slot's) is a `LeaseKeeper` this round drives, so a
+ * shard's leadership expires here at `t + leaseMs - marginMs` (`t` the start of its last
+ * renewal) whatever the store calls are doing.
  */
 export class ShardRegion {
   /** This region's identity in its membership slot and in the shard leases. */
@@ -75,12 +80,12 @@ export class ShardRegion {
   private readonly rejectionFeeds = new Map<number, Promise<Subscription>>()
   private readonly rejectionWaiters = new Map<string, (rejection: EventEnvelope) => void>()
   private readonly observers = new Set<(change: ShardChange) => void>()
-  private slot: { index: number; term: number } | undefined
+  private readonly keepers = new Map<number, LeaseKeeper>()
+  private slot: LeaseKeeper | undefined
   private members: readonly string[] = []
   private started = false
   private stopped = false
   private timer: { cancel(): void } | undefined
-  private expiry: { cancel(): void; at: number } | undefined
   private running: Promise<void> = Promise.resolve()
   private slotsFullReported = false
   private unregisterClose: (() => void) | undefined
@@ -118,7 +123,7 @@ export class ShardRegion {
   /** Whether this process leads `shard` and takes new work for it. */
   leads(shard: number): boolean {
     const held = this.held.get(shard)
-    return held !== undefined && !held.releasing && this.valid(shard, held)
+    return held !== undefined && !held.releasing && held.keeper.isLeading()
   }
 
   /**
@@ -127,7 +132,7 @@ export class ShardRegion {
    */
   termOf(shard: number): number {
     const held = this.held.get(shard)
-    return held !== undefined && this.valid(shard, held) ? held.term : 0
+    return held !== undefined && held.keeper.term === held.term ? held.term : 0
   }
 
   /** Calls `observer` on each change of leadership of a shard here; returns the unsubscribe. */
@@ -175,12 +180,7 @@ export class ShardRegion {
 
   /** A write under `term` of `shard` was refused (fencing): the term is over here. */
   lost(shard: number, term: number): void {
-    const held = this.held.get(shard)
-    if (!held || held.term !== term) return
-    this.held.delete(shard)
-    // Not awaited: the loss may be noticed inside a proposal handler, which close() waits for.
-    void held.listener?.close()
-    if (!held.releasing) this.following(shard)
+    this.held.get(shard)?.keeper.lost(term)
   }
 
   /**
@@ -214,63 +214,44 @@ export class ShardRegion {
     this.stopped = true
     this.unregisterClose?.()
     this.timer?.cancel()
-    this.expiry?.cancel()
     await this.running
     for (const [shard, held] of this.held) if (!held.releasing) this.handOver(shard, held)
     await Promise.all(this.handOvers)
-    const { store, clock } = this.container
-    if (this.slot) {
-      const slot = this.slot
-      this.slot = undefined
-      await store.releaseLease(this.slotName(slot.index), this.owner, slot.term, clock.now()).catch((err: unknown) => this.report(err, 'release of its membership'))
-    }
+    // Keepers that tried for a shard and did not get it hold nothing; release is then a no-op.
+    await Promise.all([...this.keepers.values()].map((keeper) => keeper.release()))
+    this.keepers.clear()
+    const slot = this.slot
+    this.slot = undefined
+    await slot?.release()
     const feeds = [...this.rejectionFeeds.values()]
     this.rejectionFeeds.clear()
     await Promise.all(feeds.map((feed) => feed.then((sub) => sub.close(), () => undefined)))
     forgetRegion(this.container, this.actorClass, this)
   }
 
-  private valid(shard: number, held: Held): boolean {
-    if (this.container.clock.now() < held.validUntil) return true
-    // Past its own deadline, whatever its calls are doing: it stops leading at once.
-    queueMicrotask(() => this.lost(shard, held.term))
-    return false
-  }
-
   private async loop(): Promise<void> {
     if (this.stopped) return
-    this.running = this.round().catch((err: unknown) => this.report(err, 'round'))
+    this.running = this.round().catch((err: unknown) => {
+      // The container closed the store under the region: nothing more to do.
+      if (isStoreClosed(err)) this.stopped = true
+      else this.report(err, 'round')
+    })
     await this.running
     if (!this.stopped) this.timer = this.container.clock.setTimeout(() => void this.loop(), this.timing.renewEveryMs)
   }
 
   private async round(): Promise<void> {
     const { store, clock } = this.container
-    const { leaseMs, marginMs, hosts, shards } = this.timing
-    // 1. The shards held: renewed first (see the class comment).
+    const { hosts, shards } = this.timing
+    // 1. The shards held: renewed first (see the class comment). A renewal refused or too
+    //    late ends the shard's term through its keeper (onFollowing).
     await Promise.all(
-      [...this.held].map(async ([shard, held]) => {
-        if (held.releasing) return
-        const startedAt = clock.now()
-        try {
-          await store.renewLease(this.leaseName(shard), this.owner, held.term, leaseMs, startedAt)
-          if (this.held.get(shard) === held) held.validUntil = startedAt + leaseMs - marginMs
-        } catch (err) {
-          if (err instanceof LeaseLostError) this.lost(shard, held.term)
-          else this.report(err, `renewal of shard ${shard}`)
-        }
+      [...this.held.values()].map(async (held) => {
+        if (!held.releasing) await held.keeper.renew().catch((err: unknown) => this.report(err, `renewal of ${held.keeper.name}`))
       }),
     )
-    this.scheduleExpiry()
     // 2. The membership slot.
-    if (this.slot) {
-      try {
-        await store.renewLease(this.slotName(this.slot.index), this.owner, this.slot.term, leaseMs, clock.now())
-      } catch (err) {
-        if (err instanceof LeaseLostError) this.slot = undefined
-        else this.report(err, 'renewal of its membership')
-      }
-    }
+    if (this.slot && !(await this.slot.renew().catch((err: unknown) => (this.report(err, 'renewal of its membership'), true)))) this.slot = undefined
     // 3. Every slot, for the live members (a failed read changes nothing this round).
     const slots: Array<LeaseState | undefined> = await Promise.all(Array.from({ length: hosts }, (_, i) => store.readLease(this.slotName(i))))
     if (!this.slot && !this.stopped) await this.join(slots)
@@ -285,32 +266,42 @@ export class ShardRegion {
       const held = this.held.get(shard)
       if (owners[shard] === this.owner) {
         if (!held) wanted.push(shard)
-      } else if (held && !held.releasing) this.handOver(shard, held)
+      } else {
+        if (held && !held.releasing) this.handOver(shard, held)
+        // A keeper that only tried: nothing to release, nothing to keep.
+        if (!held) this.keepers.delete(shard)
+      }
     }
-    await Promise.all(
-      wanted.map(async (shard) => {
-        const startedAt = clock.now()
-        try {
-          const lease = await store.acquireLease(this.leaseName(shard), this.owner, leaseMs, startedAt)
-          if (lease.holder === this.owner && !this.stopped && !this.held.has(shard)) this.gain(shard, lease.term, startedAt + leaseMs - marginMs)
-        } catch (err) {
-          this.report(err, `acquisition of shard ${shard}`)
-        }
-      }),
-    )
-    this.scheduleExpiry()
+    await Promise.all(wanted.map((shard) => this.keeperOf(shard).acquire().catch((err: unknown) => (this.report(err, `acquisition of shard ${shard}`), false))))
+  }
+
+  private keeperOf(shard: number): LeaseKeeper {
+    let keeper = this.keepers.get(shard)
+    if (!keeper) {
+      const { leaseMs, renewEveryMs, marginMs } = this.timing
+      keeper = new LeaseKeeper(this.container, this.leaseName(shard), this.owner, { leaseMs, renewEveryMs, ...(marginMs === undefined ? {} : { marginMs }) }, {
+        onLeading: (term) => {
+          if (this.stopped) return
+          this.gain(shard, term, keeper!)
+        },
+        onFollowing: (term) => this.ended(shard, term),
+      })
+      this.keepers.set(shard, keeper)
+    }
+    return keeper
   }
 
   /** Takes the first free membership slot (by this process's clock). */
   private async join(slots: Array<LeaseState | undefined>): Promise<void> {
-    const { store, clock } = this.container
+    const { clock } = this.container
+    const { leaseMs, renewEveryMs, marginMs } = this.timing
     for (let i = 0; i < slots.length; i++) {
       const seen = slots[i]
       if (seen && seen.expiresAt > clock.now() && seen.holder !== this.owner) continue
-      const lease = await store.acquireLease(this.slotName(i), this.owner, this.timing.leaseMs, clock.now())
-      slots[i] = lease
-      if (lease.holder === this.owner) {
-        this.slot = { index: i, term: lease.term }
+      const keeper = new LeaseKeeper(this.container, this.slotName(i), this.owner, { leaseMs, renewEveryMs, ...(marginMs === undefined ? {} : { marginMs }) })
+      if (await keeper.acquire()) {
+        this.slot = keeper
+        slots[i] = await this.container.store.readLease(this.slotName(i))
         this.slotsFullReported = false
         return
       }
@@ -321,8 +312,8 @@ export class ShardRegion {
     }
   }
 
-  private gain(shard: number, term: number, validUntil: number): void {
-    const held: Held = { term, validUntil, listener: undefined, releasing: false }
+  private gain(shard: number, term: number, keeper: LeaseKeeper): void {
+    const held: Held = { term, keeper, listener: undefined, releasing: false }
     this.held.set(shard, held)
     // The proposals the previous owner did not finish are this owner's: the checkpoint is
     // shared, and event ids make a proposal handled twice stored once.
@@ -349,6 +340,16 @@ export class ShardRegion {
     await actor.handleShardProposal(proposal)
   }
 
+  /** The shard's term is over here (expired, refused, released): its listener stops. */
+  private ended(shard: number, term: number): void {
+    const held = this.held.get(shard)
+    if (!held || held.term !== term) return
+    this.held.delete(shard)
+    // Not awaited: the end may be noticed inside a proposal handler, which close() waits for.
+    void held.listener?.close()
+    if (!held.releasing) this.following(shard)
+  }
+
   private following(shard: number): void {
     for (const actor of this.resident.get(shard) ?? []) actor.shardFollowing()
     this.emit({ shard, term: 0 })
@@ -361,34 +362,11 @@ export class ShardRegion {
     const done = (async () => {
       await held.listener?.close()
       await Promise.all([...(this.resident.get(shard) ?? [])].map((actor) => actor.Idle().catch(() => undefined)))
-      const { store, clock } = this.container
-      if (this.held.get(shard) === held) {
-        await store.releaseLease(this.leaseName(shard), this.owner, held.term, clock.now()).catch((err: unknown) => {
-          if (!(err instanceof LeaseLostError)) this.report(err, `release of shard ${shard}`)
-        })
-        if (this.held.get(shard) === held) this.held.delete(shard)
-      }
+      await held.keeper.release()
+      if (this.keepers.get(shard) === held.keeper) this.keepers.delete(shard)
     })()
     this.handOvers.add(done)
     void done.finally(() => this.handOvers.delete(done))
-  }
-
-  /** Steps down from each shard at its own deadline, even while a round hangs on the store. */
-  private scheduleExpiry(): void {
-    let earliest = Infinity
-    for (const held of this.held.values()) if (!held.releasing) earliest = Math.min(earliest, held.validUntil)
-    if (this.expiry && this.expiry.at === earliest) return
-    this.expiry?.cancel()
-    this.expiry = undefined
-    if (earliest === Infinity || this.stopped) return
-    const { clock } = this.container
-    const timer = clock.setTimeout(() => {
-      this.expiry = undefined
-      const now = clock.now()
-      for (const [shard, held] of this.held) if (!held.releasing && now >= held.validUntil) this.lost(shard, held.term)
-      this.scheduleExpiry()
-    }, Math.max(0, earliest - clock.now()))
-    this.expiry = { cancel: () => timer.cancel(), at: earliest }
   }
 
   private emit(change: ShardChange): void {

@@ -1,5 +1,6 @@
 import { expect } from 'chai'
 import {
+  ManualClock,
   MemoryStore,
   ProposalRejectedError,
   createContainer,
@@ -201,6 +202,50 @@ describe('OneActor sharded', () => {
       }
       expect(new Set(stored).size, 'no event stored twice').to.equal(stored.length)
       expect(stored).to.include.members(acknowledged)
+    })
+  })
+
+  describe('on a manual clock', () => {
+    /** Moves the clock in steps, letting the store calls and timers of each step settle. */
+    async function advance(clock: ManualClock, ms: number, step = 10): Promise<void> {
+      for (let done = 0; done < ms; done += step) {
+        clock.advance(step)
+        for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
+      }
+    }
+
+    it('should stop leading at t + leaseMs - margin when its renewals hang, before another process takes over', async () => {
+      const memory = new MemoryStore()
+      let hang = false
+      // A: its lease calls stop answering (a silent link); B's go through.
+      const silent = new Proxy(memory, {
+        get(target, key, receiver) {
+          if (key === 'renewLease' || key === 'acquireLease' || key === 'readLease') {
+            return (...args: unknown[]) => (hang ? new Promise(() => {}) : Reflect.apply(Reflect.get(target, key, receiver) as (...a: unknown[]) => unknown, target, args))
+          }
+          return Reflect.get(target, key, receiver) as unknown
+        },
+      })
+      const clock = new ManualClock(1_000)
+      const changes: string[] = []
+      const a = hostShards(createContainer({ store: silent, clock, report: () => {} }), ShardedStock)
+      a.onChange(({ shard, term }) => changes.push(`a ${shard} ${term} @${clock.now()}`))
+      await advance(clock, 100)
+      expect(a.Shards).to.have.length(8)
+      hang = true
+      // The last renewal that started before the hang: within one round (50 ms) of now.
+      const lastRenewal = clock.now() - 50
+      const b = hostShards(createContainer({ store: memory, clock, report: () => {} }), ShardedStock)
+      b.onChange(({ shard, term }) => changes.push(`b ${shard} ${term} @${clock.now()}`))
+      await advance(clock, 1_000)
+      expect(a.Shards, 'a leads nothing').to.deep.equal([])
+      expect(b.Shards, 'b leads every shard').to.have.length(8)
+      const aStopped = Math.max(...changes.filter((c) => c.startsWith('a ') && c.includes(' 0 @')).map((c) => Number(c.split('@')[1])))
+      const bStarted = Math.min(...changes.filter((c) => c.startsWith('b ') && !c.includes(' 0 @')).map((c) => Number(c.split('@')[1])))
+      const { leaseMs } = ShardedStock
+      expect(aStopped, changes.join('\n')).to.be.at.most(lastRenewal + 50 + leaseMs - leaseMs / 10)
+      expect(aStopped, 'a stopped leading before b began').to.be.below(bStarted)
+      await b.stop()
     })
   })
 })
