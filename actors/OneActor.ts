@@ -21,6 +21,7 @@ import {
 } from '../lib/index.js'
 import { startListener } from '../lib/index.js'
 import { instanceLabel } from '../lib/ids.js'
+import { LeaseKeeper } from '../lib/leases/LeaseKeeper.js'
 import { derivedName } from './derivedNames.js'
 import { regionOf, type ShardRegion, type ShardTiming, type ShardedActor, type ShardedClass } from './ShardRegion.js'
 import { reserveFrameworkMembers, type FireArgs } from './Actor.js'
@@ -33,6 +34,11 @@ export interface OneActorStatics {
   readonly leaseMs?: number
   /** How often the leader renews and followers try to take over, in ms. Default leaseMs / 4. */
   readonly renewEveryMs?: number
+  /**
+   * How long before the lease's expiry the leader stops believing it leads, by its own clock, in
+   * ms: the clock difference between processes tolerated without two leaders. Default leaseMs / 10.
+   */
+  readonly leaseMarginMs?: number
   /** How long a follower's Fire waits for the leader's answer, in ms. Default 30,000. */
   readonly proposalTimeoutMs?: number
   /**
@@ -81,7 +87,7 @@ function shardTiming(statics: OneActorStatics, actorType: string): ShardTiming {
   const hosts = statics.shardHosts ?? DEFAULT_SHARD_HOSTS
   if (!Number.isInteger(shards) || shards < 1 || shards > 65_536) throw new TypeError(`${actorType}: static shards must be an integer from 1 to 65,536 (got ${shards})`)
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > 1_024) throw new TypeError(`${actorType}: static shardHosts must be an integer from 1 to 1,024 (got ${hosts})`)
-  return { shards, hosts, leaseMs: leaseMsOf(statics), renewEveryMs: renewEveryMsOf(statics) }
+  return { shards, hosts, leaseMs: leaseMsOf(statics), renewEveryMs: renewEveryMsOf(statics), ...(statics.leaseMarginMs === undefined ? {} : { marginMs: statics.leaseMarginMs }) }
 }
 
 function isTransient(err: unknown): boolean {
@@ -108,9 +114,8 @@ function isTransient(err: unknown): boolean {
 export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S extends object = Record<string, unknown>> extends LiveActor<C, S> {
   /** This instance's identity in the lease. */
   readonly owner = `${instanceLabel()}:${++instances}:${Math.random().toString(36).slice(2, 8)}`
-  private ownTerm = 0
-  private electing: { cancel(): void } | undefined
-  private electionRunning: Promise<void> = Promise.resolve()
+  // Unsharded: holds the actor's lease; leadership ends at its local expiry (docs/leadership.md) or when fenced out.
+  private keeper: LeaseKeeper | undefined
   private stopped = true
   private proposals: Listener | undefined
   private rejections: Subscription | undefined
@@ -122,9 +127,12 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
   private readonly unsettled = new Map<string, number>()
   private shardOfActor: { region: ShardRegion; index: number } | null | undefined
 
-  /** True while this instance leads: holds the actor's lease, or, sharded, its process leads the shard. */
+  /**
+   * True while this instance leads: holds the actor's lease, or, sharded, its process leads the
+   * shard. False from the lease's expiry by this process's own clock on, whatever its store does.
+   */
   get IsLeader(): boolean {
-    return this.shard ? this.shard.region.leads(this.shard.index) : this.ownTerm > 0
+    return this.shard ? this.shard.region.leads(this.shard.index) : (this.keeper?.isLeading() ?? false)
   }
 
   /** The lease term this instance leads under (0 when it does not lead). */
@@ -135,7 +143,13 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
   // The term commits are stamped and fenced with. Sharded: the shard's, also while the shard is
   // being handed over (work under way finishes under it; new work is proposed, see IsLeader).
   private get term(): number {
-    return this.shard ? this.shard.region.termOf(this.shard.index) : this.ownTerm
+    return this.shard ? this.shard.region.termOf(this.shard.index) : (this.keeper?.term ?? 0)
+  }
+
+  // Whether a Fire here commits (fenced) rather than proposes. Unsharded: from onLeading until
+  // onFollowing, so a Fire past the local expiry, before the step-down ran, is refused at once.
+  private get commitsHere(): boolean {
+    return this.shard ? this.IsLeader : (this.keeper?.holding ?? false)
   }
 
   /** Loads, follows the stream, and takes part in the election (or, sharded, joins its shard). */
@@ -148,7 +162,15 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
         return this
       }
       this.rejections = this.container.store.subscribe({ streamId: this.proposalStream, names: ['rejected'], fromPosition: (await this.container.store.headPosition()) + 1 }, (e) => this.onRejected(e))
-      await this.elect()
+      const statics = this.oneStatics
+      this.keeper ??= new LeaseKeeper(
+        this.container,
+        this.leaseName,
+        this.owner,
+        { leaseMs: leaseMsOf(statics), renewEveryMs: renewEveryMsOf(statics), ...(statics.leaseMarginMs === undefined ? {} : { marginMs: statics.leaseMarginMs }) },
+        { onLeading: () => this.becomeLeader(), onFollowing: () => this.becomeFollower() },
+      )
+      await this.keeper.start()
     }
     return this
   }
@@ -163,13 +185,7 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
       this.shard.region.detach(this)
       return super.Stop()
     }
-    this.electing?.cancel()
-    await this.electionRunning
-    if (this.ownTerm > 0) {
-      const term = this.ownTerm
-      await this.stepDown()
-      await this.container.store.releaseLease(this.leaseName, this.owner, term, this.container.clock.now()).catch((err: unknown) => this.container.report(err, { where: `lease release of ${this.actorType} "${this.id}"` }))
-    }
+    await this.keeper?.stop()
     await this.rejections?.close()
     this.rejections = undefined
     await super.Stop()
@@ -223,7 +239,7 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
 
   /** A prepared Fire: proposed to the leader, or committed here when this instance leads. */
   private async fireAsOne(event: NewEvent): Promise<EventEnvelope> {
-    if (!this.IsLeader) return await this.propose(event)
+    if (!this.commitsHere) return await this.propose(event)
     try {
       return await this.mailbox.post(() => this.commit(this.underTerm(event), {}))
     } catch (err) {
@@ -269,9 +285,13 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     return false
   }
 
-  /** Stamps the leader term into the event's meta (the store checks the term itself). */
+  /**
+   * Stamps the leader term into the event's meta (the store checks the term itself). Unsharded,
+   * past the lease's local expiry it throws LeaseLostError before anything is applied or sent.
+   */
   private underTerm(event: NewEvent): NewEvent {
-    return { ...event, meta: { ...event.meta, term: this.term } }
+    const term = this.shard || !this.keeper ? this.term : this.keeper.fence().term
+    return { ...event, meta: { ...event.meta, term } }
   }
 
   private settle(stored: EventEnvelope): void {
@@ -286,14 +306,6 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     return this.constructor as OneActorStatics
   }
 
-  private get leaseMs(): number {
-    return leaseMsOf(this.oneStatics)
-  }
-
-  private get renewEveryMs(): number {
-    return renewEveryMsOf(this.oneStatics)
-  }
-
   private get leaseName(): string {
     const shard = this.shard
     return shard ? shard.region.leaseName(shard.index) : derivedName(this.container.store, 'one', this.actorType, this.id)
@@ -304,35 +316,13 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
     return shard ? shard.region.proposalStream(shard.index) : derivedName(this.container.store, '__proposals', this.actorType, this.id)
   }
 
-  /** One round of the election: the leader renews, a follower tries to take an expired lease. */
-  private async elect(): Promise<void> {
-    const round = (async () => {
-      const { store, clock } = this.container
-      try {
-        if (this.ownTerm > 0) {
-          await store.renewLease(this.leaseName, this.owner, this.ownTerm, this.leaseMs, clock.now())
-        } else {
-          const lease = await store.acquireLease(this.leaseName, this.owner, this.leaseMs, clock.now())
-          if (lease.holder === this.owner && !this.stopped) this.becomeLeader(lease.term)
-        }
-      } catch (err) {
-        if (err instanceof LeaseLostError) await this.stepDown()
-        else this.container.report(err, { where: `election of ${this.actorType} "${this.id}"` })
-      }
-    })()
-    this.electionRunning = round
-    await round
-    if (!this.stopped) this.electing = this.container.clock.setTimeout(() => void this.elect(), this.renewEveryMs)
-  }
-
   /** Called when this instance becomes the leader (for subclasses such as TickActor). */
   protected onLeading(): void {}
 
   /** Called when this instance stops leading. */
   protected onFollowing(): void {}
 
-  private becomeLeader(term: number): void {
-    this.ownTerm = term
+  private becomeLeader(): void {
     this.onLeading()
     // The proposals the previous leader did not finish are this leader's to finish: the
     // checkpoint is shared, and event ids make a proposal handled twice stored once.
@@ -354,8 +344,12 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
       if (term > 0) shard.region.lost(shard.index, term)
       return
     }
-    if (this.ownTerm > 0) this.onFollowing()
-    this.ownTerm = 0
+    // The keeper calls becomeFollower if `term` is still the one it holds.
+    this.keeper?.lost(term)
+  }
+
+  private becomeFollower(): void {
+    this.onFollowing()
     const proposals = this.proposals
     this.proposals = undefined
     // Not awaited: a step-down may come from inside a proposal handler, which close() waits for.

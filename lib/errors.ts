@@ -202,7 +202,8 @@ export class HandlerError extends OmniscientError {
 
 /**
  * A write was made under a leader term that is no longer current: the writer has been
- * deposed and must step down.
+ * deposed and must step down. `expiredAt` is set when the holder itself refused the write,
+ * its lease having expired by its own clock at that time: nothing was sent to the store.
  *
  * @example
  * catch (err) { if (err instanceof LeaseLostError) becomeFollower() }
@@ -212,8 +213,14 @@ export class LeaseLostError extends OmniscientError {
     readonly lease: string,
     readonly term: number,
     readonly currentTerm: number,
+    readonly expiredAt?: number,
   ) {
-    super('LEASE_LOST', `lease "${lease}": term ${term} is over (current term ${currentTerm}); the write was refused`)
+    super(
+      'LEASE_LOST',
+      expiredAt === undefined
+        ? `lease "${lease}": term ${term} is over (current term ${currentTerm}); the write was refused`
+        : `lease "${lease}": term ${term} expired at its holder (at ${expiredAt} by its clock); the write was not sent`,
+    )
   }
 }
 

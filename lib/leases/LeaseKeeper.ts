@@ -7,13 +7,15 @@
  *     onLeading: (term) => ...,            // this process leads under `term` from now
  *     onFollowing: (term, reason) => ...,  // it stopped leading `term`: 'expired' | 'lost' | 'released' | 'closed'
  *   })
- *   keeper.start()             // the election loop: every renewEveryMs, renew while leading, else try to acquire
+ *   await keeper.start()       // the election loop: every renewEveryMs, renew while leading, else try to acquire
+ *                              // (resolves after the first round)
  *   await keeper.stop()        // leave it: stop the loop, release the lease if held (onFollowing runs first)
  *   await keeper.acquire()     // one try to take it (true: leading now); for a caller that drives its own loop
  *   await keeper.renew()       // one renewal (true: still leading)
  *   await keeper.release()     // give it up at once (onFollowing runs), staying in the loop if started
  *   keeper.lost(term)          // a write fenced with `term` was refused (LeaseLostError): follow at once
- *   keeper.term                // the term held, 0 when following
+ *   keeper.term                // the term held, 0 when following (or expired here)
+ *   keeper.holding             // true from onLeading until onFollowing (isLeading(now) may be false already)
  *   keeper.isLeading(now?)     // leading at `now` (default the clock's now): term > 0 and now < expiresAt
  *   keeper.expiresAt           // when this process stops believing it leads, by its own clock
  *   keeper.fence()             // { name, term } for an append's `lease`; throws LeaseLostError, calling
@@ -100,6 +102,11 @@ export class LeaseKeeper {
     return this.isLeading() ? this.held : 0
   }
 
+  /** True from onLeading until onFollowing has run: a term not given up yet, even if past its expiry. */
+  get holding(): boolean {
+    return this.held > 0
+  }
+
   /** When this process stops believing it leads, by its clock (0 when following). */
   get expiresAt(): number {
     return this.held > 0 ? this.until : 0
@@ -113,15 +120,16 @@ export class LeaseKeeper {
   fence(): { name: string; term: number } {
     const term = this.held
     if (term > 0 && this.isLeading()) return { name: this.name, term }
+    const until = this.until
     if (term > 0) this.follow('expired')
-    throw new LeaseLostError(this.name, term, 0)
+    throw new LeaseLostError(this.name, term, 0, term > 0 ? until : undefined)
   }
 
-  /** Joins the election: renews every `renewEveryMs` while leading, tries to acquire otherwise. */
-  start(): void {
+  /** Joins the election: renews every `renewEveryMs` while leading, tries to acquire otherwise. Resolves after the first round. */
+  async start(): Promise<void> {
     if (this.running) return
     this.running = true
-    void this.cycle()
+    await this.cycle()
   }
 
   /** Leaves the election and gives the lease up, so another process takes over at once. */

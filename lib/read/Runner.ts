@@ -127,7 +127,7 @@ export class Runner {
     // Closing the container stops it while the store still answers: the lease is released.
     this.unregisterClose = this.container.onClose(() => this.stop())
     this.setState('standby')
-    if (this.keeper) this.keeper.start()
+    if (this.keeper) void this.keeper.start()
     else void this.run(0)
   }
 

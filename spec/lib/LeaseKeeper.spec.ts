@@ -1,37 +1,9 @@
 import { expect } from 'chai'
 import { LeaseLostError, ManualClock, MemoryStore, type StorageAdapter } from 'omniscient-actors'
 import { LeaseKeeper, type FollowReason } from '../../lib/leases/LeaseKeeper.js'
+import { silentLink } from '../support/silentLink.js'
 
 const flush = () => new Promise((r) => setTimeout(r, 2))
-
-/** A link to `store` that can go silent: lease calls and appends through it never answer until `speak()`. */
-function silenceable(store: StorageAdapter) {
-  let silent: Promise<void> | undefined
-  let speak = () => {}
-  const held = new Set<PropertyKey>(['renewLease', 'acquireLease', 'releaseLease', 'append'])
-  const link = new Proxy(store, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown
-      if (typeof value !== 'function') return value
-      const fn = (value as (...args: unknown[]) => unknown).bind(target)
-      if (!held.has(prop)) return fn
-      return async (...args: unknown[]) => {
-        if (silent) await silent
-        return fn(...args)
-      }
-    },
-  })
-  return {
-    store: link,
-    silence() {
-      silent = new Promise<void>((r) => (speak = r))
-    },
-    speak() {
-      silent = undefined
-      speak()
-    },
-  }
-}
 
 function keeperOn(store: StorageAdapter, clock: ManualClock, owner: string, log: string[], timing = { leaseMs: 1_000, renewEveryMs: 250, marginMs: 100 }) {
   return new LeaseKeeper({ store, clock, report: (err) => log.push(`report ${String(err)}`) }, 'one/Thing/1', owner, timing, {
@@ -58,9 +30,9 @@ describe('LeaseKeeper', () => {
   it('should stop leading at its own expiry while its renewal hangs, and not lead again when that renewal answers late', async () => {
     const clock = new ManualClock(0)
     const log: string[] = []
-    const link = silenceable(new MemoryStore())
+    const link = silentLink(new MemoryStore())
     const keeper = keeperOn(link.store, clock, 'a', log)
-    keeper.start()
+    void keeper.start()
     await flush()
     clock.advance(250)
     await flush() // renewed at 250: leads until 1150
@@ -90,12 +62,12 @@ describe('LeaseKeeper', () => {
     const clock = new ManualClock(0)
     const log: string[] = []
     const store = new MemoryStore()
-    const link = silenceable(store)
+    const link = silentLink(store)
     const holder = keeperOn(link.store, clock, 'a', log)
     const other = keeperOn(store, clock, 'b', log)
-    holder.start()
+    void holder.start()
     await flush()
-    other.start()
+    void other.start()
     await flush()
     link.silence()
     let overlap = 0
@@ -116,12 +88,12 @@ describe('LeaseKeeper', () => {
     const ahead = { now: () => clock.now() + 300, setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, ms) }
     const log: string[] = []
     const store = new MemoryStore()
-    const link = silenceable(store)
+    const link = silentLink(store)
     const holder = keeperOn(link.store, clock, 'a', log)
     const other = new LeaseKeeper({ store, clock: ahead, report: () => {} }, 'one/Thing/1', 'b', { leaseMs: 1_000, renewEveryMs: 250, marginMs: 100 })
-    holder.start()
+    void holder.start()
     await flush()
-    other.start()
+    void other.start()
     await flush()
     link.silence()
     let overlap = 0
