@@ -40,6 +40,8 @@ export {
   OutageError,
   isOmniscientError,
   isConcurrencyError,
+  StoreClosedError,
+  isStoreClosedError,
   defineEvents,
   createContainer,
   ActorRegistry,

@@ -143,6 +143,30 @@ export class StorageError extends OmniscientError {
 }
 
 /**
+ * The store was closed: every call made after its `close()` rejects with this, on every
+ * adapter, and nothing is read or stored. `store` names the store (`SqliteStore "app.db"`).
+ * A RemoteStore also rejects the appends still waiting for its server when it closes: they stay
+ * queued in its local copy and are sent at its next start.
+ *
+ * @example
+ * catch (err) { if (isStoreClosedError(err)) return; throw err }
+ */
+export class StoreClosedError extends StorageError {
+  constructor(
+    readonly store: string,
+    detail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${store} is closed${detail === undefined ? '' : `: ${detail}`}`, { ...options, code: 'STORE_CLOSED' })
+  }
+}
+
+/** @example if (isStoreClosedError(err)) stopWorking() */
+export function isStoreClosedError(err: unknown): err is StoreClosedError {
+  return isOmniscientError(err) && err.code === 'STORE_CLOSED'
+}
+
+/**
  * A batch mixed ids that are already stored with new ones, or reused a stored id on another
  * stream: a retry must resend exactly what it sent before.
  *

@@ -20,6 +20,8 @@ export {
   OutageError,
   isOmniscientError,
   isConcurrencyError,
+  StoreClosedError,
+  isStoreClosedError,
   MisspeltHandlerError,
   type EventIssue,
 } from './errors.js'

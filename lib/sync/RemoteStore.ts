@@ -1,6 +1,6 @@
 import { deferred } from '../deferred.js'
 import type { EventEnvelope, NewEvent } from '../envelope.js'
-import { ConcurrencyError, StorageError } from '../errors.js'
+import { ConcurrencyError, StoreClosedError } from '../errors.js'
 import { AppendNotSentError, type AppendQueue, type LeftoverAppend } from '../store/kit/AppendQueue.js'
 import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../store/kit/arguments.js'
 import { encodeEvent } from '../store/kit/eventJson.js'
@@ -186,6 +186,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
+    this.assertOpen()
     checkReadStream(streamId, options)
     const to = options.toVersion ?? Number.MAX_SAFE_INTEGER
     let from = Math.max(1, options.fromVersion ?? 1)
@@ -232,6 +233,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
+    this.assertOpen()
     checkReadAll(options)
     for await (const page of this.http.pages(paths.events(), { fromPosition: options.fromPosition })) {
       if (page.length > 0) this.seen(page[page.length - 1]!)
@@ -240,8 +242,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   }
 
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
-    // A closed store opens no connection: the subscription is over before it starts.
-    if (this.closed) return { nextPosition: Math.max(1, options.fromPosition ?? 1), done: Promise.resolve(), close: async () => {} }
+    this.assertOpen()
     const subscription = liveSubscription(this.http, options, handler, {
       connected: (up) => this.board.update({ connected: up }),
       delivered: (event) => {
@@ -256,6 +257,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   }
 
   async streamVersion(streamId: string): Promise<number> {
+    this.assertOpen()
     checkReadStream(streamId, undefined)
     try {
       return (await this.http.getJson<{ version: number }>(paths.stream(streamId))).version
@@ -268,6 +270,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   }
 
   async headPosition(): Promise<number> {
+    this.assertOpen()
     try {
       const { position } = await this.head()
       this.board.update({ connected: true, lastPosition: Math.max(position, this.board.current.lastPosition) })
@@ -283,41 +286,49 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
 
   // Snapshots and checkpoints are the device's own: a snapshot is a cache of this device's
   // replay, a checkpoint what this device's listener handled. Neither is trusted by others.
-  saveSnapshot(snapshot: Snapshot): Promise<void> {
+  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.assertOpen()
     // After the events read before it: a copy never holds a snapshot ahead of its events.
     return this.writer.after(() => this.local.saveSnapshot(snapshot))
   }
 
-  loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
+  async loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
+    this.assertOpen()
     return this.local.loadSnapshot(actorType, streamId)
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {
+    this.assertOpen()
     checkCheckpoint(name, position)
     return this.local.saveCheckpoint(name, position)
   }
 
   async loadCheckpoint(name: string): Promise<number | undefined> {
+    this.assertOpen()
     checkCheckpoint(name)
     return this.local.loadCheckpoint(name)
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
+    this.assertOpen()
     checkLease(name, owner, now, { ttlMs })
     return this.lease(name, { op: 'acquire', owner, ttlMs, now }) as Promise<LeaseState>
   }
 
   async renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState> {
+    this.assertOpen()
     checkLease(name, owner, now, { term, ttlMs })
     return this.lease(name, { op: 'renew', owner, term, ttlMs, now }) as Promise<LeaseState>
   }
 
   async releaseLease(name: string, owner: string, term: number, now: number): Promise<void> {
+    this.assertOpen()
     checkLease(name, owner, now, { term })
     await this.lease(name, { op: 'release', owner, term, now })
   }
 
   async readLease(name: string): Promise<LeaseState | undefined> {
+    this.assertOpen()
     checkIdentifier(name, 'name')
     return (await this.http.getJson<LeaseResponse>(paths.lease(name))).lease ?? undefined
   }
@@ -377,7 +388,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
           if (this.offline) {
             if (!this.closed) await this.reconnected(failures)
             // Left in the queue when the store closes: the next start sends it.
-            if (this.closed) throw closedBeforeAnswer(err)
+            if (this.closed) throw closedBeforeAnswer(this.options.url, err)
             continue
           }
         } else {
@@ -519,12 +530,12 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new StorageError('the RemoteStore is closed', { code: 'CLOSED' })
+    if (this.closed) throw new StoreClosedError(`the RemoteStore of ${this.options.url}`)
   }
 }
 
-function closedBeforeAnswer(cause: unknown): StorageError {
-  return new StorageError('the RemoteStore closed before the server answered; the append stays queued and is sent at the next start', { code: 'CLOSED', cause })
+function closedBeforeAnswer(url: string, cause: unknown): StoreClosedError {
+  return new StoreClosedError(`the RemoteStore of ${url}`, 'it closed before the server answered; the append stays queued and is sent at the next start', { cause })
 }
 
 /** One append waiting in its stream's line. */

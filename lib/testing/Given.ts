@@ -169,7 +169,7 @@ export class Scenario<A extends TestableActor = TestableActor, C extends AnyEven
     const id = plan.options.id ?? 'test-id'
     const reported: unknown[] = []
     const container = createContainer({
-      store: new MemoryStore(),
+      store: readableAfterClose(new MemoryStore()),
       clock: new ManualClock(plan.options.now ?? 0),
       ids: sequentialIds('event'),
       report: (err) => reported.push(err),
@@ -194,7 +194,7 @@ export class Scenario<A extends TestableActor = TestableActor, C extends AnyEven
       }
     } finally {
       // A LiveActor (or OneActor, TickActor) follows its stream until stopped: stop it, so the
-      // test process can exit. The state stays readable for the assertions below.
+      // test process can exit. The state (and the store) stays readable for the assertions below.
       await actor.Stop()
       await container.close()
     }
@@ -300,4 +300,13 @@ export function Given<const G extends readonly GivenEvent[] = readonly []>(
   options: GivenOptions = {},
 ): Scenario<TestableActor, AnyEventCatalog, G> {
   return new Scenario({ description, given: events ?? [], options })
+}
+
+/**
+ * The scenario's store, left open when its container closes so that `result.container.store`
+ * can still be read: closing the container stops the actors, read models and listeners, which
+ * close their subscriptions, and a MemoryStore holds nothing else that keeps a process alive.
+ */
+function readableAfterClose(store: MemoryStore): MemoryStore {
+  return new Proxy(store, { get: (target, key): unknown => (key === 'close' ? async () => {} : Reflect.get(target, key, target)) })
 }

@@ -6,6 +6,8 @@ import {
   LeaseLostError,
   SnapshotCorruptError,
   StorageError,
+  StoreClosedError,
+  isStoreClosedError,
   type EventEnvelope,
   type NewEvent,
   type StorageAdapter,
@@ -438,6 +440,37 @@ export function describeStorageContract(adapterName: string, makeHarness: () => 
       })
 
       describeLiveDelivery(() => store)
+    })
+
+    describe('close()', () => {
+      it('should refuse every later call with StoreClosedError (STORE_CLOSED)', async () => {
+        await store.append('s1', [newEvent()], { expectedVersion: 0 })
+        await store.close()
+        const calls: Record<string, () => Promise<unknown>> = {
+          append: () => store.append('s1', [newEvent()], { expectedVersion: 1 }),
+          readStream: () => collect(store.readStream('s1')),
+          readAll: () => collect(store.readAll()),
+          streamVersion: () => store.streamVersion('s1'),
+          headPosition: () => store.headPosition(),
+          subscribe: async () => store.subscribe({}, () => {}).done,
+          saveSnapshot: () => store.saveSnapshot({ actorType: 'A', streamId: 's1', version: 1, state: {}, snapshotVersion: 1, at: 1 }),
+          loadSnapshot: () => store.loadSnapshot('A', 's1'),
+          saveCheckpoint: () => store.saveCheckpoint('c', 1),
+          loadCheckpoint: () => store.loadCheckpoint('c'),
+          acquireLease: () => store.acquireLease('L', 'a', 1_000, 0),
+          renewLease: () => store.renewLease('L', 'a', 1, 1_000, 0),
+          releaseLease: () => store.releaseLease('L', 'a', 1, 0),
+          readLease: () => store.readLease('L'),
+        }
+        for (const [method, call] of Object.entries(calls)) {
+          const err = await rejection(call())
+          expect(err, method).to.be.instanceOf(StoreClosedError).and.to.be.instanceOf(StorageError)
+          expect(err, method).to.have.property('code', 'STORE_CLOSED')
+          expect(isStoreClosedError(err), method).to.equal(true)
+        }
+        // Closing again is harmless.
+        await store.close()
+      })
     })
 
     describe('leases', () => {

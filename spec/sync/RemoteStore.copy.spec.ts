@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { MAX_ID_BYTES, SqliteStore, StorageError, type EventEnvelope } from 'omniscient-actors'
+import { MAX_ID_BYTES, SqliteStore, StorageError, StoreClosedError, type EventEnvelope } from 'omniscient-actors'
 import { IncompleteReadError, MemoryCopy, RemoteStore, SyncUnavailableError, type Fetch, type LocalCopy } from 'omniscient-actors/sync'
 import { SqliteCopy } from 'omniscient-actors/sync/sqlite'
 import { derivedName } from '../../actors/derivedNames.js'
@@ -195,7 +195,7 @@ describe('RemoteStore and its local copy', function () {
       await store.close()
       const err = await appended
       expect(err).to.be.instanceOf(StorageError)
-      expect(err).to.include({ code: 'CLOSED' })
+      expect(err).to.be.instanceOf(StoreClosedError).and.include({ code: 'STORE_CLOSED' })
     })
   })
 })

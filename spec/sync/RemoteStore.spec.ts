@@ -1,5 +1,7 @@
 import { join } from 'node:path'
 import { expect } from 'chai'
+import { createContainer, isStoreClosedError } from 'omniscient-actors'
+import { FollowProjection } from '../../examples/follow/FollowProjection.js'
 import { MemoryCopy, RemoteStore, SyncUnavailableError, type Fetch } from 'omniscient-actors/sync'
 import { liveSubscription } from '../../lib/sync/liveSubscription.js'
 import { HttpClient } from '../../lib/sync/HttpClient.js'
@@ -74,5 +76,27 @@ describe('RemoteStore (beyond the contract)', function () {
     } finally {
       await subscription.close()
     }
+  })
+
+  it('should stop a projection quietly, with no more lease calls, when the store closes under it', async () => {
+    let leaseCalls = 0
+    const counting: Fetch = (url, init) => {
+      if (url.includes('/leases/')) leaseCalls++
+      return fetch(url, init)
+    }
+    const store = new RemoteStore({ url: server.current.url, token: 'token-alice', fetch: counting })
+    const reports: unknown[] = []
+    const container = createContainer({ store, report: (err) => void reports.push(err) })
+    class QuickProjection extends FollowProjection {
+      static leaseMs = 200
+    }
+    const projection = await new QuickProjection(container).start()
+    await waitUntil(() => projection.progress().state === 'live', 5_000, 'the projection to run')
+    await store.close()
+    const after = leaseCalls
+    await new Promise((r) => setTimeout(r, 300))
+    expect(leaseCalls, 'renewals every 50 ms after the close').to.equal(after)
+    expect(reports.filter(isStoreClosedError)).to.deep.equal([])
+    await container.close()
   })
 })

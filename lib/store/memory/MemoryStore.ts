@@ -1,4 +1,5 @@
 import type { EventEnvelope, NewEvent } from '../../envelope.js'
+import { StoreClosedError } from '../../errors.js'
 import { CommitSignal } from '../kit/CommitSignal.js'
 import { decodeEventData, decodeEventMeta, encodeEvent } from '../kit/eventJson.js'
 import { firstAtOrAfter, SharedTail } from '../kit/SharedTail.js'
@@ -73,11 +74,13 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
       for (; i < rows.length && page.length < limit; i++) page.push(toEnvelope(rows[i]!))
       return page
     },
-    headPosition: () => this.headPosition(),
+    headPosition: async () => this.log.length,
     commits: this.commits,
   })
+  private closed = false
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    this.assertOpen()
     checkAppend(streamId, events, options)
     // Encoded first, as every adapter does: data JSON cannot hold is refused before any state is looked at.
     const encoded = events.map((event) => encodeEvent(streamId, event))
@@ -108,6 +111,7 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
+    this.assertOpen()
     checkReadStream(streamId, options)
     const stream = this.streams.get(streamId) ?? []
     const from = Math.max(1, options.fromVersion ?? 1)
@@ -116,29 +120,35 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
+    this.assertOpen()
     checkReadAll(options)
     // Positions are 1..n without gaps here, so a position is an index.
     for (let i = Math.max(0, (options.fromPosition ?? 1) - 1); i < this.log.length; i++) yield toEnvelope(this.log[i]!)
   }
 
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    this.assertOpen()
     return this.tail.subscribe(options, handler)
   }
 
   async streamVersion(streamId: string): Promise<number> {
+    this.assertOpen()
     checkIdentifier(streamId, 'streamId')
     return this.streams.get(streamId)?.length ?? 0
   }
 
   async headPosition(): Promise<number> {
+    this.assertOpen()
     return this.log.length
   }
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.assertOpen()
     this.snapshots.save(snapshot)
   }
 
   async loadSnapshot(actorType: string, streamId: string): Promise<Snapshot | undefined> {
+    this.assertOpen()
     return this.snapshots.load(actorType, streamId)
   }
 
@@ -148,6 +158,7 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<LeaseState> {
+    this.assertOpen()
     checkLease(name, owner, now, { ttlMs })
     const lease = leaseAfterAcquire(this.leases.get(name), name, owner, ttlMs, now)
     this.leases.set(name, lease)
@@ -155,6 +166,7 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
   }
 
   async renewLease(name: string, owner: string, term: number, ttlMs: number, now: number): Promise<LeaseState> {
+    this.assertOpen()
     checkLease(name, owner, now, { term, ttlMs })
     const lease = leaseAfterRenew(this.leases.get(name), name, owner, term, ttlMs, now)
     this.leases.set(name, lease)
@@ -162,28 +174,33 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
   }
 
   async releaseLease(name: string, owner: string, term: number, now: number): Promise<void> {
+    this.assertOpen()
     checkLease(name, owner, now, { term })
     const lease = leaseAfterRelease(this.leases.get(name), owner, term, now)
     if (lease) this.leases.set(name, lease)
   }
 
   async readLease(name: string): Promise<LeaseState | undefined> {
+    this.assertOpen()
     checkIdentifier(name, 'name')
     return this.leases.get(name)
   }
 
   async saveCheckpoint(name: string, position: number): Promise<void> {
+    this.assertOpen()
     checkCheckpoint(name, position)
     this.checkpoints.set(name, position)
   }
 
   async loadCheckpoint(name: string): Promise<number | undefined> {
+    this.assertOpen()
     checkCheckpoint(name)
     return this.checkpoints.get(name)
   }
 
   // Store-wide reads for tools (storeCatalog.ts).
   async listStreams(options: ListStreamsOptions = {}): Promise<readonly StreamInfo[]> {
+    this.assertOpen()
     const { after, contains, limit } = checkListStreams(options)
     const ids = [...this.streams.keys()].filter((id) => id > after && id.includes(contains)).sort()
     return ids.slice(0, limit).map((streamId) => {
@@ -193,10 +210,12 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
   }
 
   async listLeases(): Promise<readonly LeaseState[]> {
+    this.assertOpen()
     return [...this.leases.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
   async listCheckpoints(): Promise<readonly CheckpointState[]> {
+    this.assertOpen()
     return [...this.checkpoints].map(([name, position]) => ({ name, position })).sort((a, b) => (a.name < b.name ? -1 : 1))
   }
 
@@ -205,7 +224,13 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
     return this.readModelStorage
   }
 
+  /** Ends the subscriptions; every later call throws `StoreClosedError`. */
   async close(): Promise<void> {
+    this.closed = true
     await this.tail.close()
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError('the MemoryStore')
   }
 }

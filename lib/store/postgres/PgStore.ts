@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { storedEnvelope, type EventEnvelope, type NewEvent } from '../../envelope.js'
-import { ConcurrencyError, InvalidOptionsError, LeaseLostError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
+import { ConcurrencyError, InvalidOptionsError, LeaseLostError, SnapshotCorruptError, StorageError, StoreClosedError, isOmniscientError } from '../../errors.js'
 import { checkOptions } from '../../checkOptions.js'
 import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
@@ -496,6 +496,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
   }
 
   private async connect(): Promise<pg.PoolClient> {
+    this.assertOpen()
     try {
       return await this.pool.connect()
     } catch (err) {
@@ -523,6 +524,6 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new StorageError(`PgStore (schema "${this.schema}") is closed`, { code: 'STORE_CLOSED' })
+    if (this.closed) throw new StoreClosedError(`PgStore (schema "${this.schema}")`)
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { r, type RDatum, type WriteResult } from 'rethinkdb-ts'
 import type { NewEvent } from '../../envelope.js'
-import { isOmniscientError, StorageError } from '../../errors.js'
+import { isStoreClosedError, StorageError } from '../../errors.js'
 import { commitConflict, commitEnvelopes, keyText, type CommitDoc, type CommitKey, type IdClaimDoc, type SequenceEntry, type StoredEvent, type TombstoneDoc } from './documents.js'
 import { SKIPPED_WRITE, writeOutcome } from './failures.js'
 import { sameKey, type IdClaims } from './IdClaims.js'
@@ -344,7 +344,7 @@ export class GroupWriter {
       group.map(async (a, i) => {
         if (!a.lease) return
         await this.leases.withdraw(a.lease.name, keys[i]!).catch((err: unknown) => {
-          if (!isOmniscientError(err) || err.code !== 'STORE_CLOSED') this.onError(err)
+          if (!isStoreClosedError(err)) this.onError(err)
         })
       }),
     )

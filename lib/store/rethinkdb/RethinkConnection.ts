@@ -1,5 +1,5 @@
 import { r, type Connection, type WriteResult } from 'rethinkdb-ts'
-import { StorageError } from '../../errors.js'
+import { StorageError, StoreClosedError } from '../../errors.js'
 import { failureKind, storageFailure } from './failures.js'
 import type { ConnectionTiming, RethinkServer } from './options.js'
 
@@ -84,7 +84,7 @@ export class RethinkConnection {
 
   /** The open connection, waiting (up to `waitTimeoutMs`) while it is re-established. */
   async open(what = 'connect'): Promise<Connection> {
-    if (this.closed) throw new StorageError('the RethinkDB store is closed', { code: 'STORE_CLOSED' })
+    if (this.closed) throw new StoreClosedError('the RethinkDB store')
     if (this.connection?.open) return this.connection
     this.connecting ??= this.connectWithRetry().finally(() => (this.connecting = undefined))
     let timer: NodeJS.Timeout | undefined
@@ -103,7 +103,7 @@ export class RethinkConnection {
 
   private async connectWithRetry(): Promise<Connection> {
     for (let attempt = 0; ; attempt++) {
-      if (this.closed) throw new StorageError('the RethinkDB store is closed', { code: 'STORE_CLOSED' })
+      if (this.closed) throw new StoreClosedError('the RethinkDB store')
       try {
         const connection = await r.connect({
           host: this.server.host,
@@ -116,7 +116,7 @@ export class RethinkConnection {
         })
         if (this.closed) {
           await connection.close().catch(() => undefined)
-          throw new StorageError('the RethinkDB store is closed', { code: 'STORE_CLOSED' })
+          throw new StoreClosedError('the RethinkDB store')
         }
         connection.on('close', () => this.drop(connection))
         connection.on('error', (err: unknown) => {

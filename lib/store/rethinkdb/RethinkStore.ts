@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { r, type RCursor, type RDatum } from 'rethinkdb-ts'
 import type { EventEnvelope, NewEvent } from '../../envelope.js'
-import { ConcurrencyError, IdempotencyError, LeaseLostError, SnapshotCorruptError, StorageError } from '../../errors.js'
+import { ConcurrencyError, IdempotencyError, LeaseLostError, SnapshotCorruptError, StorageError, StoreClosedError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
 import { storedBatch } from '../kit/appendRules.js'
 import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../kit/arguments.js'
@@ -482,6 +482,6 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new StorageError(`RethinkStore (${this.server.host}:${this.server.port}/${this.server.db}) is closed`, { code: 'STORE_CLOSED' })
+    if (this.closed) throw new StoreClosedError(`RethinkStore (${this.server.host}:${this.server.port}/${this.server.db})`)
   }
 }

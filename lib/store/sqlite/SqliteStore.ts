@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import type { Database, Statement } from 'better-sqlite3'
 import { storedEnvelope, type EventEnvelope, type NewEvent } from '../../envelope.js'
-import { InvalidOptionsError, SnapshotCorruptError, StorageError, isOmniscientError } from '../../errors.js'
+import { InvalidOptionsError, SnapshotCorruptError, StorageError, StoreClosedError, isOmniscientError } from '../../errors.js'
 import { checkOptions } from '../../checkOptions.js'
 import { rejected } from '../../rejected.js'
 import { parseStoredJson } from '../../safeData.js'
@@ -449,7 +449,7 @@ export class SqliteStore implements StorageAdapter, ReadModelStorageProvider, St
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new StorageError(`SqliteStore "${this.file}" is closed`, { code: 'STORE_CLOSED' })
+    if (this.closed) throw new StoreClosedError(`SqliteStore "${this.file}"`)
     if (this.guard?.gone) throw this.guard.gone
   }
 }
