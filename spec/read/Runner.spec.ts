@@ -1,7 +1,8 @@
 import { expect } from 'chai'
 import { z } from 'zod'
-import { createContainer, defineEvents, MemoryStore, systemClock, type Clock, type Container, type EventEnvelope, type NewEvent } from 'omniscient-actors'
+import { createContainer, defineEvents, ManualClock, MemoryStore, systemClock, type Clock, type Container, type EventEnvelope, type NewEvent } from 'omniscient-actors'
 import { Projection, ReadModel } from 'omniscient-actors/read'
+import { silentLink } from '../support/silentLink.js'
 
 const Events = defineEvents({ ordered: z.object({ item: z.string() }) })
 
@@ -112,5 +113,50 @@ describe('Runner', () => {
     await stopping
     await counts.waitFor(5_000, { timeoutMs: 10_000 })
     expect(await counts.get('shop')).to.deep.equal({ count: 5_000 })
+  })
+})
+
+class ShortLeaseCounts extends ReadModel<typeof Events, { count: number }> {
+  static events = Events
+  static modelName = 'short-lease-counts'
+  static leaseMs = 1_000
+  ordered(_data: unknown, event: EventEnvelope): void {
+    this.update(event.streamId, (doc = { count: 0 }) => ({ count: doc.count + 1 }))
+  }
+}
+
+describe('Runner whose lease expires here', () => {
+  const order = (id: string): NewEvent => ({ id, name: 'ordered', data: { item: id }, schemaVersion: 1, at: 0, meta: {} })
+  const settle = () => new Promise((r) => setTimeout(r, 5))
+
+  it('should stop applying at the lease\'s local expiry while its lease calls hang, and another process take over', async () => {
+    const clock = new ManualClock(0)
+    const store = new MemoryStore()
+    const link = silentLink(store, ['acquireLease', 'renewLease', 'releaseLease'])
+    const cut = await new ShortLeaseCounts(createContainer({ store: link.store, clock, report: () => {} })).start()
+    const other = await new ShortLeaseCounts(createContainer({ store, clock, report: () => {} })).start()
+    await store.append('a', [order('o-1')], { expectedVersion: 'any' })
+    for (let i = 0; i < 20 && cut.progress().position < 1; i++) await settle()
+    expect(cut.progress()).to.include({ state: 'live', position: 1 })
+    link.silence() // its renewal at 250 never answers: it leads until 0 + 1000 - 100
+    for (let t = 0; t < 890; t += 10) {
+      clock.advance(10)
+      await settle()
+    }
+    expect(cut.progress().state).to.equal('live')
+    clock.advance(10)
+    await settle()
+    expect(cut.progress().state, 'at 900').to.equal('standby')
+    await store.append('a', [order('o-2')], { expectedVersion: 'any' })
+    await settle()
+    expect(cut.progress().position, 'nothing applied after the expiry').to.equal(1)
+    for (let t = 900; t < 1_500; t += 10) {
+      clock.advance(10)
+      await settle()
+    }
+    expect(other.progress()).to.include({ state: 'live', position: 2 })
+    expect(await other.get('a')).to.deep.equal({ count: 2 })
+    link.speak()
+    await Promise.all([cut.stop(), other.stop()])
   })
 })

@@ -128,4 +128,24 @@ describe('a read model whose version changes', function () {
     await v1.stop()
     await v2.stop()
   })
+
+  it('should notice it was replaced within 1.25 s while no events come, and give its lease up', async () => {
+    await score(2)
+    const v1 = await new ScoresV1(container).start()
+    await v1.waitFor(await container.store.headPosition())
+    await waitUntil(() => v1.progress().state === 'live', 10_000, 'v1 to be live')
+    const v2 = await new ScoresV2(createContainer({ store: container.store, report: () => {} })).start()
+    await waitUntil(() => v2.progress().activeVersion === 2, 10_000, 'v2 to become the active version')
+    const switchedAt = Date.now()
+    // No event comes: v1 learns from its own periodic check (every 250 ms, asking at most once a second).
+    await waitUntil(() => v1.progress().state === 'superseded', 10_000, 'v1 to notice it was replaced')
+    const noticedAfter = Date.now() - switchedAt
+    expect(noticedAfter, `noticed after ${noticedAfter} ms`).to.be.below(1_250 + 750)
+    expect(v1.progress().activeVersion).to.equal(2)
+    await waitUntil(() => v1.progress().state === 'superseded', 1_000, 'v1 to stay superseded')
+    const lease = await container.store.readLease('read/scores/v1')
+    expect(lease!.expiresAt, "v1's lease is released").to.be.at.most(Date.now())
+    await v1.stop()
+    await v2.stop()
+  })
 })
