@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { Command } from 'commander'
 import type { ActorClass } from '../../node.js'
+import { MIN_TOKEN_LENGTH } from '../../lib/auth/bearerTokens.js'
 import { CliError } from '../errors.js'
 import { createInspector } from '../inspect/server.js'
 import { wholeNumber } from '../options.js'
@@ -31,7 +32,8 @@ export function inspectCommand(): Command {
       for (const spec of flags.actors) for (const [name, Class] of await loadActorClasses(spec)) actors.set(name, Class)
       const loopback = LOOPBACK.has(flags.host)
       const token = flags.token ?? (loopback ? undefined : randomBytes(18).toString('base64url'))
-      if (flags.token !== undefined && flags.token.length < 12) throw new CliError('WEAK_TOKEN', 'a token needs at least 12 characters')
+      // The token table's own minimum, so that a token the flag takes is one the table takes.
+      if (flags.token !== undefined && flags.token.length < MIN_TOKEN_LENGTH) throw new CliError('WEAK_TOKEN', `a token needs at least ${MIN_TOKEN_LENGTH} characters`)
       const store = await openStore(url, { mustExist: true })
       const hostInUrl = flags.host.includes(':') ? `[${flags.host}]` : flags.host
       const server = createInspector({ store, storeName: redactedStoreUrl(url), actors, loopbackHostsOnly: loopback, ...(token !== undefined ? { token } : {}) })
