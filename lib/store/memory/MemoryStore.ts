@@ -1,7 +1,8 @@
 import type { EventEnvelope, NewEvent } from '../../envelope.js'
 import { StoreClosedError } from '../../errors.js'
 import { CommitSignal } from '../kit/CommitSignal.js'
-import { decodeEventData, decodeEventMeta, encodeEvent } from '../kit/eventJson.js'
+import { encodeEvent } from '../kit/eventJson.js'
+import { envelopeFromText, type StoredEventText } from '../kit/storedText.js'
 import { firstAtOrAfter, SharedTail } from '../kit/SharedTail.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Subscription.js'
 import { assertExpectedVersion, storedBatch } from '../kit/appendRules.js'
@@ -23,31 +24,6 @@ import type {
 
 // Rows keep data and meta as JSON text, like a real engine, so that what a test reads back has
 // been through the same round trip as on SQLite (no shared references, no Dates, no undefined).
-interface Row {
-  readonly id: string
-  readonly streamId: string
-  readonly version: number
-  readonly position: number
-  readonly name: string
-  readonly data: string
-  readonly schemaVersion: number
-  readonly at: number
-  readonly meta: string
-}
-
-function toEnvelope(row: Row): EventEnvelope {
-  return {
-    id: row.id,
-    streamId: row.streamId,
-    version: row.version,
-    position: row.position,
-    name: row.name,
-    data: decodeEventData(row.data, row.streamId, row.version, row.position),
-    schemaVersion: row.schemaVersion,
-    at: row.at,
-    meta: decodeEventMeta(row.meta, row.streamId, row.version, row.position),
-  }
-}
 
 /**
  * The reference adapter: everything in memory, one process. Used by Given/When/Then and by
@@ -57,9 +33,9 @@ function toEnvelope(row: Row): EventEnvelope {
  * const container = createContainer({ store: new MemoryStore() })
  */
 export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
-  private readonly log: Row[] = []
-  private readonly streams = new Map<string, Row[]>()
-  private readonly byId = new Map<string, Row>()
+  private readonly log: StoredEventText[] = []
+  private readonly streams = new Map<string, StoredEventText[]>()
+  private readonly byId = new Map<string, StoredEventText>()
   private readonly snapshots = new MemorySnapshots()
   private readonly checkpoints = new Map<string, number>()
   private readonly leases = new Map<string, LeaseState>()
@@ -71,7 +47,7 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
       const page: EventEnvelope[] = []
       // Positions are 1..n here; a stream's rows are in position order, so skip by search.
       let i = streamId === undefined ? from - 1 : firstAtOrAfter(rows, from)
-      for (; i < rows.length && page.length < limit; i++) page.push(toEnvelope(rows[i]!))
+      for (; i < rows.length && page.length < limit; i++) page.push(envelopeFromText(rows[i]!))
       return page
     },
     headPosition: async () => this.log.length,
@@ -86,14 +62,14 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
     const encoded = events.map((event) => encodeEvent(streamId, event))
     const retried = storedBatch(streamId, events, (id) => {
       const row = this.byId.get(id)
-      return row && toEnvelope(row)
+      return row && envelopeFromText(row)
     })
     if (retried) return { events: retried, alreadyStored: true }
 
     const stream = this.streams.get(streamId) ?? []
     if (options.lease) assertCurrentTerm(this.leases.get(options.lease.name), options.lease.name, options.lease.term)
     assertExpectedVersion(streamId, options.expectedVersion, stream.length)
-    const rows = events.map((_, i): Row => ({
+    const rows = events.map((_, i): StoredEventText => ({
       ...encoded[i]!,
       streamId,
       version: stream.length + i + 1,
@@ -107,7 +83,7 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
     }
     this.streams.set(streamId, stream)
     this.commits.notify()
-    return { events: rows.map(toEnvelope), alreadyStored: false }
+    return { events: rows.map(envelopeFromText), alreadyStored: false }
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
@@ -116,14 +92,14 @@ export class MemoryStore implements StorageAdapter, ReadModelStorageProvider {
     const stream = this.streams.get(streamId) ?? []
     const from = Math.max(1, options.fromVersion ?? 1)
     const to = Math.min(stream.length, options.toVersion ?? stream.length)
-    for (let version = from; version <= to; version++) yield toEnvelope(stream[version - 1]!)
+    for (let version = from; version <= to; version++) yield envelopeFromText(stream[version - 1]!)
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope> {
     this.assertOpen()
     checkReadAll(options)
     // Positions are 1..n without gaps here, so a position is an index.
-    for (let i = Math.max(0, (options.fromPosition ?? 1) - 1); i < this.log.length; i++) yield toEnvelope(this.log[i]!)
+    for (let i = Math.max(0, (options.fromPosition ?? 1) - 1); i < this.log.length; i++) yield envelopeFromText(this.log[i]!)
   }
 
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {

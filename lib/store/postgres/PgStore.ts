@@ -7,7 +7,7 @@ import { parseStoredJson } from '../../safeData.js'
 import { storedBatch } from '../kit/appendRules.js'
 import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../kit/arguments.js'
 import { CommitSignal } from '../kit/CommitSignal.js'
-import { decodeEventData, decodeEventMeta, encodeEvent } from '../kit/eventJson.js'
+import { encodeEvent } from '../kit/eventJson.js'
 import { GroupCommit, type Outcome } from '../kit/GroupCommit.js'
 import { leaseAfterAcquire, leaseAfterRelease, leaseAfterRenew } from '../kit/leaseRules.js'
 import type {
@@ -36,7 +36,7 @@ import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../StoreCa
 import { pgListCheckpoints, pgListLeases, pgListStreams } from './storeCatalog.js'
 import type { ReadModelStorage, ReadModelStorageProvider } from '../../read/ReadModelStorage.js'
 import { PgReadModelStorage } from './PgReadModelStorage.js'
-import type { StoredEventText, StoredTextReader } from '../kit/storedText.js'
+import { envelopeFromText, type StoredEventText, type StoredTextReader } from '../kit/storedText.js'
 
 /** Options of `PgStore`. */
 export interface PgStoreOptions {
@@ -62,42 +62,19 @@ export interface PgStoreOptions {
   readonly callTimeoutMs?: number
 }
 
-interface EventRow {
-  position: string
-  id: string
-  stream_id: string
-  version: number
-  name: string
-  data: string
-  schema_version: number
-  at: string
-  meta: string
-}
-
 // Every option, once: a new option left out of this object fails to compile.
 const PG_OPTIONS = Object.keys({ connectionString: true, pool: true, schema: true, onError: true, preparedStatements: true, callTimeoutMs: true } satisfies Record<keyof PgStoreOptions, true>)
 
-const COLUMNS = 'position, id, stream_id, version, name, data, schema_version, at, meta'
+// Rows come named after StoredEventText's fields, bigints as float8 (JavaScript numbers), so
+// they need no mapping of their own. A query ordering by position qualifies it
+// (events.position): the bare name would be the float8 column and not use the index.
+const COLUMNS = 'position::float8 AS position, id, stream_id AS "streamId", version, name, data, schema_version AS "schemaVersion", at::float8 AS at, meta'
 const PAGE = 2_000
 // How often the LISTEN connection is asked a `SELECT 1`: a connection that does not answer
 // within callTimeoutMs is silent (a partition sends no RST) and is replaced.
 const LISTEN_HEARTBEAT_MS = 2_000
 
 const isUniqueViolation = (err: unknown) => (err as { code?: unknown }).code === '23505'
-
-function rowToEnvelope(row: EventRow): EventEnvelope {
-  return {
-    position: Number(row.position),
-    id: row.id,
-    streamId: row.stream_id,
-    version: row.version,
-    name: row.name,
-    data: decodeEventData(row.data, row.stream_id, row.version, Number(row.position)),
-    schemaVersion: row.schema_version,
-    at: Number(row.at),
-    meta: decodeEventMeta(row.meta, row.stream_id, row.version, Number(row.position)),
-  }
-}
 
 /**
  * The StorageAdapter on PostgreSQL, through a `pg` pool. Tables live in one schema (created
@@ -247,8 +224,8 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
   }
 
   private async storedBatchOf(work: AppendWork): Promise<AppendResult | undefined> {
-    const rows = await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE id = ANY($1)`, [work.events.map((e) => e.id)])
-    const byId = new Map(rows.map((r) => [r.id, rowToEnvelope(r)]))
+    const rows = await this.query<StoredEventText>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE id = ANY($1)`, [work.events.map((e) => e.id)])
+    const byId = new Map(rows.map((r) => [r.id, envelopeFromText(r)]))
     const stored = storedBatch(work.streamId, work.events, (id) => byId.get(id))
     return stored && { events: stored, alreadyStored: true }
   }
@@ -264,11 +241,11 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
       // the caller works on a page. A stream's versions have no gaps, so a page is a range of
       // versions: bounded work whatever plan the server picks (with stale statistics it chose
       // to fetch and sort the rest of the stream for every page).
-      const rows = await this.query<EventRow>(
+      const rows = await this.query<StoredEventText>(
         `SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND version >= $2 AND version <= $3 ORDER BY version`,
         [streamId, from, Math.min(to, from + PAGE - 1)],
       )
-      for (const row of rows) yield rowToEnvelope(row)
+      for (const row of rows) yield envelopeFromText(row)
       if (rows.length < PAGE) return
       from = rows[rows.length - 1]!.version + 1
     }
@@ -279,7 +256,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     let from = Math.max(1, options.fromPosition ?? 1)
     for (;;) {
       const rows = await this.readAllPage(from, PAGE)
-      for (const row of rows) yield rowToEnvelope(row)
+      for (const row of rows) yield envelopeFromText(row)
       if (rows.length < PAGE) return
       from = Number(rows[rows.length - 1]!.position) + 1
     }
@@ -289,11 +266,11 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
   async readStoredText(fromPosition: number, limit: number): Promise<readonly StoredEventText[]> {
     checkReadAll({ fromPosition })
     const rows = await this.readAllPage(Math.max(1, fromPosition), limit)
-    return rows.map((r) => ({ position: Number(r.position), id: r.id, streamId: r.stream_id, version: r.version, name: r.name, data: r.data, schemaVersion: r.schema_version, at: Number(r.at), meta: r.meta }))
+    return rows
   }
 
-  private readAllPage(from: number, limit: number): Promise<EventRow[]> {
-    return this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE position >= $1 ORDER BY position LIMIT $2`, [from, limit])
+  private readAllPage(from: number, limit: number): Promise<StoredEventText[]> {
+    return this.query<StoredEventText>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE position >= $1 ORDER BY events.position LIMIT $2`, [from, limit])
   }
 
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
@@ -309,9 +286,9 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
       streamId === undefined
         ? await this.readAllPage(from, limit)
         : afterVersion !== undefined
-          ? await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version`, [streamId, afterVersion, afterVersion + limit])
-          : await this.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND position >= $2 ORDER BY version LIMIT $3`, [streamId, from, limit])
-    return rows.map(rowToEnvelope)
+          ? await this.query<StoredEventText>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version`, [streamId, afterVersion, afterVersion + limit])
+          : await this.query<StoredEventText>(`SELECT ${COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 AND position >= $2 ORDER BY version LIMIT $3`, [streamId, from, limit])
+    return rows.map(envelopeFromText)
   }
 
   /**

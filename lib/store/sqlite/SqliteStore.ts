@@ -20,10 +20,10 @@ import type {
   Snapshot,
   StorageAdapter,
 } from '../StorageAdapter.js'
-import { decodeEventData, decodeEventMeta, encodeEvent, type EncodedEvent } from '../kit/eventJson.js'
+import { encodeEvent, type EncodedEvent } from '../kit/eventJson.js'
 import { CommitSignal } from '../kit/CommitSignal.js'
 import { SharedTail } from '../kit/SharedTail.js'
-import type { StoredEventText, StoredTextReader } from '../kit/storedText.js'
+import { envelopeFromText, type StoredEventText, type StoredTextReader } from '../kit/storedText.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Subscription.js'
 import { GroupCommit, type Outcome } from '../kit/GroupCommit.js'
 import { FileGuard } from './FileGuard.js'
@@ -64,34 +64,9 @@ interface AppendWork {
   readonly lease: AppendOptions['lease']
 }
 
-type EventRow = [
-  position: number,
-  id: string,
-  streamId: string,
-  version: number,
-  name: string,
-  data: string,
-  schemaVersion: number,
-  at: number,
-  meta: string,
-]
-
-const COLUMNS = 'position, id, stream_id, version, name, data, schema_version, at, meta'
+// Rows come named after StoredEventText's fields, so they need no mapping of their own.
+const COLUMNS = 'position, id, stream_id AS streamId, version, name, data, schema_version AS schemaVersion, at, meta'
 const PAGE = 4096
-
-function rowToEnvelope(row: EventRow): EventEnvelope {
-  return {
-    position: row[0],
-    id: row[1],
-    streamId: row[2],
-    version: row[3],
-    name: row[4],
-    data: decodeEventData(row[5], row[2], row[3], row[0]),
-    schemaVersion: row[6],
-    at: row[7],
-    meta: decodeEventMeta(row[8], row[2], row[3], row[0]),
-  }
-}
 
 /**
  * The embedded default: one SQLite file in WAL mode, durable when an append resolves, safe for
@@ -108,13 +83,13 @@ export class SqliteStore implements StorageAdapter, ReadModelStorageProvider, St
   private readonly commits: GroupCommit<AppendWork, AppendResult>
   private readonly sql: {
     version: Statement<[string], { v: number | null }>
-    byId: Statement<[string], EventRow>
+    byId: Statement<[string], StoredEventText>
     insert: Statement<[string, string, number, string, string, number, number, string]>
-    stream: Statement<[string, number, number, number], EventRow>
-    streamFromPosition: Statement<[string, number, number], EventRow>
-    streamAfterVersion: Statement<[string, number, number], EventRow>
+    stream: Statement<[string, number, number, number], StoredEventText>
+    streamFromPosition: Statement<[string, number, number], StoredEventText>
+    streamAfterVersion: Statement<[string, number, number], StoredEventText>
     dataVersion: Statement<[], number>
-    all: Statement<[number, number], EventRow>
+    all: Statement<[number, number], StoredEventText>
     head: Statement<[], { p: number | null }>
     saveSnapshot: Statement<[string, string, number, number, string, number]>
     loadSnapshot: Statement<[string, string], { snapshot_version: number; version: number; state: string; at: number }>
@@ -153,21 +128,15 @@ export class SqliteStore implements StorageAdapter, ReadModelStorageProvider, St
     this.guard = options.file === ':memory:' ? undefined : new FileGuard(resolve(options.file), options.file)
     this.sql = {
       version: db.prepare('SELECT max(version) AS v FROM events WHERE stream_id = ?'),
-      byId: db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`).raw() as Statement<[string], EventRow>,
+      byId: db.prepare<[string], StoredEventText>(`SELECT ${COLUMNS} FROM events WHERE id = ?`),
       insert: db.prepare(
         'INSERT INTO events (id, stream_id, version, name, data, schema_version, at, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      stream: db
-        .prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND version >= ? AND version <= ? ORDER BY version LIMIT ?`)
-        .raw() as Statement<[string, number, number, number], EventRow>,
-      streamFromPosition: db
-        .prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND position >= ? ORDER BY version LIMIT ?`)
-        .raw() as Statement<[string, number, number], EventRow>,
-      streamAfterVersion: db
-        .prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND version > ? ORDER BY version LIMIT ?`)
-        .raw() as Statement<[string, number, number], EventRow>,
+      stream: db.prepare<[string, number, number, number], StoredEventText>(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND version >= ? AND version <= ? ORDER BY version LIMIT ?`),
+      streamFromPosition: db.prepare<[string, number, number], StoredEventText>(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND position >= ? ORDER BY version LIMIT ?`),
+      streamAfterVersion: db.prepare<[string, number, number], StoredEventText>(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND version > ? ORDER BY version LIMIT ?`),
       dataVersion: db.prepare('PRAGMA data_version').pluck() as Statement<[], number>,
-      all: db.prepare(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw() as Statement<[number, number], EventRow>,
+      all: db.prepare<[number, number], StoredEventText>(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),
       head: db.prepare('SELECT max(position) AS p FROM events'),
       saveSnapshot: db.prepare(
         'INSERT OR REPLACE INTO snapshots (actor_type, stream_id, snapshot_version, version, state, at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -270,7 +239,7 @@ export class SqliteStore implements StorageAdapter, ReadModelStorageProvider, St
   private storedBatchOf(work: AppendWork): AppendResult | undefined {
     const stored = storedBatch(work.streamId, work.events, (id) => {
       const row = this.sql.byId.get(id)
-      return row && rowToEnvelope(row)
+      return row && envelopeFromText(row)
     })
     return stored && { events: stored, alreadyStored: true }
   }
@@ -299,9 +268,9 @@ export class SqliteStore implements StorageAdapter, ReadModelStorageProvider, St
     for (;;) {
       // One page per query: no cursor stays open across an await, so the connection stays usable.
       const rows = this.query(() => this.sql.stream.all(streamId, from, to, PAGE))
-      for (const row of rows) yield rowToEnvelope(row)
+      for (const row of rows) yield envelopeFromText(row)
       if (rows.length < PAGE) return
-      from = rows[rows.length - 1]![3] + 1
+      from = rows[rows.length - 1]!.version + 1
     }
   }
 
@@ -310,9 +279,9 @@ export class SqliteStore implements StorageAdapter, ReadModelStorageProvider, St
     let from = Math.max(1, options.fromPosition ?? 1)
     for (;;) {
       const rows = this.query(() => this.sql.all.all(from, PAGE))
-      for (const row of rows) yield rowToEnvelope(row)
+      for (const row of rows) yield envelopeFromText(row)
       if (rows.length < PAGE) return
-      from = rows[rows.length - 1]![0] + 1
+      from = rows[rows.length - 1]!.position + 1
     }
   }
 
@@ -320,7 +289,7 @@ export class SqliteStore implements StorageAdapter, ReadModelStorageProvider, St
   async readStoredText(fromPosition: number, limit: number): Promise<readonly StoredEventText[]> {
     checkReadAll({ fromPosition })
     const rows = this.query(() => this.sql.all.all(Math.max(1, fromPosition), limit))
-    return rows.map((r) => ({ position: r[0], id: r[1], streamId: r[2], version: r[3], name: r[4], data: r[5], schemaVersion: r[6], at: r[7], meta: r[8] }))
+    return rows
   }
 
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
@@ -339,7 +308,7 @@ export class SqliteStore implements StorageAdapter, ReadModelStorageProvider, St
           ? this.sql.streamAfterVersion.all(streamId, afterVersion, limit)
           : this.sql.streamFromPosition.all(streamId, from, limit),
     )
-    return rows.map(rowToEnvelope)
+    return rows.map(envelopeFromText)
   }
 
   async streamVersion(streamId: string): Promise<number> {
