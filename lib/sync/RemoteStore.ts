@@ -1,7 +1,6 @@
-import { deferred } from '../deferred.js'
 import type { EventEnvelope, NewEvent } from '../envelope.js'
-import { ConcurrencyError, StoreClosedError } from '../errors.js'
-import { AppendNotSentError, type AppendQueue, type LeftoverAppend } from '../store/kit/AppendQueue.js'
+import { StoreClosedError } from '../errors.js'
+import type { AppendQueue, LeftoverAppend } from '../store/kit/AppendQueue.js'
 import { checkAppend, checkCheckpoint, checkIdentifier, checkLease, checkReadAll, checkReadStream } from '../store/kit/arguments.js'
 import { encodeEvent } from '../store/kit/eventJson.js'
 import type {
@@ -13,15 +12,17 @@ import type {
   Snapshot,
   StorageAdapter,
 } from '../store/StorageAdapter.js'
-import { sleep, type SubscribeOptions, type Subscription, type SubscriptionHandler, type Wait } from '../store/Subscription.js'
+import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../store/Subscription.js'
 import { IncompleteReadError, SyncUnavailableError } from './errors.js'
 import { HttpClient, type Fetch } from './HttpClient.js'
 import { liveSubscription } from './liveSubscription.js'
 import { CopyWriter } from './local/CopyWriter.js'
-import type { LocalCopy, QueuedAppend, ServerLimits } from './local/LocalCopy.js'
+import type { LocalCopy, QueuedAppend } from './local/LocalCopy.js'
 import { MemoryCopy } from './local/MemoryCopy.js'
-import { paths, toEnvelope, type AppendRequest, type AppendResponse, type HeadResponse, type LeaseRequest, type LeaseResponse } from './protocol.js'
-import { SyncStatusBoard, type SyncStatus } from './SyncStatus.js'
+import { Outbox } from './Outbox.js'
+import { paths, type LeaseRequest, type LeaseResponse } from './protocol.js'
+import { SyncLink } from './SyncLink.js'
+import type { SyncStatus } from './SyncStatus.js'
 
 /** Options of a RemoteStore. */
 export interface RemoteStoreOptions {
@@ -61,86 +62,60 @@ export interface RemoteStoreOptions {
  * store.onStatus((s) => badge.textContent = s.connected ? '' : `offline, ${s.queued} queued`)
  */
 export class RemoteStore implements StorageAdapter, AppendQueue {
+  private readonly link: SyncLink
   private readonly http: HttpClient
   private readonly local: LocalCopy
   private readonly offline: boolean
-  private readonly initialMs: number
-  private readonly maxMs: number
-  private readonly board = new SyncStatusBoard()
   private readonly subscriptions = new Set<Subscription>()
-  private readonly inFlight = new Set<Promise<unknown>>()
-  private reconnecting: Promise<void> | undefined
-  // The backoff sleep of the reconnection probe: close() cuts it short.
-  private probePause: Wait | undefined
   // Every write of read events goes through it, in read order; live events a turn at a time.
   private readonly writer: CopyWriter
-  // What the server said of its store's limits (GET /head), or the copy's memory of it.
-  private limits: ServerLimits | undefined
-  private readonly limitsLoaded: Promise<void>
+  // Appends on their way to the server (Outbox.ts).
+  private readonly outbox: Outbox
   private closed = false
-  private readonly recovered: Promise<void>
-  // Per stream, the appendInOrder calls and leftovers not yet answered, sent one at a time.
-  private readonly lines = new Map<string, LineEntry[]>()
-  // Enqueues of appendInOrder run one after another, after the leftovers joined their lines,
-  // so a stream's line (and the copy's queue) keeps the order of the calls.
-  private enqueueing: Promise<unknown>
-  // appendInOrder entries refused by a conflict (or not sent), kept queued until they are sent
-  // again or given up: event id -> queue seq.
-  private readonly held = new Map<string, number>()
 
   constructor(private readonly options: RemoteStoreOptions) {
     const fetchFn = options.fetch ?? ((input: string, init?: RequestInit) => globalThis.fetch(input, init))
     this.http = new HttpClient(options.url, options.token, fetchFn)
     this.local = options.local ?? new MemoryCopy()
     this.offline = options.offline ?? true
-    this.initialMs = options.backoff?.initialMs ?? 100
-    this.maxMs = options.backoff?.maxMs ?? 10_000
+    this.link = new SyncLink(this.http, this.local, { initialMs: options.backoff?.initialMs ?? 100, maxMs: options.backoff?.maxMs ?? 10_000 })
     this.writer = new CopyWriter(this.local)
-    this.limitsLoaded = (this.local.loadLimits?.() ?? Promise.resolve(undefined)).then(
-      (held) => void (this.limits ??= held),
-      () => undefined,
-    )
-    const leftoversRead = this.local.queued()
-    this.enqueueing = leftoversRead.catch(() => undefined)
-    this.recovered = this.resendLeftovers(leftoversRead)
-    this.recovered.catch(() => undefined)
+    this.outbox = new Outbox({ link: this.link, local: this.local, writer: this.writer, offline: this.offline, url: options.url, onRejected: options.onRejected })
   }
 
   /**
    * The longest id the server's store takes, once the server has said so (its `GET /head`
    * answer, asked by `headPosition`, which a LiveActor's Load calls first); kept in copies that
    * can keep it, so a start offline knows it. Undefined: the default limit. Names the framework
-   * derives (actors/derivedNames.ts) are shortened to fit it.
+   * derives (lib/store/derivedNames.ts) are shortened to fit it.
    */
   get maxIdBytes(): number | undefined {
-    return this.limits?.maxIdBytes
+    return this.link.maxIdBytes
   }
 
   /** False while the server cannot be reached (reads then serve the local copy). */
   get reachable(): boolean {
-    return this.board.current.connected
+    return this.link.board.current.connected
   }
 
   /** Connected or not, appends waiting for the server, the highest position seen. */
   get status(): SyncStatus {
-    return this.board.current
+    return this.link.board.current
   }
 
   /** Calls `listener` on each change of status; returns the function that stops it. */
   onStatus(listener: (status: SyncStatus) => void): () => void {
-    return this.board.listen(listener)
+    return this.link.board.listen(listener)
   }
 
   /** Resolves once the appends a previous run left queued have been answered (or the store closes). */
-  async drained(): Promise<void> {
-    await this.recovered
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
+  drained(): Promise<void> {
+    return this.outbox.drained()
   }
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
     this.checkQueueable(streamId, events, options)
-    const queued = await this.enqueue(streamId, events, options)
-    return this.track(this.deliver(queued))
+    return this.outbox.append(streamId, events, options)
   }
 
   /**
@@ -151,38 +126,18 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
    * (docs/sync.md).
    */
   async appendInOrder(streamId: string, events: readonly NewEvent[], options: AppendOptions, after?: Promise<unknown>): Promise<AppendResult> {
-    // Nothing awaited before the line is joined below: the calls keep their order.
     this.checkQueueable(streamId, events, options)
-    const { promise, resolve, reject } = deferred<AppendResult>()
-    const enqueued = this.enqueueing.then(async () => {
-      const queued = await this.enqueue(streamId, events, options)
-      // Sent again: the held entry leaves only now that its replacement is queued.
-      for (const event of events) await this.release(event.id)
-      this.joinLine({ queued, leftover: false, resolve, reject, ...(after ? { after } : {}) })
-    })
-    this.enqueueing = enqueued.catch(() => undefined)
-    enqueued.catch(reject)
-    return this.track(promise)
+    return this.outbox.appendInOrder(streamId, events, options, after)
   }
 
   /** Gives up an append held after a conflict (see AppendQueue): it leaves the queue. */
-  async forget(eventId: string): Promise<void> {
-    const done = this.enqueueing.then(() => this.release(eventId))
-    this.enqueueing = done.catch(() => undefined)
-    await done
-  }
-
-  private async release(eventId: string): Promise<void> {
-    const seq = this.held.get(eventId)
-    if (seq === undefined) return
-    this.held.delete(eventId)
-    await this.answered(seq)
+  forget(eventId: string): Promise<void> {
+    return this.outbox.forget(eventId)
   }
 
   /** The appends to `streamId` a previous run left queued, still being sent again, with their outcomes. */
-  async leftovers(streamId: string): Promise<readonly LeftoverAppend[]> {
-    await this.enqueueing
-    return (this.lines.get(streamId) ?? []).filter((e) => e.leftover).map((e) => ({ events: e.queued.events, outcome: e.outcome! }))
+  leftovers(streamId: string): Promise<readonly LeftoverAppend[]> {
+    return this.outbox.leftovers(streamId)
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<EventEnvelope> {
@@ -196,7 +151,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     if (from <= known) {
       for await (const event of this.local.readStream(streamId, from, Math.min(to, known))) {
         // Seen before this run too: after a restart offline, the status still says how far the device is.
-        this.seen(event)
+        this.link.seen(event)
         yield event
       }
       from = known + 1
@@ -210,8 +165,8 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     for (let resumed = false; ; resumed = true) {
       try {
         for await (const event of this.http.events(paths.streamEvents(streamId), { fromVersion: last + 1, toVersion: options.toVersion })) {
-          if (!this.board.current.connected) this.board.update({ connected: true })
-          this.seen(event)
+          if (!this.link.board.current.connected) this.link.connected(true)
+          this.link.seen(event)
           if (keep) page.push(event)
           if (page.length >= 256) await this.writer.keep(streamId, page.splice(0))
           last = event.version
@@ -221,7 +176,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
       } catch (err) {
         if (!(err instanceof SyncUnavailableError && this.offline)) throw err
         if (last >= from && !resumed) continue
-        this.board.update({ connected: false })
+        this.link.connected(false)
         // Offline, a read gives the last known server state: the copy's prefix, with what this
         // read added to it. Events past a hole in the copy are not that: say the read is cut.
         if (last >= from && !keep) throw new IncompleteReadError(streamId, last, known, err)
@@ -236,7 +191,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     this.assertOpen()
     checkReadAll(options)
     for await (const page of this.http.pages(paths.events(), { fromPosition: options.fromPosition })) {
-      if (page.length > 0) this.seen(page[page.length - 1]!)
+      if (page.length > 0) this.link.seen(page[page.length - 1]!)
       yield* page
     }
   }
@@ -244,12 +199,12 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
     this.assertOpen()
     const subscription = liveSubscription(this.http, options, handler, {
-      connected: (up) => this.board.update({ connected: up }),
+      connected: (up) => this.link.connected(up),
       delivered: (event) => {
-        this.seen(event)
+        this.link.seen(event)
         if (options.streamId !== undefined) this.writer.later(event)
       },
-      backoff: (failures) => this.backoff(failures),
+      backoff: (failures) => this.link.backoff(failures),
     })
     this.subscriptions.add(subscription)
     void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined)
@@ -263,7 +218,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
       return (await this.http.getJson<{ version: number }>(paths.stream(streamId))).version
     } catch (err) {
       if (!(err instanceof SyncUnavailableError && this.offline)) throw err
-      this.board.update({ connected: false })
+      this.link.connected(false)
       await this.writer.flush()
       return this.local.knownVersion(streamId)
     }
@@ -272,15 +227,15 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   async headPosition(): Promise<number> {
     this.assertOpen()
     try {
-      const { position } = await this.head()
-      this.board.update({ connected: true, lastPosition: Math.max(position, this.board.current.lastPosition) })
+      const { position } = await this.link.head()
+      this.link.board.update({ connected: true, lastPosition: Math.max(position, this.link.board.current.lastPosition) })
       return position
     } catch (err) {
       if (!(err instanceof SyncUnavailableError && this.offline)) throw err
-      this.board.update({ connected: false })
+      this.link.connected(false)
       // What the copy remembers of the server's limits is known before an actor derives names.
-      await this.limitsLoaded
-      return this.board.current.lastPosition
+      await this.link.limitsLoaded
+      return this.link.board.current.lastPosition
     }
   }
 
@@ -338,79 +293,15 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     if (this.closed) return
     this.closed = true
     // An append waiting out the backoff to probe the server again stops waiting.
-    this.probePause?.cancel()
+    this.link.close()
     await Promise.all([...this.subscriptions].map((s) => s.close()))
-    await this.enqueueing
-    await Promise.allSettled([...this.inFlight])
-    await this.recovered
+    await this.outbox.close()
     await this.writer.flush()
     await this.local.close()
   }
 
-  /** `GET /head`; learns the server's limits from the answer and keeps them in the copy when they change. */
-  private async head(): Promise<HeadResponse> {
-    const answer = await this.http.getJson<HeadResponse>(paths.head())
-    await this.limitsLoaded
-    const limits: ServerLimits = typeof answer.maxIdBytes === 'number' ? { maxIdBytes: answer.maxIdBytes } : {}
-    if (this.limits?.maxIdBytes !== limits.maxIdBytes || this.limits === undefined) {
-      this.limits = limits
-      await this.local.saveLimits?.(limits).catch(() => undefined)
-    }
-    return answer
-  }
-
   private async lease(name: string, request: LeaseRequest): Promise<LeaseState | null> {
     return (await this.http.postJson<LeaseResponse>(paths.lease(name), request)).lease
-  }
-
-  /**
-   * Sends a queued append until the server answers. Unreachable: wait for the connection and
-   * send again, same ids, so it is stored once whatever happened to the previous attempt. With
-   * `onConflict: 'any'` (a leftover of a previous run) a version conflict sends it again on top
-   * of the stream as it is; the new entry is queued before the old one leaves, so a crash in
-   * between loses neither (the ids keep it stored once).
-   */
-  private async deliver(queued: QueuedAppend, onConflict?: 'any' | 'hold'): Promise<AppendResult> {
-    let current = queued
-    for (let failures = 0; ; failures++) {
-      const body: AppendRequest = { expectedVersion: current.expectedVersion, events: current.events, ...(current.lease ? { lease: current.lease } : {}) }
-      try {
-        const result = await this.http.postJson<AppendResponse>(paths.streamEvents(current.streamId), body)
-        const events = result.events.map((e) => toEnvelope(e))
-        await this.answered(current.seq)
-        for (const e of events) this.seen(e)
-        await this.writer.keep(current.streamId, events)
-        this.board.update({ connected: true })
-        return { events, alreadyStored: result.alreadyStored }
-      } catch (err) {
-        if (err instanceof SyncUnavailableError) {
-          this.board.update({ connected: false })
-          if (this.offline) {
-            if (!this.closed) await this.reconnected(failures)
-            // Left in the queue when the store closes: the next start sends it.
-            if (this.closed) throw closedBeforeAnswer(this.options.url, err)
-            continue
-          }
-        } else {
-          this.board.update({ connected: true })
-          if (err instanceof ConcurrencyError && onConflict === 'hold') {
-            // Its sender rebases it: kept queued until it is sent again or given up.
-            this.hold(current)
-            throw err
-          }
-          if (err instanceof ConcurrencyError && onConflict === 'any' && current.expectedVersion !== 'any') {
-            const again = await this.local.enqueue({ ...current, expectedVersion: 'any' })
-            await this.local.dequeue(current.seq)
-            current = again
-            failures = -1
-            continue
-          }
-        }
-        // Refused (or unreachable without offline mode): the caller hears of it, the queue forgets it.
-        await this.answered(current.seq)
-        throw err
-      }
-    }
   }
 
   /** The same argument rules as every adapter, checked before anything is queued. */
@@ -421,131 +312,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     this.assertOpen()
   }
 
-  private async enqueue(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<QueuedAppend> {
-    const queued = await this.local.enqueue({ streamId, events, expectedVersion: options.expectedVersion, ...(options.lease ? { lease: options.lease } : {}) })
-    this.board.update({ queued: this.board.current.queued + 1 })
-    return queued
-  }
-
-  private hold(queued: QueuedAppend): void {
-    for (const event of queued.events) this.held.set(event.id, queued.seq)
-  }
-
-  /** Adds an entry to its stream's line, and starts the line when it was idle. */
-  private joinLine(entry: LineEntry): void {
-    const streamId = entry.queued.streamId
-    const line = this.lines.get(streamId)
-    if (line) {
-      line.push(entry)
-      return
-    }
-    const fresh = [entry]
-    this.lines.set(streamId, fresh)
-    void this.track(this.runLine(streamId, fresh))
-  }
-
-  /** Sends a stream's line in order; one made on top of a refused append is not sent. */
-  private async runLine(streamId: string, line: LineEntry[]): Promise<void> {
-    while (line.length > 0) {
-      const entry = line[0]!
-      try {
-        if (entry.after && (await entry.after.then(() => false, () => true))) {
-          this.hold(entry.queued)
-          throw new AppendNotSentError(streamId, entry.queued.events[0]?.id ?? '')
-        }
-        entry.resolve(await this.deliver(entry.queued, entry.leftover ? 'any' : 'hold'))
-      } catch (err) {
-        entry.reject(err)
-        if (entry.leftover && !this.closed) this.rejected(entry.queued, err)
-      } finally {
-        line.shift()
-      }
-    }
-    this.lines.delete(streamId)
-  }
-
-  private async answered(seq: number): Promise<void> {
-    await this.local.dequeue(seq)
-    this.board.update({ queued: Math.max(0, this.board.current.queued - 1) })
-  }
-
-  /** One probe for everyone waiting: resolves when the server answers again (or the store closes). */
-  private reconnected(failures: number): Promise<void> {
-    this.reconnecting ??= (async () => {
-      for (let n = failures; !this.closed; n++) {
-        this.probePause = sleep(this.backoff(n))
-        await this.probePause.promise
-        this.probePause = undefined
-        if (this.closed) return
-        try {
-          await this.head()
-          this.board.update({ connected: true })
-          return
-        } catch {
-          // Still unreachable: wait longer.
-        }
-      }
-    })().finally(() => (this.reconnecting = undefined))
-    return this.reconnecting
-  }
-
-  /**
-   * Appends a previous run queued and never saw answered: sent again with the same ids, in
-   * order per stream. No Fire waits for them; one that now conflicts goes on top of the stream
-   * as it is (the unacknowledged change wins, as a LiveActor's rebase would), one refused is
-   * reported. A LiveActor shows those of its stream as predictions (`leftovers`).
-   */
-  private async resendLeftovers(read: Promise<QueuedAppend[]>): Promise<void> {
-    const leftovers = await read
-    if (leftovers.length === 0) return
-    this.board.update({ queued: this.board.current.queued + leftovers.length })
-    const outcomes: Array<Promise<unknown>> = []
-    for (const queued of leftovers) {
-      const { promise, resolve, reject } = deferred<AppendResult>()
-      promise.catch(() => undefined)
-      outcomes.push(promise.catch(() => undefined))
-      this.joinLine({ queued, leftover: true, resolve, reject, outcome: promise })
-    }
-    await Promise.all(outcomes)
-  }
-
-  private rejected(queued: QueuedAppend, err: unknown): void {
-    if (this.options.onRejected) this.options.onRejected(queued, err)
-    else console.error(`[omniscient-actors] a queued append to "${queued.streamId}" was refused by the sync server:`, err)
-  }
-
-  private track<T>(promise: Promise<T>): Promise<T> {
-    this.inFlight.add(promise)
-    void promise.finally(() => this.inFlight.delete(promise)).catch(() => undefined)
-    return promise
-  }
-
-  private seen(event: EventEnvelope): void {
-    if (event.position > this.board.current.lastPosition) this.board.update({ lastPosition: event.position })
-  }
-
-  private backoff(failures: number): number {
-    const ms = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(failures, 20))
-    return ms / 2 + (Math.random() * ms) / 2
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError(`the RemoteStore of ${this.options.url}`)
   }
-}
-
-function closedBeforeAnswer(url: string, cause: unknown): StoreClosedError {
-  return new StoreClosedError(`the RemoteStore of ${url}`, 'it closed before the server answered; the append stays queued and is sent at the next start', { cause })
-}
-
-/** One append waiting in its stream's line. */
-interface LineEntry {
-  readonly queued: QueuedAppend
-  /** Queued by a previous run: no Fire waits for it. */
-  readonly leftover: boolean
-  readonly resolve: (result: AppendResult) => void
-  readonly reject: (err: unknown) => void
-  readonly outcome?: Promise<AppendResult>
-  /** An earlier append this one was made on top of: refused, this one is not sent. */
-  readonly after?: Promise<unknown>
 }
