@@ -185,6 +185,8 @@ export class Outbox {
     while (line.length > 0) {
       const entry = line[0]!
       try {
+        // Closed: nothing more is sent; what waits stays queued for the next start.
+        if (this.link.isClosed) throw closedBeforeAnswer(this.parts.url)
         if (entry.after && (await entry.after.then(() => false, () => true))) {
           this.hold(entry.queued)
           throw new AppendNotSentError(streamId, entry.queued.events[0]?.id ?? '')
@@ -237,8 +239,8 @@ export class Outbox {
   }
 }
 
-function closedBeforeAnswer(url: string, cause: unknown): StoreClosedError {
-  return new StoreClosedError(`the RemoteStore of ${url}`, 'it closed before the server answered; the append stays queued and is sent at the next start', { cause })
+function closedBeforeAnswer(url: string, cause?: unknown): StoreClosedError {
+  return new StoreClosedError(`the RemoteStore of ${url}`, 'it closed before the server answered; the append stays queued and is sent at the next start', cause === undefined ? {} : { cause })
 }
 
 /** One append waiting in its stream's line. */
