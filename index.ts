@@ -38,6 +38,7 @@ export {
   EventDecodeError,
   SnapshotInvalidError,
   OutageError,
+  DriverMissingError,
   isOmniscientError,
   isConcurrencyError,
   StoreClosedError,

@@ -397,6 +397,23 @@ export class InvalidOptionsError extends OmniscientError {
 }
 
 /**
+ * An entry point needs an engine's driver that is not installed. The drivers (`pg`,
+ * `rethinkdb-ts`) are optional peer dependencies: only those who use the engine install them.
+ * The message is one line that says what to install.
+ *
+ * @example
+ * catch (err) { if (err instanceof DriverMissingError) console.error(err.message) } // ...: npm install pg
+ */
+export class DriverMissingError extends OmniscientError {
+  constructor(
+    readonly driver: string,
+    readonly entryPoint: string,
+  ) {
+    super('DRIVER_MISSING', `${entryPoint} needs the ${driver} package, which is not installed: npm install ${driver}`)
+  }
+}
+
+/**
  * A stored event could not be decoded: its data or its metadata is not valid JSON (or the
  * metadata is not an object). Reads stop at it: `Load` rejects with it, and a live follower or
  * listener that meets it reports it, says so in its `Stuck` status and retries until the row is

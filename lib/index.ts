@@ -18,6 +18,7 @@ export {
   EventDecodeError,
   SnapshotInvalidError,
   OutageError,
+  DriverMissingError,
   isOmniscientError,
   isConcurrencyError,
   StoreClosedError,

@@ -1,5 +1,7 @@
 // What a user of the registry gets: the packed tarball installed into an empty project, used
 // from plain `node`, from the project's own `tsc`, and from a browser bundle run in Chromium.
+// The project starts without the engines' drivers (`pg`, `rethinkdb-ts`: optional peers), as a
+// SQLite or browser user has it; the type check installs them, as a PostgreSQL user would.
 // Slow (a pack and an install): `npm run test:package`, run by .ci/run, not by `npm test`.
 import { execFile, spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,13 +21,18 @@ const ours = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
   version: string
   dependencies: Record<string, string>
   devDependencies: Record<string, string>
+  peerDependencies: Record<string, string>
 }
 // Debian's chromium; CHROMIUM_PATH for another. Playwright's own downloads are not used.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 async function sh(cmd: string, args: readonly string[], cwd: string): Promise<string> {
+  return (await shBoth(cmd, args, cwd)).stdout
+}
+
+async function shBoth(cmd: string, args: readonly string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
   try {
-    return (await run(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: '' } })).stdout
+    return await run(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: '' } })
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string }
     throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${e.stdout ?? ''}\n${e.stderr ?? e.message}`, { cause: err })
@@ -36,6 +43,7 @@ describe('the packed package, installed into an empty project', function () {
   this.timeout(300_000)
   let project: string
   let tarball: string
+  let installOutput: string
 
   before(async () => {
     project = mkdtempSync(join(tmpdir(), 'omniscient-consumer-'))
@@ -50,12 +58,16 @@ describe('the packed package, installed into an empty project', function () {
         type: 'module',
         dependencies: { 'omniscient-actors': `file:./${tarball}`, zod: ours.dependencies.zod, chai: ours.devDependencies.chai },
         devDependencies: { typescript: ours.devDependencies.typescript },
+        // better-sqlite3's install script would compile it from source (no prebuilt binary can
+        // be downloaded here): npm is told not to run it. Every other package's scripts are
+        // left to npm's own policy, so that a warning about them shows in the output.
+        allowScripts: { 'better-sqlite3': false },
       }),
     )
-    // Install scripts are skipped: the only one, better-sqlite3's, would compile it from source
-    // (no prebuilt binary can be downloaded here). The repo's own build of the same version
-    // stands in for the binary a user's install downloads; another version is compiled.
-    await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], project)
+    const install = await shBoth('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], project)
+    installOutput = install.stdout + install.stderr
+    // The repo's own build of the same version stands in for the binary a user's install
+    // downloads; another version is compiled.
     const theirs = join(project, 'node_modules/better-sqlite3')
     const version = (dir: string) => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version
     const built = join(repo, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')
@@ -83,6 +95,13 @@ describe('the packed package, installed into an empty project', function () {
     }
     expect(files).to.include('dist/index.js.map')
     expect(files).to.include('dist/index.d.ts.map')
+  })
+
+  it("should install without the engines' drivers, and with no warning about the package's scripts", () => {
+    expect(existsSync(join(project, 'node_modules/pg')), 'pg installed').to.equal(false)
+    expect(existsSync(join(project, 'node_modules/rethinkdb-ts')), 'rethinkdb-ts installed').to.equal(false)
+    const about = installOutput.split('\n').filter((l) => /warn/i.test(l) && l.includes('omniscient-actors'))
+    expect(about, `npm install said:\n${installOutput}`).to.deep.equal([])
   })
 
   it('should run a program with plain node (the node entry, SqliteStore on a file, Given)', async () => {
@@ -115,7 +134,24 @@ describe('the packed package, installed into an empty project', function () {
     }
   })
 
-  it("should type-check with the consumer's own tsc (strict, skipLibCheck false, no @types added by hand)", async () => {
+  it('should refuse an engine entry point whose driver is not installed with one line that says what to install', async () => {
+    const attempt = (entry: string) =>
+      `import(${JSON.stringify(entry)}).then(() => console.log('{}'), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`
+    for (const [entry, driver] of [['omniscient-actors/postgres', 'pg'], ['omniscient-actors/rethinkdb', 'rethinkdb-ts']] as const) {
+      const out = JSON.parse(await sh(process.execPath, ['--input-type=module', '-e', attempt(entry)], project)) as { code?: string; message?: string }
+      expect(out).to.deep.equal({ code: 'DRIVER_MISSING', message: `${entry} needs the ${driver} package, which is not installed: npm install ${driver}` })
+    }
+    const cli = spawn(join(project, 'node_modules/.bin/omniscient'), ['streams', 'postgres://127.0.0.1:1/app'], { cwd: project, env: { ...process.env, NODE_OPTIONS: '' } })
+    let stderr = ''
+    cli.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+    const code = await new Promise<number | null>((resolve) => cli.on('close', resolve))
+    expect(code).to.equal(1)
+    expect(stderr).to.equal('omniscient: omniscient-actors/postgres needs the pg package, which is not installed: npm install pg [DRIVER_MISSING]\n')
+  })
+
+  it("should type-check with the consumer's own tsc once the drivers are installed (strict, skipLibCheck false, no other @types added by hand)", async () => {
+    const drivers = ['pg', '@types/pg', 'rethinkdb-ts'].map((name) => `${name}@${ours.peerDependencies[name]!}`)
+    await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...drivers], project)
     await sh(join(project, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], project)
     await sh(join(project, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.browser.json'], project)
   })

@@ -1,4 +1,4 @@
-import pg from 'pg'
+import type Pg from 'pg'
 import { storedEnvelope, type EventEnvelope, type NewEvent } from '../../envelope.js'
 import { ConcurrencyError, InvalidOptionsError, LeaseLostError, SnapshotCorruptError, StorageError, StoreClosedError, isOmniscientError } from '../../errors.js'
 import { checkOptions } from '../../checkOptions.js'
@@ -20,6 +20,7 @@ import type {
   StorageAdapter,
 } from '../StorageAdapter.js'
 import { SharedTail } from '../kit/SharedTail.js'
+import { pg } from './pgDriver.js'
 import type { SubscribeOptions, Subscription, SubscriptionHandler } from '../Subscription.js'
 import {
   checkedGroupCall,
@@ -43,7 +44,7 @@ export interface PgStoreOptions {
   /** `postgres://user@host:port/db`, or give `pool` options instead. */
   readonly connectionString?: string
   /** Options for pg's Pool (host, port, user, max...), merged over `connectionString`. */
-  readonly pool?: pg.PoolConfig
+  readonly pool?: Pg.PoolConfig
   /** The schema holding the tables, created on first use. Default `omniscient`. */
   readonly schema?: string
   /** Told about connection failures that the store recovers from (a restarted server). */
@@ -88,7 +89,7 @@ const isUniqueViolation = (err: unknown) => (err as { code?: unknown }).code ===
  */
 export class PgStore implements StorageAdapter, ReadModelStorageProvider, StoredTextReader {
   readonly schema: string
-  private readonly pool: pg.Pool
+  private readonly pool: Pg.Pool
   private readonly calls: PgCalls
   private readonly s: string
   private readonly channel: string
@@ -101,7 +102,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     headPosition: () => this.headPosition(),
     commits: this.signal,
   })
-  private listener: pg.Client | undefined
+  private listener: Pg.Client | undefined
   private closed = false
   // Set once the schema is migrated: appends then skip waiting on `ready`.
   private prepared = false
@@ -472,7 +473,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     await this.pool.end()
   }
 
-  private async connect(): Promise<pg.PoolClient> {
+  private async connect(): Promise<Pg.PoolClient> {
     this.assertOpen()
     try {
       return await this.pool.connect()
@@ -481,7 +482,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     }
   }
 
-  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+  private async query<R extends Pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
     this.assertOpen()
     await this.ready
     try {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { r, type RDatum, type WriteResult } from 'rethinkdb-ts'
+import type { RDatum, WriteResult } from 'rethinkdb-ts'
+import { r } from './rethinkDriver.js'
 import type { NewEvent } from '../../envelope.js'
 import { isStoreClosedError, StorageError } from '../../errors.js'
 import { commitConflict, commitEnvelopes, keyText, type CommitDoc, type CommitKey, type IdClaimDoc, type SequenceEntry, type StoredEvent, type TombstoneDoc } from './documents.js'

@@ -1,4 +1,5 @@
-import { r, type RDatum, type WriteResult } from 'rethinkdb-ts'
+import type { RDatum, WriteResult } from 'rethinkdb-ts'
+import { r } from './rethinkDriver.js'
 import { attemptOf, mergeTombstones, type CommitDoc, type CommitKey, type IdClaimDoc, type TombstoneDoc } from './documents.js'
 import { SKIPPED_WRITE, writeOutcome } from './failures.js'
 import type { RethinkConnection } from './RethinkConnection.js'

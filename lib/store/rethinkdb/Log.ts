@@ -1,4 +1,5 @@
-import { r, type RDatum, type WriteResult } from 'rethinkdb-ts'
+import type { RDatum, WriteResult } from 'rethinkdb-ts'
+import { r } from './rethinkDriver.js'
 import { HEAD_KEY, keyText, MAX_ENTRY, mergeTombstones, type CommitDoc, type CommitKey, type HeadDoc, type SequenceEntry, type TombstoneDoc } from './documents.js'
 import { writeOutcome } from './failures.js'
 import type { RethinkConnection, Runnable } from './RethinkConnection.js'

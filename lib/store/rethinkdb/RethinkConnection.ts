@@ -1,4 +1,5 @@
-import { r, type Connection, type WriteResult } from 'rethinkdb-ts'
+import type { Connection, WriteResult } from 'rethinkdb-ts'
+import { r } from './rethinkDriver.js'
 import { StorageError, StoreClosedError } from '../../errors.js'
 import { failureKind, storageFailure } from './failures.js'
 import type { ConnectionTiming, RethinkServer } from './options.js'

@@ -1,4 +1,5 @@
-import { r, type RDatum, type WriteResult } from 'rethinkdb-ts'
+import type { RDatum, WriteResult } from 'rethinkdb-ts'
+import { r } from './rethinkDriver.js'
 import { LeaseLostError, StorageError } from '../../errors.js'
 import type { LeaseState } from '../StorageAdapter.js'
 import { mergeTombstones, type CommitDoc, type CommitKey, type LeaseDoc, type TombstoneDoc } from './documents.js'

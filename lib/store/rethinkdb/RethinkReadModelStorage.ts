@@ -1,4 +1,5 @@
-import { r, type RDatum, type RTable, type TableCreateOptions, type WriteResult } from 'rethinkdb-ts'
+import type { RDatum, RTable, TableCreateOptions, WriteResult } from 'rethinkdb-ts'
+import { r } from './rethinkDriver.js'
 import { StorageError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'
 import { encodedRange, findCursor, parseFindCursor } from '../kit/indexValue.js'

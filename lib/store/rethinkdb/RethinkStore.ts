@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { r, type RCursor, type RDatum } from 'rethinkdb-ts'
+import type { RCursor, RDatum } from 'rethinkdb-ts'
+import { r } from './rethinkDriver.js'
 import type { EventEnvelope, NewEvent } from '../../envelope.js'
 import { ConcurrencyError, IdempotencyError, LeaseLostError, SnapshotCorruptError, StorageError, StoreClosedError } from '../../errors.js'
 import { parseStoredJson } from '../../safeData.js'

@@ -1,4 +1,5 @@
-import { r, type RDatum } from 'rethinkdb-ts'
+import type { RDatum } from 'rethinkdb-ts'
+import { r } from './rethinkDriver.js'
 import type { EventEnvelope } from '../../envelope.js'
 import { decodeEventData, decodeEventMeta, type EncodedEvent } from '../kit/eventJson.js'
 

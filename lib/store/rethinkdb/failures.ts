@@ -1,4 +1,5 @@
-import { isRethinkDBError, RethinkDBErrorType, type WriteResult } from 'rethinkdb-ts'
+import type { WriteResult } from 'rethinkdb-ts'
+import { isRethinkDBError, RethinkDBErrorType } from './rethinkDriver.js'
 import { isOmniscientError, StorageError } from '../../errors.js'
 
 // How RethinkDB's answers are read. Kept apart from the queries so that every rule can be

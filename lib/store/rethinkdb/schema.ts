@@ -1,4 +1,5 @@
-import { r, type RDatum, type RSingleSelection, type RStream, type RTable, type TableCreateOptions } from 'rethinkdb-ts'
+import type { RDatum, RSingleSelection, RStream, RTable, TableCreateOptions } from 'rethinkdb-ts'
+import { r } from './rethinkDriver.js'
 import { InvalidOptionsError } from '../../errors.js'
 import { HEAD_KEY, type CheckpointDoc, type CommitDoc, type HeadDoc, type IdClaimDoc, type LeaseDoc, type SequenceEntry, type SnapshotDoc } from './documents.js'
 import { alreadyExists, failureText, SKIPPED_WRITE, writeOutcome } from './failures.js'

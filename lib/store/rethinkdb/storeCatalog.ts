@@ -1,4 +1,5 @@
-import { r, type RDatum } from 'rethinkdb-ts'
+import type { RDatum } from 'rethinkdb-ts'
+import { r } from './rethinkDriver.js'
 import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../StoreCatalog.js'
 import type { LeaseState } from '../StorageAdapter.js'
 import type { CommitDoc } from './documents.js'
