@@ -31,7 +31,7 @@
  * most the difference minus `marginMs`; the store's term check (fencing) stays the safety net.
  */
 import type { Container } from '../Container.js'
-import { LeaseLostError, isOmniscientError } from '../errors.js'
+import { LeaseLostError, isStoreClosedError } from '../errors.js'
 import type { LeaseState } from '../store/StorageAdapter.js'
 
 /** Timing of a lease. */
@@ -270,5 +270,5 @@ export class LeaseKeeper {
 
 /** The store was closed under a lease holder, a read model or a projection: nothing more to do. */
 export function isStoreClosed(err: unknown): boolean {
-  return isOmniscientError(err) && err.code === 'STORE_CLOSED'
+  return isStoreClosedError(err)
 }
