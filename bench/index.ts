@@ -10,9 +10,11 @@ import { benchRead } from './read.js'
 import { benchReadPg } from './readPg.js'
 import { benchRethink } from './rethink.js'
 import { benchSync } from './sync.js'
+import { benchTelemetry } from './telemetry.js'
 
 console.log(`omniscient-actors benchmarks: Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`)
 await benchCore()
+await benchTelemetry()
 await benchLive()
 await benchFollowers()
 await benchOne()

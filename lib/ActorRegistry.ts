@@ -1,4 +1,5 @@
 import { unrefTimer, type Clock } from './Clock.js'
+import { observeGauges, passivationsMeasured } from './telemetry/metrics.js'
 
 /** What the registry needs of an actor; every actor kind fits. */
 export interface RegistrableActor {
@@ -53,6 +54,7 @@ export class ActorRegistry<C extends RegistryOwner = RegistryOwner> {
   ) {
     this.idleMs = options.idleMs ?? 5 * 60_000
     this.maxActive = options.maxActive ?? 10_000
+    observeGauges(this, (registry, observe) => observe('omniscient.actors.resident', registry.size))
   }
 
   /** The instance of `actorClass` for `id`, loaded once; concurrent calls share one Load. */
@@ -96,6 +98,7 @@ export class ActorRegistry<C extends RegistryOwner = RegistryOwner> {
     for (const byId of this.entries.values()) {
       for (const [id, entry] of byId) if (entry.lastUsed <= cutoff) idle.push(this.passivate(byId, id))
     }
+    passivationsMeasured(idle.length)
     await Promise.all(idle)
   }
 
@@ -116,7 +119,9 @@ export class ActorRegistry<C extends RegistryOwner = RegistryOwner> {
         oldest = { byId, id: first.value[0], lastUsed: first.value[1].lastUsed }
       }
     }
-    if (oldest) await this.passivate(oldest.byId, oldest.id)
+    if (!oldest) return
+    passivationsMeasured(1)
+    await this.passivate(oldest.byId, oldest.id)
   }
 
   private async passivate(byId: Map<string, Entry>, id: string): Promise<void> {

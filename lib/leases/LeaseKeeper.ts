@@ -33,6 +33,7 @@
 import type { Container } from '../Container.js'
 import { LeaseLostError, isStoreClosedError } from '../errors.js'
 import type { LeaseState } from '../store/StorageAdapter.js'
+import { leaseMeasured } from '../telemetry/metrics.js'
 
 /** Timing of a lease. */
 export interface LeaseTiming {
@@ -159,6 +160,7 @@ export class LeaseKeeper {
       if (this.stopping || !this.extend(lease, started)) return false
       this.held = lease.term
       this.armExpiry()
+      leaseMeasured(this.name, this.owner, true)
       try {
         this.callbacks.onLeading?.(lease.term)
       } catch (err) {
@@ -238,6 +240,7 @@ export class LeaseKeeper {
     this.until = 0
     this.expiry?.cancel()
     this.expiry = undefined
+    leaseMeasured(this.name, this.owner, false, reason)
     try {
       this.callbacks.onFollowing?.(term, reason)
     } catch (err) {

@@ -6,6 +6,7 @@ import { derivedId } from '../ids.js'
 import { handlerLookup, reportMisspeltHandlers, type HandlerMethod } from '../handlers.js'
 import type { Progress, ProgressListener } from './Progress.js'
 import { HandlerFailure, Runner } from './Runner.js'
+import { derivedTraceparent } from '../telemetry/spans.js'
 import { PositionWatch, type WaitForOptions } from './PositionWatch.js'
 
 /** An event a projection derives: the stream it goes to, its name and data (typed by `static derives`). */
@@ -69,6 +70,7 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
       container,
       {
         name: `projection "${this.name}"`,
+        telemetry: { kind: 'projection', name: this.name },
         ...(this.statics.stream !== undefined ? { streamId: this.statics.stream } : {}),
         lease: { name: this.checkpointName, leaseMs, renewEveryMs: Math.max(50, Math.floor(leaseMs / 4)) },
         begin: async () => (this.checkpoint = (await container.store.loadCheckpoint(this.checkpointName)) ?? 0),
@@ -166,7 +168,7 @@ export abstract class Projection<C extends AnyEventCatalog = AnyEventCatalog, D 
         data: data === undefined ? undefined : JSON.parse(JSON.stringify(data)),
         schemaVersion,
         at,
-        meta: { causationId: event.id, correlationId: event.meta.correlationId ?? event.id, actorType: this.name, ...(term > 0 ? { term } : {}) },
+        meta: { causationId: event.id, correlationId: event.meta.correlationId ?? event.id, actorType: this.name, ...(term > 0 ? { term } : {}), ...derivedTraceparent(event) },
       })
     })
     return [...byStream].map(([streamId, list]) => ({ streamId, events: list }))

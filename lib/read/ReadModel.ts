@@ -122,6 +122,7 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
       container,
       {
         name: `read model "${this.name}" v${this.version}`,
+        telemetry: { kind: 'read model', name: this.name },
         ...(this.statics.stream !== undefined ? { streamId: this.statics.stream } : {}),
         ...(memory ? {} : { lease: { name: this.leaseName, leaseMs, renewEveryMs: Math.max(50, Math.floor(leaseMs / 4)) } }),
         begin: (term) => this.begin(term),

@@ -4,6 +4,8 @@ import { LeaseLostError } from '../errors.js'
 import type { Subscription } from '../store/Subscription.js'
 import { isStoreClosed, LeaseKeeper, type LeaseTiming } from '../leases/LeaseKeeper.js'
 import { RateMeter, type Progress, type ProgressListener } from './Progress.js'
+import { observeGauges, type GaugeName } from '../telemetry/metrics.js'
+import { traceBatch } from '../telemetry/spans.js'
 
 /**
  * A handler threw on `event`: the events before it (`applied` of this call's, and any staged
@@ -24,6 +26,8 @@ export class HandlerFailure extends Error {
 /** What a runner runs: a read model's or a projection's side of the loop. */
 export interface RunnerTask {
   readonly name: string
+  /** What it is and its own name, for spans and metrics (docs/telemetry.md). */
+  readonly telemetry?: { readonly kind: 'projection' | 'read model'; readonly name: string }
   /** Only this stream's events (default: every stream's). */
   readonly streamId?: string
   /** The lease that makes it one runner across processes; none for a model private to this process. */
@@ -103,6 +107,8 @@ export class Runner {
   // Superseded by a newer version: the lease is given up, and a lost lease means nothing more.
   private retired = false
   private unregisterClose: (() => void) | undefined
+  // The commit time of the last event committed (for the lag in seconds).
+  private lastAt = 0
 
   constructor(
     private readonly container: Container,
@@ -110,6 +116,7 @@ export class Runner {
     private readonly chunkSize: number,
   ) {
     this.owner = `${task.name}:${container.ids()}:${++runners}`
+    observeGauges(this, (runner, observe) => runner.observeLag(observe))
     if (task.lease) {
       // Leading ends at the lease's local expiry too (see LeaseKeeper): nothing is applied after it.
       this.keeper = new LeaseKeeper(container, task.lease.name, this.owner, task.lease, {
@@ -117,6 +124,19 @@ export class Runner {
         onFollowing: () => void this.halt(this.retired ? 'superseded' : 'standby'),
       })
     }
+  }
+
+  /** The lag gauges (docs/telemetry.md), while this process runs the task. */
+  private observeLag(observe: (gauge: GaugeName, value: number, attributes?: Record<string, string>) => void): void {
+    if (!this.isRunning) return
+    const { kind, name } = this.task.telemetry ?? { kind: 'read model', name: this.task.name }
+    const attributes = { 'omniscient.read.kind': kind, 'omniscient.read.name': name }
+    const head = Math.max(this.head, this.position)
+    // Behind: how old the oldest event not handled yet is (received, else after the last handled).
+    const oldest = this.pending[0]?.at ?? this.lastAt
+    observe('omniscient.read.lag.positions', head - this.position, attributes)
+    observe('omniscient.read.lag.seconds', head > this.position && oldest > 0 ? Math.max(0, this.container.clock.now() - oldest) / 1000 : 0, attributes)
+    observe('omniscient.read.stuck', this.stuck ? 1 : 0, attributes)
   }
 
   /** Starts: at once without a lease, else once this process holds it. */
@@ -280,7 +300,8 @@ export class Runner {
         // Past the lease's local expiry nothing more is applied here (fence throws LeaseLostError).
         this.keeper?.fence()
         // A retry commits at once: the batch that failed is not held back any longer.
-        const outcome = await this.task.apply(events, this.term, final || failures > 0)
+        const batch = events
+        const outcome = await traceBatch(this.task.telemetry?.kind ?? 'read model', this.task.telemetry?.name ?? this.task.name, batch, this.term, () => this.task.apply(batch, this.term, final || failures > 0))
         if (outcome === 'staged') {
           if (events.length > 0) {
             this.staged += events.length
@@ -296,6 +317,7 @@ export class Runner {
         }
         this.rate.add(this.staged + events.length, this.container.clock.now())
         this.position = events.length > 0 ? events.at(-1)!.position : this.stagedTo
+        if (events.length > 0) this.lastAt = events.at(-1)!.at
         this.staged = 0
         this.stuck = undefined
         await this.sampleHead(false)

@@ -2,6 +2,8 @@ import type { EventEnvelope } from '../envelope.js'
 import type { OmniscientError } from '../errors.js'
 import { SyncUnavailableError } from './errors.js'
 import { envelopeReader, NDJSON, parseWireJson } from './protocol.js'
+import { catchUpMeasured } from '../telemetry/metrics.js'
+import { endHttpSpan, startClientSpan, syncRoute, traceparentOf } from '../telemetry/spans.js'
 import { errorFromWire } from './wireErrors.js'
 
 /** The fetch function a client uses; the platform's by default. */
@@ -33,13 +35,18 @@ export class HttpClient {
     const headers = new Headers(init.headers)
     if (this.token !== undefined) headers.set('Authorization', `Bearer ${this.token}`)
     if (init.body !== undefined) headers.set('Content-Type', 'application/json')
+    // A client span (when an OpenTelemetry SDK is registered) whose traceparent the server continues.
+    const span = startClientSpan(init.method ?? 'GET', syncRoute(path), url)
+    if (span) headers.set('traceparent', traceparentOf(span))
     let response: Response
     try {
       response = await this.fetchFn(url, { ...init, headers })
     } catch (err) {
+      endHttpSpan(span, undefined, err)
       if (init.signal?.aborted) throw err
       throw new SyncUnavailableError(this.base, err)
     }
+    endHttpSpan(span, response.status)
     if (response.ok) return response
     throw await this.errorOf(response)
   }
@@ -99,7 +106,11 @@ export class HttpClient {
         rest = cut >= 0 ? text.slice(cut + 1) : text
         if (cut > 0) {
           const body = text.slice(0, cut).trim()
-          if (body.length > 0) yield (parseWireJson(`[${body.replaceAll('\n', ',')}]`) as unknown[]).map(envelopes)
+          if (body.length > 0) {
+            const page = (parseWireJson(`[${body.replaceAll('\n', ',')}]`) as unknown[]).map(envelopes)
+            catchUpMeasured('device', page.length)
+            yield page
+          }
         }
         if (done) return
       }

@@ -23,6 +23,7 @@ import { Outbox } from './Outbox.js'
 import { paths, type LeaseRequest, type LeaseResponse } from './protocol.js'
 import { SyncLink } from './SyncLink.js'
 import type { SyncStatus } from './SyncStatus.js'
+import { observeGauges } from '../telemetry/metrics.js'
 
 /** Options of a RemoteStore. */
 export interface RemoteStoreOptions {
@@ -76,6 +77,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
   constructor(private readonly options: RemoteStoreOptions) {
     const fetchFn = options.fetch ?? ((input: string, init?: RequestInit) => globalThis.fetch(input, init))
     this.http = new HttpClient(options.url, options.token, fetchFn)
+    observeGauges(this, (store, observe) => observe('omniscient.sync.queued', store.status.queued, { 'server.address': options.url }))
     this.local = options.local ?? new MemoryCopy()
     this.offline = options.offline ?? true
     this.link = new SyncLink(this.http, this.local, { initialMs: options.backoff?.initialMs ?? 100, maxMs: options.backoff?.maxMs ?? 10_000 })

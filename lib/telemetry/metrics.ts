@@ -25,15 +25,40 @@ const GAUGES: Record<GaugeName, { unit: string; description: string }> = {
   'omniscient.sync.queued': { unit: '{event}', description: 'Events a device stored locally and has not had accepted by the server yet' },
 }
 
-/** Reports gauge values at collection time. */
-export type GaugeSource = (observe: (gauge: GaugeName, value: number, attributes?: Otel.Attributes) => void) => void
+/** Reports gauge values of `target` at collection time. */
+export type GaugeSource<T extends object> = (target: T, observe: (gauge: GaugeName, value: number, attributes?: Otel.Attributes) => void) => void
 
-const sources = new Set<GaugeSource>()
+// Held weakly: a registry or runner nobody closed must not be kept alive by its gauges.
+const sources = new Set<{ readonly target: WeakRef<object>; readonly read: GaugeSource<object> }>()
 
-/** Registers a source of gauge values, read at each collection; returns the function that removes it. */
-export function observeGauges(source: GaugeSource): () => void {
+/**
+ * Registers `target` as a source of gauge values, read at each collection while it lives;
+ * returns the function that removes it. Costs nothing until a meter provider collects.
+ */
+export function observeGauges<T extends object>(target: T, read: GaugeSource<T>): () => void {
+  const source = { target: new WeakRef<object>(target), read: read as GaugeSource<object> }
   sources.add(source)
   return () => void sources.delete(source)
+}
+
+// The leases this process leads now, by owner and name, with their kind.
+const leading = new Map<string, string>()
+observeGauges(leading, (held, observe) => {
+  const byKind = new Map<string, number>()
+  for (const kind of held.values()) byKind.set(kind, (byKind.get(kind) ?? 0) + 1)
+  for (const kind of new Set(['one', 'read', ...byKind.keys()])) observe('omniscient.lease.leading', byKind.get(kind) ?? 0, { [LEASE_KIND]: kind })
+})
+
+const LEASE_KIND = 'omniscient.lease.kind'
+// The framework's own lease names start with their kind (one/Stock/sku-1); a read model's or
+// projection's lease is its name.
+const KINDS = new Set(['one', 'shard', 'live'])
+
+/** `one` (a OneActor's lease), `shard`, `live`, or `read` (a read model's or projection's). */
+function leaseKind(name: string): string {
+  const slash = name.indexOf('/')
+  const prefix = slash > 0 ? name.slice(0, slash) : ''
+  return KINDS.has(prefix) ? prefix : 'read'
 }
 
 interface Instruments {
@@ -70,7 +95,11 @@ function instruments(): Instruments | undefined {
   }
   meter.addBatchObservableCallback((result) => {
     const observe = (gauge: GaugeName, value: number, attributes?: Otel.Attributes) => result.observe(gauges.get(gauge)!, value, attributes)
-    for (const source of sources) source(observe)
+    for (const source of sources) {
+      const target = source.target.deref()
+      if (target === undefined) sources.delete(source)
+      else source.read(target, observe)
+    }
   }, [...gauges.values()])
   made = { meter, instruments }
   return instruments
@@ -103,11 +132,20 @@ export function deliveryMeasured(event: EventEnvelope, consumer: string): void {
   instruments()?.deliveryLag.record(Math.max(0, Date.now() - event.at) / 1000, { [A.MESSAGING_CONSUMER_GROUP]: consumer })
 }
 
-/** Counts a lease taken (`gained`) or lost by this process; `kind`: one, read. */
-export function leaseMeasured(kind: string, gained: boolean): void {
+/**
+ * Counts a lease this process took (`gained`) or stopped leading, and keeps the count of
+ * those it leads. Told twice of the same change (by a keeper and by its user), it counts once.
+ */
+export function leaseMeasured(name: string, owner: string, gained: boolean, reason?: string): void {
+  const kind = leaseKind(name)
+  const key = `${owner}\n${name}`
+  if (gained === leading.has(key)) return
+  if (gained) leading.set(key, kind)
+  else leading.delete(key)
   const m = instruments()
   if (m === undefined) return
-  ;(gained ? m.leaseAcquired : m.leaseLost).add(1, { 'omniscient.lease.kind': kind })
+  if (gained) m.leaseAcquired.add(1, { [LEASE_KIND]: kind })
+  else m.leaseLost.add(1, { [LEASE_KIND]: kind, 'omniscient.lease.reason': reason ?? 'lost' })
 }
 
 /** Counts actors passivated by a registry. */

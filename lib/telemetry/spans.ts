@@ -273,9 +273,15 @@ export function traceLoad(actorType: string, streamId: string, rebuild: () => Pr
   })
 }
 
-/** Headers that carry the active span to a server (W3C traceparent), or undefined. */
-export function outgoingTraceHeaders(span: Otel.Span | undefined): Record<string, string> | undefined {
-  return span ? { traceparent: formatTraceparent(span.spanContext()) } : undefined
+/** The W3C traceparent that carries a client span to the server. */
+export function traceparentOf(span: Otel.Span): string {
+  return formatTraceparent(span.spanContext())
+}
+
+/** A sync path's route, for span names: its first segment (`/events`, `/streams`...). */
+export function syncRoute(path: string): string {
+  const end = path.indexOf('/', 1)
+  return end < 0 ? path : path.slice(0, end)
 }
 
 /** A sync request on the device's side: `<METHOD> <route>`, a client span; the caller adds its headers. */
@@ -298,7 +304,7 @@ export function endHttpSpan(span: Otel.Span | undefined, status: number | undefi
 }
 
 /** A sync request on the server's side: `<METHOD> <route>`, a server span continuing the request's traceparent. */
-export function startServerSpan(method: string, route: string, traceparent: string | undefined): Otel.Span | undefined {
+export function startServerSpan(method: string, route: string, traceparent: unknown): Otel.Span | undefined {
   const tracer = activeTracer()
   if (tracer === undefined) return undefined
   const a = otelApi()!

@@ -1,3 +1,6 @@
+import { groupMeasured } from '../../telemetry/metrics.js'
+import { noteGroupSize } from '../../telemetry/spans.js'
+
 /** The outcome of one write of a group. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown }
 
@@ -19,6 +22,8 @@ export interface GroupCommitOptions<TWork> {
   readonly onePerKey?: boolean
   /** At most this many writes in a group (default: no limit). */
   readonly maxGroup?: number
+  /** The store's `db.system.name` (sqlite, postgresql), for the group size metric. */
+  readonly system?: string
 }
 
 interface Pending<TWork, TResult> {
@@ -44,6 +49,7 @@ export class GroupCommit<TWork, TResult> {
   // Only consulted with several groups in flight or one write per key in a group: one group at
   // a time keeps every order anyway.
   private readonly keyOf: ((work: TWork) => string) | undefined
+  private readonly system: string
   private readonly keysRunning = new Map<string, number>()
   private idle: Promise<void> = Promise.resolve()
   private markIdle: () => void = () => {}
@@ -57,6 +63,7 @@ export class GroupCommit<TWork, TResult> {
     this.onePerKey = options.onePerKey === true
     if (this.onePerKey && !options.keyOf) throw new TypeError('GroupCommit: onePerKey needs keyOf')
     this.keyOf = this.inFlight > 1 || this.onePerKey ? options.keyOf : undefined
+    this.system = options.system ?? 'other'
   }
 
   submit(work: TWork): Promise<TResult> {
@@ -125,9 +132,13 @@ export class GroupCommit<TWork, TResult> {
       const ran = this.runBatch(batch.map((p) => p.work))
       // A synchronous store (SQLite) answers at once: no extra turn before the writers hear.
       const outcomes = ran instanceof Promise ? await ran : ran
+      groupMeasured(this.system, batch.length)
       for (let i = 0; i < batch.length; i++) {
         const outcome = outcomes[i]!
-        if (outcome.ok) batch[i]!.resolve(outcome.value)
+        if (outcome.ok) {
+          if (typeof outcome.value === 'object' && outcome.value !== null) noteGroupSize(outcome.value, batch.length)
+          batch[i]!.resolve(outcome.value)
+        }
         else batch[i]!.reject(outcome.error)
       }
     } catch (err) {

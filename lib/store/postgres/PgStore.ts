@@ -133,7 +133,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     this.ready.catch(() => undefined)
     // Two groups at once: this process prepares and answers one while the server stores the
     // other (the append lock serialises them there). One stream never in both: order kept.
-    this.commits = new GroupCommit((works) => this.appendGroup(works), { inFlight: 2, keyOf: (work) => work.streamId })
+    this.commits = new GroupCommit((works) => this.appendGroup(works), { inFlight: 2, keyOf: (work) => work.streamId, system: 'postgresql' })
   }
 
   private async prepare(): Promise<void> {

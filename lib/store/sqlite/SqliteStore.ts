@@ -187,7 +187,7 @@ export class SqliteStore implements StorageAdapter, ReadModelStorageProvider, St
       const outcomes = runBatch(works)
       this.signal.notify()
       return outcomes
-    })
+    }, { system: 'sqlite' })
     let seenDataVersion = this.sql.dataVersion.get()
     this.signal = new CommitSignal({
       everyMs: options.pollIntervalMs ?? 2,

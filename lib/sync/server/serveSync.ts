@@ -9,6 +9,8 @@ import { LiveFeeds } from './LiveFeeds.js'
 import { bearerToken, decodeSegment, requestUrl } from './requestParts.js'
 import { SyncAccess, type SyncPermission } from './SyncAccess.js'
 import { findRoute, syncRoutes, type SyncServerParts } from './syncRoutes.js'
+import { observeGauges } from '../../telemetry/metrics.js'
+import { endHttpSpan, startServerSpan, syncRoute } from '../../telemetry/spans.js'
 
 
 /** What `authenticate` answers for a token that names no user. */
@@ -113,6 +115,9 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
       res.end()
       return
     }
+    // A server span continuing the client's traceparent, when an OpenTelemetry SDK is registered.
+    const span = startServerSpan(req.method ?? 'GET', syncRoute(url.pathname.slice(prefix.length)), req.headers.traceparent)
+    if (span) res.once('close', () => endHttpSpan(span, res.statusCode))
     const user = await whoIs(req, url)
     if (user === undefined) throw new SyncAccessError('UNAUTHENTICATED', undefined, undefined, undefined)
     const path = url.pathname.slice(prefix.length) || '/'
@@ -132,7 +137,7 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
     }
     if (options.allowOrigin !== undefined) {
       res.setHeader('Access-Control-Allow-Origin', options.allowOrigin)
-      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Last-Event-ID')
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Last-Event-ID, traceparent')
       res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS')
     }
     serve(req, res, url).catch((err: unknown) => {
@@ -149,6 +154,7 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
     },
     liveFeeds: { get: () => feeds.size },
   }) as SyncHandler
+  observeGauges(served, (h, observe) => observe('omniscient.sync.followers', h.liveFeeds))
   return served
 }
 

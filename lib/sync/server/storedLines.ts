@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { decodeEventData, decodeEventMeta, encodeEventData } from '../../store/kit/eventJson.js'
 import type { StoredEventText, StoredTextReader } from '../../store/kit/storedText.js'
+import { catchUpMeasured } from '../../telemetry/metrics.js'
 import { drained, NDJSON_HEADERS } from './http.js'
 
 const PAGE = 4096
@@ -45,6 +46,7 @@ export async function sendStoredNdjson(
     // would otherwise scan the rest of the log for a client that has left.
     if (res.destroyed) return
     const rows = await store.readStoredText(from, PAGE)
+    catchUpMeasured('server', rows.length)
     for (const row of rows) {
       const allowed = keep(row)
       if (allowed === true || (allowed !== false && (await allowed))) chunk += storedLine(row)
