@@ -242,6 +242,63 @@ describe('serveSync, attacked from outside over raw HTTP', function () {
     })
   })
 
+  describe('what the docs decide', () => {
+    it('should refuse an event whose at is not an integer, naming the field, with 400', async () => {
+      await start()
+      for (const at of [1.5, '1', null]) {
+        const answer = await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body: append([{ ...stored('at-1', 'lives_added', { n: 1 }), at }]) })
+        expect([answer.status, answer.body.error?.code], String(at)).to.deep.equal([400, 'BAD_REQUEST'])
+        expect(answer.body.error?.message).to.include('events[0].at')
+      }
+    })
+
+    it('should count an id by the stores one rule, in UTF-8 bytes, whatever its characters', async () => {
+      await start()
+      // 100 characters, 300 bytes: over the 256-byte limit every store keeps.
+      const answer = await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body: append([stored('€'.repeat(100), 'lives_added', { n: 1 })]) })
+      expect([answer.status, answer.body.error?.code]).to.deep.equal([400, 'BAD_REQUEST'])
+      expect(answer.body.error?.message).to.include('events[0].id').and.include('bytes')
+      const fits = await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body: append([stored('€'.repeat(85), 'lives_added', { n: 1 })]) })
+      expect(fits.status).to.equal(200)
+    })
+
+    it('should refuse data nesting past 64 levels with 422 UNSERIALIZABLE, with catalogs or without', async () => {
+      let deep: unknown = 1
+      for (let i = 0; i < 70; i++) deep = { d: deep }
+      for (const catalogs of [true, false]) {
+        if (!catalogs) await server.dispose()
+        server = await startSyncServer({ authorize, ...(catalogs ? { events: [GameEvents] } : {}) })
+        const answer = await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body: append([stored('deep-1', 'lives_added', deep)]) })
+        expect([answer.status, answer.body.error?.code], catalogs ? 'catalogs' : 'none').to.deep.equal([422, 'UNSERIALIZABLE'])
+      }
+    })
+
+    it('should keep a __proto__ key out of every read when the server has no catalogs, the stored-text catch-up too', async () => {
+      server = await startSyncServer({ authorize })
+      const body = `{"expectedVersion":0,"events":[{"id":"p-1","name":"note","schemaVersion":1,"at":1,"data":{"n":1,"__proto__":{"polluted":true},"constructor":"x"}}]}`
+      expect((await call(server, 'POST', '/streams/alice:1/events', { token: 'token-alice', body })).status).to.equal(200)
+      for (const path of ['/events', '/streams/alice:1/events', '/events?streamId=alice:1']) {
+        const answer = await call(server, 'GET', path, { token: 'token-alice' })
+        expect(answer.text, path).to.not.match(/__proto__|constructor|polluted/)
+        expect((JSON.parse(answer.text.trim()) as { data: unknown }).data, path).to.deep.equal({ n: 1 })
+      }
+    })
+
+    it('should take a name holding a comma whole with name=, and split names= on commas', async () => {
+      await start()
+      const store = server.container.store
+      await store.append('alice:2', [stored('c-1', 'a,b', 1), stored('c-2', 'a', 2), stored('c-3', 'b', 3), stored('c-4', 'c', 4)], { expectedVersion: 0 })
+      const names = async (query: string) =>
+        (await call(server, 'GET', `/events?streamId=alice:2&${query}`, { token: 'token-alice' })).text
+          .trim()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as { name: string }).name)
+      expect(await names('name=a%2Cb')).to.deep.equal(['a,b'])
+      expect(await names('names=a,b')).to.deep.equal(['a', 'b'])
+      expect(await names('name=a%2Cb&names=c')).to.deep.equal(['a,b', 'c'])
+    })
+  })
+
   describe('who is asking', () => {
     for (const [what, answer] of [['null', null], ['false', false], ['the empty string', ''], ['0', 0]] as const) {
       it(`should refuse with 401 when authenticate answers ${what}, reads and appends alike`, async () => {
