@@ -1,14 +1,9 @@
 import {
   HandlerError,
-  Mailbox,
   PreconditionFailedError,
   SnapshotCorruptError,
   SnapshotInvalidError,
   UnknownEventError,
-  findDefinition,
-  upcastEventData,
-  validateEventData,
-  startListener,
   type AnyEventCatalog,
   type AppendOptions,
   type AppliedEvent,
@@ -24,6 +19,9 @@ import {
   type NewEvent,
   type StuckStatus,
 } from '../lib/index.js'
+import { Mailbox } from '../lib/Mailbox.js'
+import { findDefinition, upcastEventData, validateEventData } from '../lib/events.js'
+import { startListener } from '../lib/listeners/Listener.js'
 import { handlerLookup, reportMisspeltHandlers } from '../lib/handlers.js'
 import { derivedId } from '../lib/ids.js'
 import { Outage } from '../lib/listeners/Outage.js'

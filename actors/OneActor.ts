@@ -5,9 +5,7 @@ import {
   StorageError,
   ProposalTimeoutError,
   UnknownEventError,
-  findDefinition,
   isOmniscientError,
-  validateEventData,
   type AnyEventCatalog,
   type AppendOptions,
   type AppliedEvent,
@@ -19,7 +17,8 @@ import {
   type Subscription,
   type Container,
 } from '../lib/index.js'
-import { startListener } from '../lib/index.js'
+import { findDefinition, validateEventData } from '../lib/events.js'
+import { startListener } from '../lib/listeners/Listener.js'
 import { instanceLabel } from '../lib/ids.js'
 import { LeaseKeeper } from '../lib/leases/LeaseKeeper.js'
 import { derivedName } from './derivedNames.js'

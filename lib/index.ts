@@ -1,4 +1,7 @@
-// The core's public surface, named one by one: nothing else is reachable by users.
+// The core's public surface, named one by one: the package's main entry point (index.ts)
+// exports these and the actors' (actors/index.ts), and nothing else of the core. Helpers the
+// actors share with the core (findDefinition, Mailbox, startListener...) are imported from
+// their own files, so that they stay off this list.
 export {
   OmniscientError,
   ConcurrencyError,
@@ -29,9 +32,6 @@ export {
 export type { AppliedEvent, DomainEvent, EventEnvelope, EventMeta, NewEvent } from './envelope.js'
 export {
   defineEvents,
-  findDefinition,
-  upcastEventData,
-  validateEventData,
   type AnyEventCatalog,
   type EventCatalog,
   type EventData,
@@ -46,7 +46,6 @@ export type { Handlers } from './handlers.js'
 export { EventBus, type BusListener, type Unsubscribe } from './EventBus.js'
 export { ManualClock, systemClock, type Clock } from './Clock.js'
 export { randomIds, sequentialIds, type IdGenerator } from './ids.js'
-export { Mailbox } from './Mailbox.js'
 export { ActorRegistry, type ActorRegistryOptions, type RegistrableActor } from './ActorRegistry.js'
 export { createContainer, type Container, type ContainerOptions, type ErrorReporter } from './Container.js'
 export type {
@@ -60,11 +59,11 @@ export type {
   StorageAdapter,
 } from './store/StorageAdapter.js'
 export type { CheckpointState, ListStreamsOptions, StoreCatalog, StreamInfo } from './store/StoreCatalog.js'
-export type { CommitWaiter, SubscribeOptions, Subscription, SubscriptionHandler } from './store/Subscription.js'
+export type { SubscribeOptions, Subscription, SubscriptionHandler } from './store/Subscription.js'
 export { MemoryStore } from './store/memory/MemoryStore.js'
 export { MAX_ID_BYTES } from './store/kit/arguments.js'
 export { MAX_DATA_DEPTH } from './safeData.js'
-export { startListener, type ListenHandler, type ListenOptions, type ListenTarget, type Listener } from './listeners/Listener.js'
+export type { ListenHandler, ListenOptions, ListenTarget, Listener } from './listeners/Listener.js'
 export type { StuckStatus } from './listeners/Outage.js'
 export { useOpenTelemetry } from './telemetry/otel.js'
 export type { OpenTelemetryApi } from './telemetry/OpenTelemetryApi.js'
