@@ -59,6 +59,17 @@ if (url) {
       expect(ids).to.deep.equal(['warm-up', 'e-1'])
     })
 
+    it('should answer an append queued behind a group in flight by its own deadline', async () => {
+      proxy.silence()
+      const first = settle(store.append('s', [event('q-1')], { expectedVersion: 1 }))
+      await new Promise((r) => setTimeout(r, 20))
+      // Same stream: it waits for the first group, whose call only ends at its deadline.
+      const second = await settle(store.append('s', [event('q-2')], { expectedVersion: 2 }))
+      expect(second.code).to.equal('STORAGE_INDETERMINATE')
+      expect(second.ms).to.be.below(TIMEOUT + 200)
+      expect((await first).code).to.equal('STORAGE_INDETERMINATE')
+    })
+
     it('should fail reads, lease calls and checkpoints with STORAGE_UNAVAILABLE within the deadline', async () => {
       proxy.silence()
       const calls = await Promise.all([

@@ -31,6 +31,7 @@ import {
   type DistinctStreamsRow,
   type GroupResult,
 } from './appendGroup.js'
+import { withDeadline } from '../kit/withDeadline.js'
 import { DEFAULT_CALL_TIMEOUT_MS, PgCalls, discard, isConnectionLoss } from './PgCalls.js'
 import { ident, migrate } from './schema.js'
 import type { CheckpointState, ListStreamsOptions, StreamInfo } from '../StoreCatalog.js'
@@ -153,7 +154,10 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
       checkAppend(streamId, events, options)
       const encoded = events.map((e) => encodeEvent(streamId, e))
       const work: AppendWork = { streamId, events, encoded, options }
-      return this.prepared ? this.commits.submit(work) : this.ready.then(() => this.commits.submit(work))
+      const submitted = this.prepared ? this.commits.submit(work) : this.ready.then(() => this.commits.submit(work))
+      // The whole append, waiting behind a group still in flight included, gets one deadline.
+      // Still queued then, it may yet be sent: so it may or may not be stored.
+      return withDeadline(submitted, this.calls.timeoutMs, () => new StorageError(`PostgreSQL append to "${streamId}": not settled within ${this.calls.timeoutMs} ms (callTimeoutMs); it may or may not be stored`, { code: 'STORAGE_INDETERMINATE' }))
     } catch (err) {
       return rejected(err)
     }
