@@ -2,11 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-/** Starts a TypeScript file from spec/support/workers in its own Node process (through tsx, on the sources). */
-export function startWorker(name: string, args: readonly string[]): ChildProcess & { lines: string[]; exited: Promise<number | null> } {
+/**
+ * Starts a TypeScript file from spec/support/workers in its own Node process (through tsx, on
+ * the sources). `prefix` runs it through another command, such as `ip netns exec <name>`.
+ */
+export function startWorker(name: string, args: readonly string[], prefix: readonly string[] = []): ChildProcess & { lines: string[]; exited: Promise<number | null> } {
   const file = fileURLToPath(new URL(`./workers/${name}.ts`, import.meta.url))
   // On the sources, like the specs themselves (the package's `omniscient-source` condition).
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=omniscient-source', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const node = [process.execPath, '--import', 'tsx', '--conditions=omniscient-source', file, ...args]
+  const [command, ...rest] = [...prefix, ...node] as [string, ...string[]]
+  const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   let buffered = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -1,0 +1,131 @@
+import { expect } from 'chai'
+import { type EventEnvelope, type StorageAdapter } from 'omniscient-actors'
+import { PgStore } from 'omniscient-actors/postgres'
+import { RethinkStore } from 'omniscient-actors/rethinkdb'
+import { collect } from '../store/conformance.js'
+import { History, logProblems } from '../support/faults/History.js'
+import { Link } from '../support/faults/Link.js'
+import { Journal } from '../support/Journal.js'
+import { dropSchema, freshSchema, PG_URL } from '../support/postgres.js'
+import { startWorker, waitUntil } from '../support/processes.js'
+import { dropTables, freshPrefix, RETHINKDB_URL } from '../support/rethinkdb.js'
+
+// A OneActor leader cut off from its store for 10 s (a partition: no answer, no RST), while a
+// second process keeps its link. Both print their history (spec/support/workers/leaderProbe.ts).
+
+const CUT_MS = 10_000
+// The stores' default deadline of one call (callTimeoutMs).
+const CALL_MS = 5_000
+// Slack for a loaded machine on top of each bound.
+const SLACK_MS = 1_000
+// After heal: the cut process's calls in flight end by their deadline, then one election round.
+const RECOVERY_MS = CALL_MS + Journal.leaseMs + Journal.renewEveryMs
+// At most this long do two processes believe they lead at once (the lease's margin: leaseMs / 10).
+const OVERLAP_MS = Journal.leaseMs / 10
+
+type Worker = ReturnType<typeof startWorker>
+
+interface ServerKind {
+  readonly name: string
+  readonly url: string | undefined
+  fresh(): string
+  drop(namespace: string): Promise<void>
+  open(url: string, namespace: string): StorageAdapter
+}
+
+const servers: ServerKind[] = [
+  { name: 'PgStore', url: PG_URL, fresh: freshSchema, drop: dropSchema, open: (url, schema) => new PgStore({ connectionString: url, schema }) },
+  { name: 'RethinkStore', url: RETHINKDB_URL, fresh: freshPrefix, drop: dropTables, open: (url, tablePrefix) => new RethinkStore({ url, tablePrefix }) },
+]
+
+/** The URL with its host and port replaced. */
+function through(url: string, address: { host: string; port: number }): string {
+  const u = new URL(url)
+  u.host = `${address.host}:${address.port}`
+  return u.toString()
+}
+
+for (const server of servers) {
+  describe(`OneActor leader cut from ${server.name} for ${CUT_MS / 1000} s`, function () {
+    this.timeout(120_000)
+    if (!server.url) {
+      it(`needs a server (${server.name === 'PgStore' ? 'PG_URL: bash scripts/with-postgres.sh npm run test:faults' : 'RETHINKDB_URL, a running RethinkDB'}); skipped`, function () {
+        this.skip()
+      })
+      return
+    }
+    const url = server.url
+    let workers: Worker[] = []
+    let link: Link | undefined
+    let namespace = ''
+    beforeEach(() => (namespace = server.fresh()))
+    afterEach(async () => {
+      for (const w of workers) w.kill('SIGKILL')
+      await Promise.all(workers.map((w) => w.exited))
+      workers = []
+      await link?.close()
+      link = undefined
+      await server.drop(namespace)
+    })
+
+    for (const kind of Link.kinds()) {
+      it(`through a ${kind === 'namespace' ? 'network namespace whose link goes down' : 'TCP proxy that goes silent'}: bounded overlap and Fires, no lost or doubled event, one leader after heal`, async () => {
+        const target = new URL(url)
+        link = await Link.open(kind, { host: target.hostname, port: Number(target.port || (server.name === 'PgStore' ? 5432 : 28015)) })
+        const a = startWorker('leaderProbe', [through(url, link.address), namespace, 'a'], link.command)
+        workers.push(a)
+        await waitUntil(() => a.lines.some((l) => l.startsWith('lead ')), 30_000, 'the process behind the link to lead')
+        const b = startWorker('leaderProbe', [url, namespace, 'b'])
+        workers.push(b)
+        const oks = (w: Worker) => w.lines.filter((l) => l.startsWith('fire ') && l.includes(' ok ')).length
+        await waitUntil(() => oks(a) >= 5 && oks(b) >= 5, 30_000, 'both processes to have fired')
+
+        const cutAt = Date.now()
+        link.cut()
+        await new Promise((resolve) => setTimeout(resolve, CUT_MS))
+        link.heal()
+        const healedAt = Date.now()
+        // Recovered: one leader, and each process has had a Fire acknowledged since the heal.
+        const since = (w: Worker) => w.lines.some((l) => l.startsWith('fire ') && l.includes(' ok ') && Number(l.split(' ')[2]) >= healedAt)
+        const history = () => new History({ a: a.lines, b: b.lines })
+        await waitUntil(() => history().leadersNow().length === 1 && since(a) && since(b), RECOVERY_MS + SLACK_MS + 10_000, 'one leader and Fires on both sides after heal')
+        const recoveredAt = Date.now()
+        for (const w of workers) w.kill('SIGKILL')
+        await Promise.all(workers.map((w) => w.exited))
+
+        const h = history()
+        const store = server.open(url, namespace)
+        let log: EventEnvelope[]
+        try {
+          log = await collect(store.readStream('journal'))
+        } finally {
+          await store.close()
+        }
+        const overlap = h.overlapMs()
+        const slowest = (records: ReadonlyArray<{ start: number; end: number }>) => Math.max(0, ...records.map((r) => r.end - r.start))
+        const slowestCall = slowest(h.calls)
+        const slowestLeaderFire = slowest(h.fires.filter((f) => f.asLeader))
+        const slowestFire = slowest(h.fires)
+        if (process.env['SHOW_FAULTS'] || process.env['CI']) {
+          console.log(
+            `      ${server.name}/${kind}: overlap ${overlap} ms; slowest store call ${slowestCall} ms (${h.calls.length} calls); slowest leader Fire ${slowestLeaderFire} ms, slowest Fire ${slowestFire} ms; ` +
+              `one leader ${h.oneLeaderFrom(healedAt)! - healedAt} ms and recovery ${recoveredAt - healedAt} ms after heal; ` +
+              `leadership changes ${h.leaderships.length}; Fires ${h.acknowledged.length} acknowledged of ${h.fires.length}; cut at +${cutAt - Number(a.lines.find((l) => l.startsWith('lead '))!.split(' ')[2])} ms`,
+          )
+        }
+        expect(logProblems(h, log), 'the log against the acknowledged Fires').to.deep.equal([])
+        for (const c of h.calls) expect(c.end - c.start, `${c.process}'s ${c.method} (${c.outcome})`).to.be.at.most(CALL_MS + SLACK_MS)
+        // A leader's Fire is a commit in its mailbox, where at most one other commit (a proposal
+        // of the other process, which fires one at a time) can be ahead of it. A follower's is a
+        // proposal: its append, then the wait for the leader (proposalTimeoutMs).
+        for (const f of h.fires) {
+          const bound = (f.asLeader ? 2 * CALL_MS : CALL_MS + Journal.proposalTimeoutMs) + SLACK_MS
+          expect(f.end - f.start, `Fire ${f.id} (${f.asLeader ? 'as leader' : 'as follower'}, ${f.outcome})`).to.be.at.most(bound)
+        }
+        expect(h.leadersNow(), 'one leader after heal').to.have.length(1)
+        expect(recoveredAt - healedAt, 'recovery after heal').to.be.at.most(RECOVERY_MS + SLACK_MS)
+        expect(overlap, 'two processes believing they lead at once').to.be.at.most(OVERLAP_MS)
+      })
+    }
+  })
+}
