@@ -7,7 +7,8 @@
  *     onLeading: (term) => ...,            // this process leads under `term` from now
  *     onFollowing: (term, reason) => ...,  // it stopped leading `term`: 'expired' | 'lost' | 'released' | 'closed'
  *   })
- *   await keeper.start()       // the election loop: every renewEveryMs, renew while leading, else try to acquire
+ *   await keeper.start()       // the election loop: a round every renewEveryMs (or as soon as a slower one
+ *                              // answers), renewing while leading, else trying to acquire
  *                              // (resolves after the first round)
  *   await keeper.stop()        // leave it: stop the loop, release the lease if held (onFollowing runs first)
  *   await keeper.acquire()     // one try to take it (true: leading now); for a caller that drives its own loop
@@ -262,12 +263,16 @@ export class LeaseKeeper {
 
   private async cycle(): Promise<void> {
     if (!this.running) return
+    const started = this.container.clock.now()
     try {
       await (this.held > 0 ? this.renew() : this.acquire())
     } catch (err) {
       this.container.report(err, { where: `election for lease "${this.name}"` })
     }
-    if (this.running) this.loop = this.container.clock.setTimeout(() => void this.cycle(), this.timing.renewEveryMs)
+    // Rounds start every renewEveryMs, not renewEveryMs after the last answer: a slow store
+    // that does answer must not make the leadership lapse between renewals.
+    const wait = Math.max(0, started + this.timing.renewEveryMs - this.container.clock.now())
+    if (this.running) this.loop = this.container.clock.setTimeout(() => void this.cycle(), wait)
   }
 }
 

@@ -109,6 +109,29 @@ describe('LeaseKeeper', () => {
     await Promise.all([holder.stop(), other.stop()])
   })
 
+  it('should keep leading through renewals that each take longer than renewEveryMs, as long as they answer', async () => {
+    const clock = new ManualClock(0)
+    const log: string[] = []
+    const store = new MemoryStore()
+    const renewLease = store.renewLease.bind(store)
+    store.renewLease = async (...args) => {
+      await new Promise<void>((r) => clock.setTimeout(r, 400)) // a slow server: 400 ms a call
+      return renewLease(...args)
+    }
+    const keeper = keeperOn(store, clock, 'a', log)
+    void keeper.start()
+    await flush()
+    for (let t = 0; t < 5_000; t += 10) {
+      clock.advance(10)
+      await flush()
+    }
+    expect(log).to.deep.equal(['a leads 1 at 0'])
+    expect(keeper.isLeading()).to.equal(true)
+    const stopped = keeper.stop() // after the renewal under way
+    clock.advance(400)
+    await stopped
+  })
+
   it('should follow at once when a fenced write is refused, and keep a newer term', async () => {
     const clock = new ManualClock(0)
     const log: string[] = []
