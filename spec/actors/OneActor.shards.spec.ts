@@ -2,6 +2,10 @@ import { expect } from 'chai'
 import {
   ManualClock,
   MemoryStore,
+  TickActor,
+  defineEvents,
+  tickEvents,
+  type TickData,
   ProposalRejectedError,
   createContainer,
   hostShards,
@@ -213,6 +217,42 @@ describe('OneActor sharded', () => {
         for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
       }
     }
+
+    it('should tick a sharded TickActor from the owner of its shard only, numbered without gaps, while a second process joins', async () => {
+      const ClockEvents = defineEvents({ ...tickEvents })
+      class Clock extends TickActor<typeof ClockEvents, { ticks: number[] }> {
+        static events = ClockEvents
+        static sharded = true
+        static shards = 4
+        static resolution = 100
+        static leaseMs = 400
+        static renewEveryMs = 50
+        constructor(id: string, container: Container) {
+          super(id, container)
+          this._state.ticks = []
+        }
+        tick(data: TickData) {
+          this._state.ticks.push(data.tick)
+        }
+      }
+      const store = new MemoryStore()
+      const clock = new ManualClock(0)
+      const a = createContainer({ store, clock, report: () => {} })
+      const onA = await a.actors.get(Clock, 'clock-1')
+      await advance(clock, 1_000)
+      expect(onA.IsLeader).to.equal(true)
+      const b = createContainer({ store, clock, report: () => {} })
+      const onB = await b.actors.get(Clock, 'clock-1')
+      await advance(clock, 2_000)
+      expect([onA.IsLeader, onB.IsLeader].filter(Boolean), 'one leader').to.have.length(1)
+      const ticks = (await collect(store.readStream('clock-1'))).map((e) => (e.data as TickData).tick)
+      expect(ticks.length).to.be.at.least(20)
+      expect(ticks).to.deep.equal(ticks.map((_, i) => i + 1))
+      await b.actors.stopAll()
+      await hostShards(b, Clock).stop()
+      await a.actors.stopAll()
+      await hostShards(a, Clock).stop()
+    })
 
     it('should stop leading at t + leaseMs - margin when its renewals hang, before another process takes over', async () => {
       const memory = new MemoryStore()
