@@ -32,7 +32,7 @@ export interface CheckpointState {
 
 /**
  * The store-wide reads an adapter may offer to tools. Every method is optional on
- * StorageAdapter; spec/store/catalog.ts checks those an adapter has.
+ * StorageAdapter; spec/store/storeCatalog.ts checks those an adapter has.
  *
  * @example
  * const page = await store.listStreams?.({ contains: 'user-', limit: 50 })

@@ -1,5 +1,5 @@
 import { MemoryStore } from 'omniscient-actors'
-import { describeStoreCatalog } from './catalog.js'
+import { describeStoreCatalog } from './storeCatalog.js'
 import { describeStorageContract, type AdapterHarness } from './conformance.js'
 import { describeReadModelStorageContract } from './readModelConformance.js'
 

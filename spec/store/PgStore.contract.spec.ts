@@ -1,6 +1,6 @@
 import { PgStore } from 'omniscient-actors/postgres'
 import { dropSchema, freshSchema, PG_URL, sql } from '../support/postgres.js'
-import { describeStoreCatalog } from './catalog.js'
+import { describeStoreCatalog } from './storeCatalog.js'
 import { describeStorageContract, type AdapterHarness } from './conformance.js'
 import { describeReadModelStorageContract } from './readModelConformance.js'
 

@@ -1,6 +1,6 @@
 import { RethinkStore } from 'omniscient-actors/rethinkdb'
 import { corruptSnapshot, dropTables, freshPrefix, RETHINKDB_URL } from '../support/rethinkdb.js'
-import { describeStoreCatalog } from './catalog.js'
+import { describeStoreCatalog } from './storeCatalog.js'
 import { describeStorageContract, type AdapterHarness } from './conformance.js'
 import { describeReadModelStorageContract } from './readModelConformance.js'
 

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SqliteStore } from 'omniscient-actors'
 import { tempDir } from '../support/tmp.js'
-import { describeStoreCatalog } from './catalog.js'
+import { describeStoreCatalog } from './storeCatalog.js'
 import { describeStorageContract, type AdapterHarness } from './conformance.js'
 import { describeReadModelStorageContract } from './readModelConformance.js'
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { GroupCommit, type Outcome } from '../../lib/store/kit/GroupCommit.js'
+import { GroupCommit, type Outcome } from '../../../lib/store/kit/GroupCommit.js'
 
 interface Work {
   key: string

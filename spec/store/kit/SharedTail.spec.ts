@@ -1,8 +1,8 @@
 import { expect } from 'chai'
 import type { EventEnvelope } from 'omniscient-actors'
-import { CommitSignal } from '../../lib/store/kit/CommitSignal.js'
-import { SharedTail } from '../../lib/store/kit/SharedTail.js'
-import { FOLLOWER_BUFFER } from '../../lib/store/kit/TailSubscription.js'
+import { CommitSignal } from '../../../lib/store/kit/CommitSignal.js'
+import { SharedTail } from '../../../lib/store/kit/SharedTail.js'
+import { FOLLOWER_BUFFER } from '../../../lib/store/kit/TailSubscription.js'
 
 /** A log with gaps in its positions, counting the reads of the tail and of each subscription. */
 function fakeLog() {
