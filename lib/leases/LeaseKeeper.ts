@@ -184,7 +184,11 @@ export class LeaseKeeper {
       try {
         const lease = await this.container.store.renewLease(this.name, this.owner, term, this.timing.leaseMs, started)
         // Expired here meanwhile (or lost, or released): only a fresh acquire leads again.
-        if (this.held !== term || !this.isLeading()) return false
+        if (this.held !== term) return false
+        if (!this.isLeading()) {
+          this.follow('expired')
+          return false
+        }
         this.extend(lease, started)
         this.armExpiry()
         return true

@@ -1,11 +1,11 @@
 import { expect } from 'chai'
-import { LeaseLostError, ManualClock, MemoryStore, type StorageAdapter } from 'omniscient-actors'
+import { LeaseLostError, ManualClock, MemoryStore, type Clock, type StorageAdapter } from 'omniscient-actors'
 import { LeaseKeeper, type FollowReason } from '../../lib/leases/LeaseKeeper.js'
 import { silentLink } from '../support/silentLink.js'
 
 const flush = () => new Promise((r) => setTimeout(r, 2))
 
-function keeperOn(store: StorageAdapter, clock: ManualClock, owner: string, log: string[], timing = { leaseMs: 1_000, renewEveryMs: 250, marginMs: 100 }) {
+function keeperOn(store: StorageAdapter, clock: Clock, owner: string, log: string[], timing = { leaseMs: 1_000, renewEveryMs: 250, marginMs: 100 }) {
   return new LeaseKeeper({ store, clock, report: (err) => log.push(`report ${String(err)}`) }, 'one/Thing/1', owner, timing, {
     onLeading: (term) => log.push(`${owner} leads ${term} at ${clock.now()}`),
     onFollowing: (term, reason: FollowReason) => log.push(`${owner} follows ${term} (${reason}) at ${clock.now()}`),
@@ -130,6 +130,26 @@ describe('LeaseKeeper', () => {
     const stopped = keeper.stop() // after the renewal under way
     clock.advance(400)
     await stopped
+  })
+
+  it('should follow when a renewal answers after the expiry, even before the expiry timer ran', async () => {
+    const base = new ManualClock(0)
+    let late = 0
+    // Time moves without running timers: an event loop too busy to run them.
+    const clock: Clock = { now: () => base.now() + late, setTimeout: (fn, ms) => base.setTimeout(fn, ms) }
+    const log: string[] = []
+    const link = silentLink(new MemoryStore())
+    const keeper = keeperOn(link.store, clock, 'a', log)
+    await keeper.acquire()
+    late = 250
+    link.silence()
+    const renewal = keeper.renew()
+    await flush()
+    late = 950
+    link.speak()
+    expect(await renewal).to.equal(false)
+    expect(keeper.holding).to.equal(false)
+    expect(log).to.deep.equal(['a leads 1 at 0', 'a follows 1 (expired) at 950'])
   })
 
   it('should follow at once when a fenced write is refused, and keep a newer term', async () => {
