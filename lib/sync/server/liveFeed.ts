@@ -11,8 +11,6 @@ export interface LiveFeedOptions {
   readonly names?: readonly string[]
   readonly heartbeatMs: number
   readonly canRead: (event: EventEnvelope) => boolean | Promise<boolean>
-  /** Ends the feed when it resolves (a revoked permission): the client reconnects and is asked again. */
-  readonly until?: Promise<void>
 }
 
 /**
@@ -48,7 +46,7 @@ export async function serveLiveFeed(store: StorageAdapter, res: ServerResponse, 
         if (!res.write(`id: ${event.position}\ndata: ${JSON.stringify(event)}\n\n`)) await drained(res)
       },
     )
-    await Promise.race([ended, subscription.done.catch(() => undefined), ...(options.until ? [options.until] : [])])
+    await Promise.race([ended, subscription.done.catch(() => undefined)])
   } finally {
     clearInterval(heartbeat)
     await subscription?.close()

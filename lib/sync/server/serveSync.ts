@@ -88,7 +88,7 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
   }
   // '/sync' and '/sync/' mount at the same place; '' serves every path.
   const prefix = (options.prefix ?? '').replace(/\/+$/, '')
-  const feeds = new LiveFeeds(options.maxLiveFeedsPerUser ?? 16)
+  const feeds = new LiveFeeds(options.maxLiveFeedsPerUser ?? 16, options.reauthorizeMs ?? 30_000)
   const whoIs = async (req: IncomingMessage, url: URL): Promise<U | undefined> => {
     const user = await options.authenticate(bearerToken(req, url), req)
     // Every falsy answer is nobody: `map.get(t) ?? null` must not let a request in.
@@ -102,7 +102,6 @@ export function serveSync<U>(container: Container, options: SyncServerOptions<U>
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     maxBatch: options.maxBatch ?? 1_000,
     heartbeatMs: options.heartbeatMs ?? 15_000,
-    reauthorizeMs: options.reauthorizeMs ?? 30_000,
     leaseClock: options.leaseClock ?? 'server',
     userKey: options.userKey ?? ((u: U) => (typeof u === 'string' ? u : JSON.stringify(u))),
     whoIs,

@@ -25,7 +25,6 @@ export interface SyncServerParts<U> {
   readonly maxBodyBytes: number
   readonly maxBatch: number
   readonly heartbeatMs: number
-  readonly reauthorizeMs: number
   readonly leaseClock: 'server' | 'caller'
   readonly userKey: (user: U) => string
   /** Asks `authenticate` again with the request's token (a live feed, at each re-authorization). */
@@ -169,26 +168,24 @@ async function live<U>(server: SyncServerParts<U>, { req, res, url, query, user 
   const names = eventNames(query)
   const key = server.userKey(user)
   const canRead = server.access.readFilter(user)
-  await server.feeds.hold(key, res, async () => {
-    let revoke!: () => void
-    const revoked = new Promise<void>((resolve) => (revoke = resolve))
-    const stillAllowed = async () => {
-      const now = await server.whoIs(req, url)
-      if (!now || server.userKey(now) !== key) return false
-      return streamId === undefined || (await server.access.allowed({ user, action: 'read', streamId }))
-    }
-    const timer = setInterval(() => {
-      stillAllowed().then(
-        (ok) => (ok ? canRead.forget() : revoke()),
-        () => revoke(),
-      )
-    }, server.reauthorizeMs)
-    try {
-      await serveLiveFeed(server.container.store, res, { fromPosition, heartbeatMs: server.heartbeatMs, canRead, until: revoked, ...(streamId !== undefined ? { streamId } : {}), ...(names ? { names } : {}) })
-    } finally {
-      clearInterval(timer)
-    }
+  const release = server.feeds.add(key, res, () => {
+    recheck(server, req, url, key, streamId).then(
+      (ok) => (ok ? canRead.forget() : res.end()),
+      () => res.end(),
+    )
   })
+  try {
+    await serveLiveFeed(server.container.store, res, { fromPosition, heartbeatMs: server.heartbeatMs, canRead, ...(streamId !== undefined ? { streamId } : {}), ...(names ? { names } : {}) })
+  } finally {
+    release()
+  }
+}
+
+/** Whether the feed's token still names its user and, for one stream, that user may still read it. */
+async function recheck<U>(server: SyncServerParts<U>, req: IncomingMessage, url: URL, key: string, streamId: string | undefined): Promise<boolean> {
+  const user = await server.whoIs(req, url)
+  if (!user || server.userKey(user) !== key) return false
+  return streamId === undefined || (await server.access.allowed({ user, action: 'read', streamId }))
 }
 
 async function lease<U>(server: SyncServerParts<U>, name: string, body: unknown) {
