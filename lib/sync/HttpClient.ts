@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../envelope.js'
 import type { OmniscientError } from '../errors.js'
-import { SyncUnavailableError } from './errors.js'
+import { SyncProtocolError, SyncUnavailableError } from './errors.js'
 import { envelopeReader, NDJSON, parseWireJson } from './protocol.js'
 import { catchUpMeasured } from '../telemetry/metrics.js'
 import { endHttpSpan, startClientSpan, syncRoute, traceparentOf } from '../telemetry/spans.js'
@@ -15,6 +15,8 @@ export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
  */
 export class HttpClient {
   private readonly base: string
+  /** Called on each answer in the protocol (a body it could read, or a protocol error). */
+  onAnswer: () => void = () => {}
 
   constructor(
     url: string,
@@ -59,7 +61,11 @@ export class HttpClient {
     } catch {
       body = undefined
     }
-    return errorFromWire(response.status, body)
+    const err = errorFromWire(response.status, body)
+    // Not a refusal in the protocol: a page of another server, a proxy's error page.
+    if (err.code === 'BAD_RESPONSE') return new SyncProtocolError(this.base, response.status, describeBody(response, text))
+    this.onAnswer()
+    return err
   }
 
   async getJson<T>(path: string, query?: Record<string, string | number | undefined>): Promise<T> {
@@ -73,11 +79,21 @@ export class HttpClient {
   }
 
   private async json(response: Response): Promise<unknown> {
+    let text: string
     try {
-      return parseWireJson(await response.text())
+      text = await response.text()
     } catch (err) {
       throw new SyncUnavailableError(this.base, err)
     }
+    let value: unknown
+    try {
+      value = parseWireJson(text)
+    } catch (err) {
+      throw new SyncProtocolError(this.base, response.status, describeBody(response, text), err)
+    }
+    if (typeof value !== 'object' || value === null) throw new SyncProtocolError(this.base, response.status, describeBody(response, text))
+    this.onAnswer()
+    return value
   }
 
   /** Streams the envelopes of an NDJSON catch-up response as they arrive, one at a time. */
@@ -94,6 +110,8 @@ export class HttpClient {
   async *pages(path: string, query: Record<string, string | number | undefined>): AsyncGenerator<EventEnvelope[]> {
     const response = await this.request(path, { query, headers: { Accept: NDJSON } })
     if (!response.body) return
+    if (!(response.headers.get('Content-Type') ?? '').startsWith(NDJSON)) throw new SyncProtocolError(this.base, response.status, describeBody(response, await response.text().catch(() => '')))
+    this.onAnswer()
     const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader()
     const decoder = new TextDecoder()
     const envelopes = envelopeReader()
@@ -121,4 +139,11 @@ export class HttpClient {
       await reader.cancel().catch(() => undefined)
     }
   }
+}
+
+/** An answer's content type and first characters, for an error that says what came back. */
+export function describeBody(response: Response, text: string): string {
+  const type = response.headers.get('Content-Type') ?? 'no content type'
+  const start = text.trim().slice(0, 60).replace(/\s+/g, ' ')
+  return `${type}${start.length > 0 ? ` (${JSON.stringify(start)}${text.trim().length > 60 ? '...' : ''})` : ', empty'}`
 }

@@ -136,6 +136,13 @@ export class Outbox {
         if (err instanceof SyncUnavailableError) {
           this.link.connected(false)
           if (this.parts.offline) {
+            try {
+              // Offline mode waits for a server that has answered before; a wrong URL fails here.
+              await this.link.offlineOr(err)
+            } catch (refusal) {
+              await this.answered(current.seq)
+              throw refusal
+            }
             if (!this.link.isClosed) await this.link.reconnected(failures)
             // Left in the queue when the store closes: the next start sends it.
             if (this.link.isClosed) throw closedBeforeAnswer(this.parts.url, err)

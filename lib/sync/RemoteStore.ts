@@ -80,7 +80,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     observeGauges(this, (store, observe) => observe('omniscient.sync.queued', store.status.queued, { 'server.address': options.url }))
     this.local = options.local ?? new MemoryCopy()
     this.offline = options.offline ?? true
-    this.link = new SyncLink(this.http, this.local, { initialMs: options.backoff?.initialMs ?? 100, maxMs: options.backoff?.maxMs ?? 10_000 })
+    this.link = new SyncLink(this.http, this.local, { initialMs: options.backoff?.initialMs ?? 100, maxMs: options.backoff?.maxMs ?? 10_000 }, this.offline)
     this.writer = new CopyWriter(this.local)
     this.outbox = new Outbox({ link: this.link, local: this.local, writer: this.writer, offline: this.offline, url: options.url, onRejected: options.onRejected })
   }
@@ -178,6 +178,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
       } catch (err) {
         if (!(err instanceof SyncUnavailableError && this.offline)) throw err
         if (last >= from && !resumed) continue
+        await this.link.offlineOr(err)
         this.link.connected(false)
         // Offline, a read gives the last known server state: the copy's prefix, with what this
         // read added to it. Events past a hole in the copy are not that: say the read is cut.
@@ -207,6 +208,8 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
         if (options.streamId !== undefined) this.writer.later(event)
       },
       backoff: (failures) => this.link.backoff(failures),
+      // A live feed waits for its server even without offline mode, once it has answered.
+      unavailable: (err) => this.link.offlineOr(err, true),
     })
     this.subscriptions.add(subscription)
     void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined)
@@ -219,7 +222,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     try {
       return (await this.http.getJson<{ version: number }>(paths.stream(streamId))).version
     } catch (err) {
-      if (!(err instanceof SyncUnavailableError && this.offline)) throw err
+      await this.link.offlineOr(err)
       this.link.connected(false)
       await this.writer.flush()
       return this.local.knownVersion(streamId)
@@ -233,7 +236,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
       this.link.board.update({ connected: true, lastPosition: Math.max(position, this.link.board.current.lastPosition) })
       return position
     } catch (err) {
-      if (!(err instanceof SyncUnavailableError && this.offline)) throw err
+      await this.link.offlineOr(err)
       this.link.connected(false)
       // What the copy remembers of the server's limits is known before an actor derives names.
       await this.link.limitsLoaded
@@ -298,6 +301,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
     this.link.close()
     await Promise.all([...this.subscriptions].map((s) => s.close()))
     await this.outbox.close()
+    await this.link.settled()
     await this.writer.flush()
     await this.local.close()
   }

@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '../envelope.js'
 import { sleep, type Wait } from '../store/Subscription.js'
+import { SyncNeverReachedError, SyncUnavailableError } from './errors.js'
 import type { HttpClient } from './HttpClient.js'
 import type { LocalCopy, ServerLimits } from './local/LocalCopy.js'
 import { paths, type HeadResponse } from './protocol.js'
@@ -19,16 +20,47 @@ export class SyncLink {
   // What the server said of its store's limits (GET /head), or the copy's memory of it.
   private limits: ServerLimits | undefined
   readonly limitsLoaded: Promise<void>
+  // The server has answered in the protocol: in this run, or (its limits are in the copy) before.
+  private answered = false
+  private remembered: Promise<void> = Promise.resolve()
 
   constructor(
     readonly http: HttpClient,
     private readonly local: LocalCopy,
     private readonly backoffMs: { readonly initialMs: number; readonly maxMs: number },
+    private readonly offline: boolean,
   ) {
     this.limitsLoaded = (local.loadLimits?.() ?? Promise.resolve(undefined)).then(
       (held) => void (this.limits ??= held),
       () => undefined,
     )
+    http.onAnswer = () => {
+      if (this.answered) return
+      this.answered = true
+      // Kept in the copy, so a later start offline knows this server has answered before: its
+      // limits once it says them (GET /head), the default ones until then.
+      this.remembered = this.limitsLoaded.then(() => (this.limits === undefined ? local.saveLimits?.({}) : undefined)).catch(() => undefined)
+    }
+  }
+
+  /** Resolves once what the copy must remember of the server is written (before it closes). */
+  settled(): Promise<void> {
+    return this.remembered
+  }
+
+  /**
+   * Whether a failure to reach the server means "offline" (reads serve the copy, appends wait).
+   * It does with the `offline` option once the server has answered this device in the protocol,
+   * in this run or an earlier one; before that a wrong URL would look exactly like being
+   * offline, so the failure is thrown instead (SyncNeverReachedError, or the SyncProtocolError
+   * of an answer that is not the protocol). Anything else is thrown as it is.
+   */
+  async offlineOr(err: unknown, waitsAnyway = false): Promise<void> {
+    if (!(err instanceof SyncUnavailableError) || !(this.offline || waitsAnyway)) throw err
+    await this.limitsLoaded
+    if (this.answered || this.limits !== undefined) return
+    if (err.code === 'NOT_SYNC_PROTOCOL') throw err
+    throw new SyncNeverReachedError(err.url, err)
   }
 
   get isClosed(): boolean {

@@ -60,8 +60,16 @@ export class SyncUnavailableError extends OmniscientError {
     readonly url: string,
     cause: unknown,
   ) {
-    super('UNREACHABLE', `the sync server at ${url} could not be reached: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    super('UNREACHABLE', `the sync server at ${url} could not be reached: ${describeFailure(cause)}`, { cause })
   }
+}
+
+// fetch's own message is "fetch failed"; what failed (ECONNREFUSED, ENOTFOUND...) is in its cause.
+function describeFailure(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause)
+  const inner = cause instanceof Error ? (cause.cause as { code?: unknown; message?: unknown } | undefined) : undefined
+  const detail = typeof inner?.code === 'string' ? inner.code : typeof inner?.message === 'string' ? inner.message : undefined
+  return detail !== undefined && !message.includes(detail) ? `${message} (${detail})` : message
 }
 
 /**
@@ -83,6 +91,51 @@ export class IncompleteReadError extends OmniscientError {
     super(
       'INCOMPLETE_READ',
       `stream "${streamId}": the read was cut off after version ${lastVersion} and the sync server cannot be reached to finish it; the local copy holds versions 1..${heldVersion} only`,
+      { cause },
+    )
+  }
+}
+
+/**
+ * The sync server's URL answered with something that is not the sync protocol: an HTML page,
+ * JSON of another shape, a 404 of another server (a mistyped path or port, a proxy's error
+ * page). Reported at once while this device has never had a protocol answer from that URL;
+ * afterwards (a captive portal, a proxy between restarts) it counts as being offline.
+ *
+ * @example
+ * catch (err) { if (err instanceof SyncProtocolError) console.error(`check the URL: ${err.url}`) }
+ */
+export class SyncProtocolError extends SyncUnavailableError {
+  constructor(
+    url: string,
+    /** The HTTP status of the answer. */
+    readonly status: number,
+    detail: string,
+    cause?: unknown,
+  ) {
+    super(url, cause ?? new Error(detail))
+    Object.defineProperty(this, 'code', { value: 'NOT_SYNC_PROTOCOL' })
+    Object.defineProperty(this, 'message', { value: `${url} does not speak the sync protocol: it answered ${status} with ${detail}`, writable: true, configurable: true })
+  }
+}
+
+/**
+ * The sync server has never answered this device (not in this run, and its local copy has no
+ * trace of an earlier answer): most likely a mistyped URL or a server that is not running.
+ * Offline mode (queued appends, reads from the copy) starts once the server has answered once,
+ * so a wrong URL fails at once instead of looking like being offline. `cause` is the failure.
+ *
+ * @example
+ * catch (err) { if (err instanceof SyncNeverReachedError) showSetupError(err.url) }
+ */
+export class SyncNeverReachedError extends OmniscientError {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
+    super(
+      'NEVER_REACHED',
+      `the sync server at ${url} has never answered this device (${cause instanceof Error ? cause.message : String(cause)}): check the URL; offline mode starts once it has answered once`,
       { cause },
     )
   }

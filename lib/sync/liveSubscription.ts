@@ -1,8 +1,8 @@
 import type { EventEnvelope } from '../envelope.js'
 import { OmniscientError } from '../errors.js'
 import { sleep, type SubscribeOptions, type Subscription, type SubscriptionHandler, type Wait } from '../store/Subscription.js'
-import { SyncUnavailableError } from './errors.js'
-import type { HttpClient } from './HttpClient.js'
+import { SyncProtocolError, SyncUnavailableError } from './errors.js'
+import { describeBody, type HttpClient } from './HttpClient.js'
 import { lines, parseWireJson, paths, SSE, toEnvelope } from './protocol.js'
 
 /** Hooks a live subscription reports to: the RemoteStore's status and local copy. */
@@ -11,6 +11,8 @@ export interface LiveHooks {
   delivered(event: EventEnvelope): void
   /** The wait before reconnecting after `failures` failures in a row. */
   backoff(failures: number): number
+  /** Resolves when the server being unreachable is worth waiting out; rejects to end the subscription with that error. */
+  unavailable?(err: unknown): Promise<void>
 }
 
 /**
@@ -35,6 +37,10 @@ export function liveSubscription(http: HttpClient, options: SubscribeOptions, ha
       query: { fromPosition: nextPosition, streamId: options.streamId, names: options.names?.join(',') },
     })
     if (!response.body) throw new SyncUnavailableError(http.urlOf(paths.live()), new Error('no body'))
+    if (!(response.headers.get('Content-Type') ?? '').startsWith(SSE)) {
+      throw new SyncProtocolError(http.urlOf(paths.live()), response.status, describeBody(response, await response.text().catch(() => '')))
+    }
+    http.onAnswer()
     hooks.connected(true)
     failures = 0
     let data: string | undefined
@@ -70,6 +76,7 @@ export function liveSubscription(http: HttpClient, options: SubscribeOptions, ha
         if (closed) return
         if (err instanceof HandlerFailed) throw err.cause
         if (err instanceof OmniscientError && !(err instanceof SyncUnavailableError) && !isRetryable(err)) throw err
+        if (err instanceof SyncUnavailableError) await hooks.unavailable?.(err)
         hooks.connected(false)
         options.onRetry?.(err)
         pause = sleep(hooks.backoff(failures++))

@@ -187,6 +187,7 @@ describe('RemoteStore and its local copy', function () {
     it('should return promptly while an append waits out a long reconnection backoff', async function () {
       this.timeout(5_000)
       const store = new RemoteStore({ url: server.current.url, token: 'token-alice', backoff: { initialMs: 60_000, maxMs: 60_000 } })
+      await store.headPosition()
       await server.current.stop()
       const appended = store.append('s', seed(1), { expectedVersion: 0 }).catch((e: unknown) => e)
       await waitUntil(() => store.status.queued === 1 && !store.status.connected, 3_000, 'the append to wait for the server')

@@ -127,6 +127,10 @@ describe('RemoteStore offline and across restarts', function () {
 
   it('should lose none of the appends a killed client had queued: each is stored once after a restart', async () => {
     const copy = join(server.dir, 'device.db')
+    // The device has reached its server once: offline mode applies to it from then on.
+    const once = remote({ copy })
+    await once.store.headPosition()
+    await once.container.close()
     await server.stop()
     const worker = startWorker('offlineFirer', [server.url, copy, '3'])
     await waitUntil(() => worker.lines.includes('queued 3'), 20_000, 'three queued appends')
