@@ -2,6 +2,7 @@ import { ActorRegistry, type ActorRegistryOptions } from './ActorRegistry.js'
 import { checkOptions } from './checkOptions.js'
 import { systemClock, type Clock } from './Clock.js'
 import type { EventEnvelope } from './envelope.js'
+import { isOmniscientError } from './errors.js'
 import { EventBus } from './EventBus.js'
 import { randomIds, type IdGenerator } from './ids.js'
 import { MemoryStore } from './store/memory/MemoryStore.js'
@@ -54,8 +55,15 @@ export interface ContainerOptions {
 // Every option, once: a new option left out of this object fails to compile.
 const CONTAINER_OPTIONS = Object.keys({ store: true, clock: true, ids: true, report: true, actors: true } satisfies Record<keyof ContainerOptions, true>)
 
+// A server that cannot be reached for a while (a routine restart) is one line when the outage
+// starts and one when it ends, not a network library's stack traces; the error passed to a
+// reporter of one's own keeps them as `cause`.
+const ONE_LINE = new Set(['UNREACHABLE', 'NOT_SYNC_PROTOCOL', 'NEVER_REACHED', 'STORAGE_UNAVAILABLE', 'OUTAGE'])
+
 const consoleReporter: ErrorReporter = (err, context) => {
-  console.error(`[omniscient-actors] ${context.where}${context.event ? ` (event ${context.event.name} on ${context.event.streamId} v${context.event.version})` : ''}:`, err)
+  const where = `[omniscient-actors] ${context.where}${context.event ? ` (event ${context.event.name} on ${context.event.streamId} v${context.event.version})` : ''}:`
+  if (isOmniscientError(err) && ONE_LINE.has(err.code)) console.error(`${where} ${err.name} (${err.code}): ${err.message}`)
+  else console.error(where, err)
 }
 
 /**

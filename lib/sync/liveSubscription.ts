@@ -72,10 +72,12 @@ export function liveSubscription(http: HttpClient, options: SubscribeOptions, ha
     while (!closed) {
       try {
         await connectOnce()
-      } catch (err) {
+      } catch (caught) {
         if (closed) return
-        if (err instanceof HandlerFailed) throw err.cause
-        if (err instanceof OmniscientError && !(err instanceof SyncUnavailableError) && !isRetryable(err)) throw err
+        if (caught instanceof HandlerFailed) throw caught.cause
+        if (caught instanceof OmniscientError && !(caught instanceof SyncUnavailableError) && !isRetryable(caught)) throw caught
+        // A feed cut mid-stream (a server restart) fails with the network library's own error: said as a sync error, kept as cause.
+        const err = caught instanceof OmniscientError ? caught : new SyncUnavailableError(http.urlOf(paths.live()), caught)
         if (err instanceof SyncUnavailableError) await hooks.unavailable?.(err)
         hooks.connected(false)
         options.onRetry?.(err)
