@@ -19,7 +19,7 @@ if (!info.can.listLeases) {
   leasesTab.title = 'This store cannot list its leases.'
 }
 
-const stream = streamView($('stream-view'), info.actors)
+const stream = streamView($('stream-view'), info.actors, info.traceUrl)
 const streams = streamList({ list: $('stream-list'), search: $('search'), more: $('more-streams'), onPick: (id) => void stream.open(id) })
 await streams.refresh()
 

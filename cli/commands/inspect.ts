@@ -14,6 +14,7 @@ interface InspectFlags {
   host: string
   port: number
   token?: string
+  traceUrl?: string
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
@@ -26,6 +27,7 @@ export function inspectCommand(): Command {
     .option('--host <host>', 'address to listen on; anything but loopback requires a token', '127.0.0.1')
     .option('-p, --port <port>', 'port (0: any free one)', wholeNumber(0), 4321)
     .option('--token <token>', 'the access token (default: a random one when --host is not loopback)')
+    .option('--trace-url <template>', 'link events to their trace: a URL with {traceId} (and {spanId}), e.g. http://localhost:16686/trace/{traceId}')
     .addHelpText('after', '\nThe page only reads. Ctrl-C stops the server.\nExample: omniscient inspect sqlite:./.data/app.db --actors ./src/actors.ts')
     .action(async (url: string, flags: InspectFlags) => {
       const actors = new Map<string, ActorClass>()
@@ -34,9 +36,10 @@ export function inspectCommand(): Command {
       const token = flags.token ?? (loopback ? undefined : randomBytes(18).toString('base64url'))
       // The token table's own minimum, so that a token the flag takes is one the table takes.
       if (flags.token !== undefined && flags.token.length < MIN_TOKEN_LENGTH) throw new CliError('WEAK_TOKEN', `a token needs at least ${MIN_TOKEN_LENGTH} characters`)
+      if (flags.traceUrl !== undefined && !flags.traceUrl.includes('{traceId}')) throw new CliError('BAD_TRACE_URL', 'the --trace-url template needs {traceId} where the trace id goes')
       const store = await openStore(url, { mustExist: true })
       const hostInUrl = flags.host.includes(':') ? `[${flags.host}]` : flags.host
-      const server = createInspector({ store, storeName: redactedStoreUrl(url), actors, loopbackHostsOnly: loopback, ...(token !== undefined ? { token } : {}) })
+      const server = createInspector({ store, storeName: redactedStoreUrl(url), actors, loopbackHostsOnly: loopback, ...(token !== undefined ? { token } : {}), ...(flags.traceUrl !== undefined ? { traceUrl: flags.traceUrl } : {}) })
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen(flags.port, flags.host, resolve)

@@ -6,6 +6,7 @@ import { leaseStanding } from '../format.js'
 import { readerPositions } from '../positions.js'
 import type { Step } from '../replay/timeTravel.js'
 import { replayActor } from '../replay/timeTravel.js'
+import { causationChain } from './causationChain.js'
 import { streamEvents } from './sse.js'
 import { inspectorDir, staticFile } from './staticFiles.js'
 
@@ -25,6 +26,12 @@ export interface InspectorOptions {
   readonly loopbackHostsOnly?: boolean
   /** The clock lease standings are worded against (ms since the epoch). Default `Date.now`. */
   readonly now?: () => number
+  /**
+   * Where a trace can be seen, with `{traceId}` (and optionally `{spanId}`) in it, e.g.
+   * `http://localhost:16686/trace/{traceId}`: an event that carries a `traceparent` then links
+   * to its trace (docs/telemetry.md).
+   */
+  readonly traceUrl?: string
 }
 
 const MAX_EVENTS_PAGE = 1_000
@@ -87,6 +94,7 @@ export function createInspector(options: InspectorOptions): Server {
           store: options.storeName,
           head: await store.headPosition(),
           actors: [...actors.keys()],
+          traceUrl: options.traceUrl ?? null,
           // What the page tells the user the store cannot do (the Positions view learns about
           // checkpoints from /api/positions).
           can: { listStreams: store.listStreams !== undefined, listLeases: store.listLeases !== undefined },
@@ -128,6 +136,11 @@ export function createInspector(options: InspectorOptions): Server {
         const now = (options.now ?? Date.now)()
         const leases = await listLeases(store)
         return json(res, 200, { leases: leases?.map((l) => ({ ...l, standing: leaseStanding(l, now) })) ?? null })
+      }
+      case '/api/chain': {
+        const chain = await causationChain(store, required(q, 'id'))
+        if (!chain) return json(res, 404, { error: `no event with id "${q.get('id')}"` })
+        return json(res, 200, chain)
       }
       case '/api/positions':
         return json(res, 200, await readerPositions(store))

@@ -1,11 +1,13 @@
 import { get } from '../api.js'
 import { h, jsonBlock, show, time } from '../dom.js'
+import { chainPanel } from './chain.js'
 
 /**
  * One stream: its events, and (with actor classes) a scrubber that replays the stream with
  * the chosen class up to a version, showing the state there and the change that event made.
+ * Each event's causation chain opens below (with trace links when `traceUrl` is set).
  */
-export function streamView(root, actors) {
+export function streamView(root, actors, traceUrl) {
   let streamId
   let events = []
   let version = 0
@@ -34,6 +36,7 @@ export function streamView(root, actors) {
         h('td', {}, e.name),
         h('td', { class: 'muted mono' }, time(e.at)),
         h('td', { class: 'mono' }, e.data === undefined ? '' : JSON.stringify(e.data)),
+        h('td', {}, h('button', { class: 'chain-button', title: 'what caused this event, and what it caused', onclick: (ev) => (ev.stopPropagation(), void showChain(e.id)) }, 'chain')),
       ),
     )
     const replayPanel =
@@ -58,10 +61,16 @@ export function streamView(root, actors) {
       root,
       h('h2', {}, streamId, ' ', h('span', { class: 'muted' }, `version ${version}`)),
       replayPanel,
+      h('div', { id: 'chain-box' }),
       h('h3', {}, 'Events'),
       events.length < version ? h('p', { class: 'muted' }, `versions 1 to ${events.length} of ${version} `, h('button', { id: 'more-events', onclick: () => void more() }, 'more')) : null,
-      h('table', { id: 'events-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'v'), h('th', {}, 'name'), h('th', {}, 'at (UTC)'), h('th', {}, 'data'))), h('tbody', {}, rows)),
+      h('table', { id: 'events-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'v'), h('th', {}, 'name'), h('th', {}, 'at (UTC)'), h('th', {}, 'data'), h('th', {}, ''))), h('tbody', {}, rows)),
     )
+  }
+
+  async function showChain(id) {
+    const chain = await get('/api/chain', { id })
+    show(root.querySelector('#chain-box'), chainPanel(chain, traceUrl, (streamId) => void open(streamId)))
   }
 
   async function more() {
