@@ -9,6 +9,7 @@ import { handlerLookup, reportMisspeltHandlers, type HandlerMethod } from '../ha
 import type { Progress, ProgressListener } from './Progress.js'
 import { HandlerFailure, Runner } from './Runner.js'
 import { PositionWatch, type WaitForOptions } from './PositionWatch.js'
+import { headOf } from './headOf.js'
 
 export type { WaitForOptions } from './PositionWatch.js'
 
@@ -343,7 +344,7 @@ export abstract class ReadModel<C extends AnyEventCatalog = AnyEventCatalog, D =
       }
       return
     }
-    if (position < (await this.container.store.headPosition())) return
+    if (position < (await headOf(this.container.store, this.statics.stream))) return
     if ((await this.commit(new DocumentBatch(this.storage, this.name, this.version), position, term, true)) !== 'committed') return
     const info = await this.storage.info(this.name)
     for (const { version } of info.versions) {

@@ -3,6 +3,7 @@ import type { EventEnvelope } from '../envelope.js'
 import { LeaseLostError } from '../errors.js'
 import type { Subscription } from '../store/Subscription.js'
 import { isStoreClosed, LeaseKeeper, type LeaseTiming } from '../leases/LeaseKeeper.js'
+import { headOf } from './headOf.js'
 import { RateMeter, type Progress, type ProgressListener } from './Progress.js'
 import { observeGauges, type GaugeName } from '../telemetry/metrics.js'
 import { traceBatch } from '../telemetry/spans.js'
@@ -378,7 +379,7 @@ export class Runner {
     if (!force && (this.state === 'live' || now - this.headAt < HEAD_EVERY_MS)) return
     this.headAt = now
     try {
-      this.head = await this.container.store.headPosition()
+      this.head = await headOf(this.container.store, this.task.streamId)
     } catch {
       // Progress only: the next sample will do.
     }

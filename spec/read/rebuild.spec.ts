@@ -148,4 +148,25 @@ describe('a read model whose version changes', function () {
     await v1.stop()
     await v2.stop()
   })
+
+  it('should switch a model of one stream to its new version though other streams have later events', async () => {
+    class SoloV1 extends ScoresV1 {
+      static override modelName = 'solo'
+      static stream = 'player-0'
+    }
+    class SoloV2 extends ScoresV2 {
+      static override modelName = 'solo'
+      static stream = 'player-0'
+    }
+    await score(2)
+    // The head is another stream's: player-0's last event is below it.
+    await container.store.append('player-1', [{ id: 'last', name: 'scored', data: { points: 1 }, schemaVersion: 1, at: 1, meta: {} }], { expectedVersion: 'any' })
+    const v1 = await new SoloV1(container).start()
+    await waitUntil(() => v1.progress().state === 'live', 10_000, 'v1 to be live on its stream')
+    const v2 = await new SoloV2(createContainer({ store: container.store, report: () => {} })).start()
+    await waitUntil(() => v2.progress().activeVersion === 2, 10_000, 'v2 to become the active version')
+    expect(await v2.get('player-0')).to.deep.equal({ total: 2, count: 2 })
+    await v1.stop()
+    await v2.stop()
+  })
 })
