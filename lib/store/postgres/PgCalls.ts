@@ -52,7 +52,7 @@ export class PgCalls {
       }, this.timeoutMs)
     })
     const attempt = (async () => {
-      const connected = await this.pool.connect()
+      const connected = await this.checkout()
       // Connected after the deadline: nobody waits for it, give it back unused.
       if (expired) return void connected.release()
       client = connected
@@ -74,6 +74,28 @@ export class PgCalls {
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  /**
+   * A client from the pool, listened to for errors until it is released. pg-pool takes its own
+   * 'error' listener off a client it hands out, and pg emits a server-side disconnect that
+   * arrives while no statement runs on the client (idle inside a transaction; a process paused
+   * by SIGSTOP whose server ended the session meanwhile, idle_in_transaction_session_timeout)
+   * as an 'error' event: with no listener, that crashes the process. A client that saw an error
+   * is discarded when released, never given back to the pool.
+   */
+  async checkout(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect()
+    let failure: Error | undefined
+    const onError = (err: Error) => void (failure ??= err)
+    client.on('error', onError)
+    // pg-pool sets `release` afresh at each checkout, so this wrapper lasts for this one.
+    const release = client.release.bind(client)
+    client.release = (err?: Error | boolean) => {
+      client.removeListener('error', onError)
+      release(err ?? failure)
+    }
+    return client
   }
 }
 

@@ -480,7 +480,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
   private async connect(): Promise<Pg.PoolClient> {
     this.assertOpen()
     try {
-      return await this.pool.connect()
+      return await this.calls.checkout()
     } catch (err) {
       throw this.typed(err, 'connect')
     }
