@@ -1,10 +1,14 @@
 import type { EventEnvelope } from '../envelope.js'
 import type { OmniscientError } from '../errors.js'
+import { Deadline } from './Deadline.js'
 import { SyncProtocolError, SyncUnavailableError } from './errors.js'
 import { envelopeReader, NDJSON, parseWireJson } from './protocol.js'
 import { catchUpMeasured } from '../telemetry/metrics.js'
 import { endHttpSpan, startClientSpan, syncRoute, traceparentOf } from '../telemetry/spans.js'
 import { errorFromWire } from './wireErrors.js'
+
+/** How long a request to the sync server may go unanswered, unless `callTimeoutMs` says otherwise. */
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000
 
 /** The fetch function a client uses; the platform's by default. */
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
@@ -22,6 +26,8 @@ export class HttpClient {
     url: string,
     private readonly token: string | undefined,
     private readonly fetchFn: Fetch,
+    /** Every request's deadline (RemoteStore's `callTimeoutMs`); for a streamed answer, between chunks. */
+    readonly timeoutMs: number = DEFAULT_CALL_TIMEOUT_MS,
   ) {
     this.base = url.replace(/\/+$/, '')
   }
@@ -31,8 +37,31 @@ export class HttpClient {
     return `${this.base}${path}${params.length > 0 ? `?${params.map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')}` : ''}`
   }
 
-  /** Sends a request; resolves with the response when its status is 2xx. */
-  async request(path: string, init: RequestInit & { query?: Record<string, string | number | undefined> } = {}): Promise<Response> {
+  /** A deadline for one request (see Deadline); `indeterminate` when it may write. */
+  deadline(method: string, path: string, indeterminate: boolean, signal?: AbortSignal): Deadline {
+    return new Deadline(this.base, `${method} ${path}`, this.timeoutMs, indeterminate ? 'STORAGE_INDETERMINATE' : 'STORAGE_UNAVAILABLE', signal)
+  }
+
+  /**
+   * Sends a request; resolves with the response when its status is 2xx. Its `deadline` (one of
+   * its own when not given) bounds the wait for the answer; the caller clears one it gave.
+   */
+  async request(path: string, init: RequestInit & { query?: Record<string, string | number | undefined>; deadline?: Deadline } = {}): Promise<Response> {
+    const deadline = init.deadline ?? this.deadline(init.method ?? 'GET', path, false, init.signal ?? undefined)
+    try {
+      const response = await this.send(path, { ...init, signal: deadline.signal })
+      if (deadline.expired) throw deadline.expired
+      return response
+    } catch (err) {
+      // Aborted by the caller (a subscription closing): its own business, as it threw.
+      if (init.signal?.aborted) throw err
+      throw deadline.expired ?? err
+    } finally {
+      if (!init.deadline) deadline.clear()
+    }
+  }
+
+  private async send(path: string, init: RequestInit & { query?: Record<string, string | number | undefined> }): Promise<Response> {
     const url = this.urlOf(path, init.query)
     const headers = new Headers(init.headers)
     if (this.token !== undefined) headers.set('Authorization', `Bearer ${this.token}`)
@@ -45,7 +74,6 @@ export class HttpClient {
       response = await this.fetchFn(url, { ...init, headers })
     } catch (err) {
       endHttpSpan(span, undefined, err)
-      if (init.signal?.aborted) throw err
       throw new SyncUnavailableError(this.base, err)
     }
     endHttpSpan(span, response.status)
@@ -69,13 +97,24 @@ export class HttpClient {
   }
 
   async getJson<T>(path: string, query?: Record<string, string | number | undefined>): Promise<T> {
-    const response = await this.request(path, query ? { query } : {})
-    return (await this.json(response)) as T
+    return (await this.answer('GET', path, false, query ? { query } : {})) as T
   }
 
+  /** A POST: its deadline passed, it may have been applied (STORAGE_INDETERMINATE). */
   async postJson<T>(path: string, body: unknown): Promise<T> {
-    const response = await this.request(path, { method: 'POST', body: JSON.stringify(body) })
-    return (await this.json(response)) as T
+    return (await this.answer('POST', path, true, { method: 'POST', body: JSON.stringify(body) })) as T
+  }
+
+  /** A request and its JSON answer, within one deadline. */
+  private async answer(method: string, path: string, writes: boolean, init: RequestInit & { query?: Record<string, string | number | undefined> }): Promise<unknown> {
+    const deadline = this.deadline(method, path, writes)
+    try {
+      return await this.json(await this.request(path, { ...init, deadline }))
+    } catch (err) {
+      throw deadline.expired ?? err
+    } finally {
+      deadline.clear()
+    }
   }
 
   private async json(response: Response): Promise<unknown> {
@@ -108,9 +147,17 @@ export class HttpClient {
    * a reader that takes pages awaits once per chunk rather than once per event.
    */
   async *pages(path: string, query: Record<string, string | number | undefined>): AsyncGenerator<EventEnvelope[]> {
-    const response = await this.request(path, { query, headers: { Accept: NDJSON } })
-    if (!response.body) return
-    if (!(response.headers.get('Content-Type') ?? '').startsWith(NDJSON)) throw new SyncProtocolError(this.base, response.status, describeBody(response, await response.text().catch(() => '')))
+    // Between chunks, not over the whole answer: a long catch-up goes on, a silent link does not.
+    const deadline = this.deadline('GET', path, false)
+    const response = await this.request(path, { query, headers: { Accept: NDJSON }, deadline }).catch((err: unknown) => {
+      deadline.clear()
+      throw err
+    })
+    if (!response.body) return deadline.clear()
+    if (!(response.headers.get('Content-Type') ?? '').startsWith(NDJSON)) {
+      deadline.clear()
+      throw new SyncProtocolError(this.base, response.status, describeBody(response, await response.text().catch(() => '')))
+    }
     this.onAnswer()
     const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader()
     const decoder = new TextDecoder()
@@ -118,7 +165,9 @@ export class HttpClient {
     let rest = ''
     try {
       for (;;) {
+        deadline.reset()
         const { done, value } = await reader.read()
+        deadline.clear()
         const text = rest + (done ? decoder.decode() : decoder.decode(value, { stream: true }))
         const cut = done ? text.length : text.lastIndexOf('\n')
         rest = cut >= 0 ? text.slice(cut + 1) : text
@@ -133,9 +182,11 @@ export class HttpClient {
         if (done) return
       }
     } catch (err) {
+      if (deadline.expired) throw deadline.expired
       if (err instanceof TypeError || err instanceof SyntaxError || (err as Error).name === 'AbortError') throw new SyncUnavailableError(this.base, err)
       throw err
     } finally {
+      deadline.clear()
       await reader.cancel().catch(() => undefined)
     }
   }

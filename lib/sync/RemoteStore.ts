@@ -39,6 +39,21 @@ export interface RemoteStoreOptions {
    * false, an unreachable server fails the call with `SyncUnavailableError`.
    */
   readonly offline?: boolean
+  /**
+   * The deadline of every request to the server, in ms (default 10,000): an append, a read (for
+   * a streamed read, between its chunks), a lease call, the reconnection probe. Past it the
+   * request is aborted and fails with `SyncTimeoutError`: `STORAGE_INDETERMINATE` for an append
+   * or a lease change, which may have been applied, `STORAGE_UNAVAILABLE` otherwise. With
+   * offline mode an append past it waits and is sent again, same ids, as when unreachable.
+   */
+  readonly callTimeoutMs?: number
+  /**
+   * How long a live subscription's feed may stay silent, in ms (default 35,000): the server
+   * sends an event or a heartbeat comment every `heartbeatMs` (15 s by default), so a feed
+   * silent this long is a dead link (a partition, a dead NAT); it is dropped and reconnected,
+   * resuming after the last event delivered. Keep it above the server's `heartbeatMs`.
+   */
+  readonly liveSilenceMs?: number
   /** Reconnection waits: from `initialMs`, doubling, up to `maxMs` (with jitter). Default 100 ms .. 10 s. */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number }
   /** Default: the platform's `fetch`. */
@@ -76,7 +91,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
 
   constructor(private readonly options: RemoteStoreOptions) {
     const fetchFn = options.fetch ?? ((input: string, init?: RequestInit) => globalThis.fetch(input, init))
-    this.http = new HttpClient(options.url, options.token, fetchFn)
+    this.http = new HttpClient(options.url, options.token, fetchFn, options.callTimeoutMs)
     observeGauges(this, (store, observe) => observe('omniscient.sync.queued', store.status.queued, { 'server.address': options.url }))
     this.local = options.local ?? new MemoryCopy()
     this.offline = options.offline ?? true
@@ -210,7 +225,7 @@ export class RemoteStore implements StorageAdapter, AppendQueue {
       backoff: (failures) => this.link.backoff(failures),
       // A live feed waits for its server even without offline mode, once it has answered.
       unavailable: (err) => this.link.offlineOr(err, true),
-    })
+    }, this.options.liveSilenceMs)
     this.subscriptions.add(subscription)
     void subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined)
     return subscription

@@ -140,3 +140,34 @@ export class SyncNeverReachedError extends OmniscientError {
     )
   }
 }
+
+/**
+ * The sync server did not answer within the deadline (`callTimeoutMs`), or a live feed stayed
+ * silent past `liveSilenceMs` (no event and no heartbeat): a silent link, not a refusal. Its
+ * code says what may have happened, as every store's deadlines do: `STORAGE_UNAVAILABLE` when
+ * nothing can have been written (a read, a lease read), `STORAGE_INDETERMINATE` when a write may
+ * have been (an append, a lease change): send it again with the same ids and it is stored once.
+ * A SyncUnavailableError, so offline mode treats it as being offline.
+ *
+ * @example
+ * catch (err) { if (err instanceof SyncTimeoutError && err.code === 'STORAGE_INDETERMINATE') await resendSameIds() }
+ */
+export class SyncTimeoutError extends SyncUnavailableError {
+  constructor(
+    url: string,
+    /** The request, e.g. `POST /streams/s-1/events`. */
+    readonly request: string,
+    readonly timeoutMs: number,
+    code: 'STORAGE_UNAVAILABLE' | 'STORAGE_INDETERMINATE',
+    option: 'callTimeoutMs' | 'liveSilenceMs' = 'callTimeoutMs',
+  ) {
+    const what = option === 'liveSilenceMs' ? `the live feed ${request} was silent for ${timeoutMs} ms (liveSilenceMs)` : `${request} had no answer within ${timeoutMs} ms (callTimeoutMs)`
+    super(url, new Error(what))
+    Object.defineProperty(this, 'code', { value: code })
+    Object.defineProperty(this, 'message', {
+      value: `the sync server at ${url}: ${what}${code === 'STORAGE_INDETERMINATE' ? '; it may have been stored: send it again with the same ids' : ''}`,
+      writable: true,
+      configurable: true,
+    })
+  }
+}

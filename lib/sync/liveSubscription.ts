@@ -2,8 +2,12 @@ import type { EventEnvelope } from '../envelope.js'
 import { OmniscientError } from '../errors.js'
 import { sleep, type SubscribeOptions, type Subscription, type SubscriptionHandler, type Wait } from '../store/Subscription.js'
 import { SyncProtocolError, SyncUnavailableError } from './errors.js'
+import type { Deadline } from './Deadline.js'
 import { describeBody, type HttpClient } from './HttpClient.js'
 import { lines, parseWireJson, paths, SSE, toEnvelope } from './protocol.js'
+
+/** How long a live feed may stay silent (no event, no heartbeat) before it is taken for a dead link. */
+export const DEFAULT_LIVE_SILENCE_MS = 35_000
 
 /** Hooks a live subscription reports to: the RemoteStore's status and local copy. */
 export interface LiveHooks {
@@ -21,7 +25,7 @@ export interface LiveHooks {
  * drops it reconnects with backoff from the position after the last event its handler took,
  * so nothing is skipped or delivered twice. A refusal (401, 403, 4xx) ends it with that error.
  */
-export function liveSubscription(http: HttpClient, options: SubscribeOptions, handler: SubscriptionHandler, hooks: LiveHooks): Subscription {
+export function liveSubscription(http: HttpClient, options: SubscribeOptions, handler: SubscriptionHandler, hooks: LiveHooks, silenceMs = DEFAULT_LIVE_SILENCE_MS): Subscription {
   let nextPosition = Math.max(1, options.fromPosition ?? 1)
   let closed = false
   let abort: AbortController | undefined
@@ -31,8 +35,22 @@ export function liveSubscription(http: HttpClient, options: SubscribeOptions, ha
 
   async function connectOnce(): Promise<void> {
     abort = new AbortController()
+    // The answer's headers within callTimeoutMs; then a line (an event, or the server's
+    // heartbeat comment) at least every silenceMs, or the feed is taken for a silent link.
+    const deadline = http.deadline('GET', paths.live(), false, abort.signal)
+    try {
+      await follow(deadline)
+    } catch (err) {
+      throw deadline.expired ?? err
+    } finally {
+      deadline.clear()
+    }
+  }
+
+  async function follow(deadline: Deadline): Promise<void> {
     const response = await http.request(paths.live(), {
-      signal: abort.signal,
+      signal: abort!.signal,
+      deadline,
       headers: { Accept: SSE, 'Last-Event-ID': String(nextPosition - 1) },
       query: { fromPosition: nextPosition, streamId: options.streamId, names: options.names?.join(',') },
     })
@@ -44,7 +62,10 @@ export function liveSubscription(http: HttpClient, options: SubscribeOptions, ha
     hooks.connected(true)
     failures = 0
     let data: string | undefined
+    deadline.reset(silenceMs, 'liveSilenceMs')
     for await (const line of lines(response.body)) {
+      // The wait for the next line is what is bounded, not the handler's work.
+      deadline.clear()
       if (closed) return
       if (line === '') {
         if (data !== undefined) {
@@ -64,6 +85,7 @@ export function liveSubscription(http: HttpClient, options: SubscribeOptions, ha
         data = data === undefined ? part : `${data}\n${part}`
       }
       // `id:`, `retry:` and comments need nothing: the position is in the event itself.
+      deadline.reset(silenceMs, 'liveSilenceMs')
     }
     if (!closed) throw new SyncUnavailableError(http.urlOf(paths.live()), new Error('the live feed ended'))
   }
