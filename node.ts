@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module'
 import { hostname } from 'node:os'
 import { setInstanceLabel } from './lib/ids.js'
-import { useOpenTelemetry } from './lib/telemetry/otel.js'
+import { useOpenTelemetry } from './lib/telemetry/useOpenTelemetry.js'
 import type { OpenTelemetryApi } from './lib/telemetry/OpenTelemetryApi.js'
 
 export * from './index.js'

@@ -1,5 +1,5 @@
 import type * as Otel from '@opentelemetry/api'
-import type { OpenTelemetryApi } from './OpenTelemetryApi.js'
+import { installedApi } from './useOpenTelemetry.js'
 
 /** The instrumentation scope of every span and metric of the framework. */
 export const SCOPE = 'omniscient-actors'
@@ -10,27 +10,21 @@ let noopTracerProvider: unknown
 let tracerOf: { delegate: unknown; tracer: Otel.Tracer } | undefined
 let meterOf: { provider: unknown; meter: Otel.Meter | undefined } | undefined
 
-/**
- * Instruments the framework through this `@opentelemetry/api` module; `undefined` turns the
- * instrumentation off. Under Node the package's main entry calls it by itself when
- * `@opentelemetry/api` can be resolved; a browser (or a bundle) calls it once at start-up.
- * Spans and metrics go to whatever SDK is registered with that API; with none registered
- * nothing is recorded and nothing is stored in events' metadata.
- *
- * @example
- * import * as api from '@opentelemetry/api'
- * useOpenTelemetry(api)
- */
-export function useOpenTelemetry(module: OpenTelemetryApi | undefined): void {
-  api = module as typeof Otel | undefined
-  noopTracerProvider = api ? (new api.ProxyTracerProvider()).getDelegate() : undefined
-  tracerOf = undefined
-  meterOf = undefined
+/** The API module in use (see useOpenTelemetry), its caches reset when it changes. */
+function current(): typeof Otel | undefined {
+  const module = installedApi() as typeof Otel | undefined
+  if (module !== api) {
+    api = module
+    noopTracerProvider = api ? new api.ProxyTracerProvider().getDelegate() : undefined
+    tracerOf = undefined
+    meterOf = undefined
+  }
+  return api
 }
 
 /** The API module in use, if any. */
 export function otelApi(): typeof Otel | undefined {
-  return api
+  return current()
 }
 
 /**
@@ -38,7 +32,7 @@ export function otelApi(): typeof Otel | undefined {
  * asks this first and does nothing more when it answers undefined (a global read and a compare).
  */
 export function activeTracer(): Otel.Tracer | undefined {
-  const a = api
+  const a = current()
   if (a === undefined) return undefined
   const provider = a.trace.getTracerProvider()
   let delegate: unknown = provider
@@ -54,7 +48,7 @@ export function activeTracer(): Otel.Tracer | undefined {
 
 /** The framework's meter, or undefined when there is no API or no meter provider registered. */
 export function activeMeter(): Otel.Meter | undefined {
-  const a = api
+  const a = current()
   if (a === undefined) return undefined
   const provider = a.metrics.getMeterProvider()
   if (meterOf?.provider === provider) return meterOf.meter
