@@ -19,7 +19,25 @@ function assertNoSplitBrain(events: EventEnvelope[]): void {
     highest = term
   }
 }
-const resolvedIds = (workers: Worker[]) => workers.flatMap((w) => w.lines.filter((l) => l.startsWith('resolved ')).map((l) => l.split(' ')[1]!))
+/** The Fires the workers printed as resolved so far: id and the version they were told. */
+const resolvedFires = (workers: Worker[]) =>
+  workers.flatMap((w) =>
+    w.lines
+      .filter((l) => l.startsWith('resolved '))
+      .map((l) => {
+        const [, id, version] = l.split(' ')
+        return { id: id!, version: Number(version) }
+      }),
+  )
+
+/**
+ * Each Fire that resolved before the journal was read is stored, at the version it was told.
+ * The workers keep firing while the journal is read: a Fire that resolves after the read's
+ * snapshot is not in it, so the list must be taken before the read.
+ */
+function assertResolvedStored(resolved: ReturnType<typeof resolvedFires>, events: EventEnvelope[]): void {
+  for (const { id, version } of resolved) expect(events[version - 1]?.id, `resolved ${id} is stored at version ${version}`).to.equal(id)
+}
 
 async function journal(target: string): Promise<EventEnvelope[]> {
   const store = openStore(target)
@@ -31,6 +49,11 @@ async function journal(target: string): Promise<EventEnvelope[]> {
 for (const kind of storeKinds) describe(`OneActor across processes on one ${kind.name}`, function () {
   this.timeout(90_000)
   let workers: Worker[] = []
+  afterEach(function () {
+    // Before the workers are killed: what each printed, to tell what happened in a failed case.
+    if (this.currentTest?.state !== 'failed') return
+    for (const [i, w] of workers.entries()) process.stderr.write(`      worker ${i} printed:\n${w.lines.slice(-80).map((l) => `        ${l}`).join('\n')}\n`)
+  })
   afterEach(async () => {
     for (const w of workers) w.kill('SIGKILL')
     await Promise.all(workers.map((w) => w.exited))
@@ -50,6 +73,7 @@ for (const kind of storeKinds) describe(`OneActor across processes on one ${kind
     await waitUntil(() => leaderOf(survivors, 2) !== undefined, 10_000, 'a new leader')
     await waitUntil(() => survivors.every((w) => w.lines.filter((l) => l.startsWith('resolved')).length >= 20), 30_000, 'more Fires')
 
+    const resolved = resolvedFires(workers)
     const events = await journal(file)
     // The first Fire that resolved, in a surviving process, under the new term.
     const resolvedUnderNewTerm = survivors
@@ -61,7 +85,7 @@ for (const kind of storeKinds) describe(`OneActor across processes on one ${kind
     expect(failover, `failover took ${failover} ms`).to.be.at.most(Journal.leaseMs + Journal.renewEveryMs + 400)
     const ids = events.map((e) => e.id)
     expect(new Set(ids).size, 'no event stored twice').to.equal(ids.length)
-    for (const id of resolvedIds(workers)) expect(ids, `resolved ${id} is stored`).to.include(id)
+    assertResolvedStored(resolved, events)
     expect(events.map((e) => e.version)).to.deep.equal(events.map((_, i) => i + 1))
     assertNoSplitBrain(events)
   })
@@ -94,11 +118,12 @@ for (const kind of storeKinds) describe(`OneActor across processes on one ${kind
     await waitUntil(() => !status().startsWith('leader 1 '), 10_000, 'the old leader to step down')
     await waitUntil(() => leader.lines.slice(linesBefore).filter((l) => l.startsWith('resolved')).length >= 3, 20_000, 'it to fire again, as a follower')
 
+    const resolved = resolvedFires(workers)
     const events = await journal(file)
     expect(events.some((e) => (e.meta.term ?? 0) > 1), 'a newer term wrote').to.equal(true)
     assertNoSplitBrain(events)
     const ids = events.map((e) => e.id)
     expect(new Set(ids).size).to.equal(ids.length)
-    for (const id of resolvedIds(workers)) expect(ids).to.include(id)
+    assertResolvedStored(resolved, events)
   })
 })
