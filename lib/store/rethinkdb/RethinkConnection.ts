@@ -39,6 +39,12 @@ function silence(connection: Connection): void {
 const MAX_BACKOFF_MS = 1_000
 
 /**
+ * Which deadline a query gets: `call`, callTimeoutMs once it is sent; `set-up`, none: creating
+ * databases, tables and indexes and waiting for their replicas take as long as the cluster needs.
+ */
+export type Bound = 'call' | 'set-up'
+
+/**
  * One connection per store, re-opened on loss. We do not use rethinkdb-ts's global pool: it is
  * one per process (two stores would share and close each other's), fails queries at once while
  * it reconnects, and `waitForHealthy()` has no timeout. Here a query waits for the connection,
@@ -51,6 +57,7 @@ export class RethinkConnection {
   private closed = false
   private readonly connectTimeoutMs: number
   private readonly waitTimeoutMs: number
+  private readonly callTimeoutMs: number
   /** Bumped on every new connection: a changefeed opened on an older one must be re-opened. */
   generation = 0
 
@@ -60,26 +67,42 @@ export class RethinkConnection {
   ) {
     this.connectTimeoutMs = timing.connectTimeoutMs ?? 5_000
     this.waitTimeoutMs = timing.waitTimeoutMs ?? 10_000
+    this.callTimeoutMs = timing.callTimeoutMs ?? 5_000
   }
 
   /** Runs a query that only reads (or whose repetition is harmless): a lost answer is "unavailable". */
-  read<T>(query: Runnable, what: string): Promise<T> {
-    return this.run<T>(query, what, false)
+  read<T>(query: Runnable, what: string, bound: Bound = 'call'): Promise<T> {
+    return this.run<T>(query, what, false, bound)
   }
 
   /** Runs a write: a lost answer is "indeterminate" (STORAGE_INDETERMINATE) and must be resolved by the caller. */
-  write<T = WriteResult<unknown>>(query: Runnable, what: string): Promise<T> {
-    return this.run<T>(query, what, true)
+  write<T = WriteResult<unknown>>(query: Runnable, what: string, bound: Bound = 'call'): Promise<T> {
+    return this.run<T>(query, what, true, bound)
   }
 
   // The caller states what the query returns: rethinkdb-ts cannot type composed queries.
-  private async run<T>(query: Runnable, what: string, write: boolean): Promise<T> {
+  private async run<T>(query: Runnable, what: string, write: boolean, bound: Bound): Promise<T> {
     const connection = await this.open(what)
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      if (bound !== 'call') return
+      timer = setTimeout(() => {
+        // A silent connection: every query on it is as lost as this one. Closing it fails them
+        // at once and the next query opens a new one.
+        this.drop(connection)
+        const outcome = write ? 'it may or may not have been applied' : 'nothing was written'
+        reject(new StorageError(`RethinkDB ${what}: no answer within ${this.callTimeoutMs} ms (callTimeoutMs); ${outcome}; the connection was closed`, { code: write ? 'STORAGE_INDETERMINATE' : 'STORAGE_UNAVAILABLE' }))
+      }, this.callTimeoutMs)
+    })
+    const answer = query.run(connection)
     try {
-      return (await query.run(connection)) as T
+      return (await Promise.race([answer, late])) as T
     } catch (err) {
+      answer.catch(() => undefined)
       if (failureKind(err, write) !== 'fatal') this.drop(connection)
       throw storageFailure(err, what, write)
+    } finally {
+      clearTimeout(timer)
     }
   }
 

@@ -105,11 +105,11 @@ export class RethinkReadModelStorage implements ReadModelStorage {
     const existing = await this.db.read<string[]>(d.tableList(), 'list tables')
     for (const name of NAMES) {
       if (existing.includes(this.prefix + name)) continue
-      await this.db.write(d.tableCreate(this.prefix + name, this.tableOptions), `create table "${this.prefix + name}"`).catch((err: unknown) => {
+      await this.db.write(d.tableCreate(this.prefix + name, this.tableOptions), `create table "${this.prefix + name}"`, 'set-up').catch((err: unknown) => {
         if (!alreadyExists(err)) throw err
       })
     }
-    await this.db.read(d.wait({ waitFor: 'all_replicas_ready' }), 'wait for tables')
+    await this.db.read(d.wait({ waitFor: 'all_replicas_ready' }), 'wait for tables', 'set-up')
     const t: ReadTables = {
       docs: d.table<DocRow>(`${this.prefix}read_documents`),
       index: d.table<IndexRow>(`${this.prefix}read_index`),
@@ -124,11 +124,11 @@ export class RethinkReadModelStorage implements ReadModelStorage {
     for (const [table, name, fn] of wanted) {
       const indexes = await this.db.read<string[]>(table.indexList(), 'list indexes')
       if (!indexes.includes(name)) {
-        await this.db.write(table.indexCreate(name, fn), `create index "${name}"`).catch((err: unknown) => {
+        await this.db.write(table.indexCreate(name, fn), `create index "${name}"`, 'set-up').catch((err: unknown) => {
           if (!alreadyExists(err)) throw err
         })
       }
-      await this.db.read(table.indexWait(), 'wait for indexes')
+      await this.db.read(table.indexWait(), 'wait for indexes', 'set-up')
     }
     return t
   }

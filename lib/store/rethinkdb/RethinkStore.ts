@@ -61,6 +61,7 @@ const RETHINK_OPTIONS = Object.keys({
   leaseClock: true,
   connectTimeoutMs: true,
   waitTimeoutMs: true,
+  callTimeoutMs: true,
   onError: true,
   replicas: true,
   primaryReplicaTag: true,

@@ -17,6 +17,13 @@ export interface ConnectionTiming {
   readonly connectTimeoutMs?: number
   /** How long a query waits for a connection before failing with STORAGE_UNAVAILABLE. Default 10 s. */
   readonly waitTimeoutMs?: number
+  /**
+   * How long a query may wait for its answer once sent (an append, a page of a read, a lease
+   * change, a checkpoint, a read model's batch). Default 5000 ms. Past it the query fails with
+   * STORAGE_UNAVAILABLE, or STORAGE_INDETERMINATE for a write, which may have been applied, and
+   * its connection is closed. Setting up tables and indexes is not bounded by it.
+   */
+  readonly callTimeoutMs?: number
   /** Told about each failed attempt to (re)connect. */
   readonly onError?: (err: unknown) => void
 }

@@ -109,24 +109,24 @@ async function createMissing(db: RethinkConnection, dbName: string, prefix: stri
     if (!alreadyExists(err)) throw err
   }
   const dbs = await db.read<string[]>(r.dbList(), 'list databases')
-  if (!dbs.includes(dbName)) await db.write(r.dbCreate(dbName), `create database "${dbName}"`).catch(ignoreExisting)
+  if (!dbs.includes(dbName)) await db.write(r.dbCreate(dbName), `create database "${dbName}"`, 'set-up').catch(ignoreExisting)
   await keepOneOfEach(db, SYSTEM.table('db_config').filter({ name: dbName }), 'database')
   const names = TABLE_NAMES.map((name) => prefix + name)
   const existing = await db.read<string[]>(r.db(dbName).tableList(), 'list tables')
   for (const name of names) {
     if (existing.includes(name)) continue
-    await db.write(r.db(dbName).tableCreate(name, create), `create table "${name}"`).catch(ignoreExisting)
+    await db.write(r.db(dbName).tableCreate(name, create), `create table "${name}"`, 'set-up').catch(ignoreExisting)
   }
   const ours = SYSTEM.table('table_config').filter((t: RDatum) => t('db').eq(dbName).and(r.expr(names).contains(t('name'))))
   await keepOneOfEach(db, ours, 'table')
-  await db.read(r.db(dbName).wait({ waitFor: 'all_replicas_ready' }), 'wait for tables')
+  await db.read(r.db(dbName).wait({ waitFor: 'all_replicas_ready' }), 'wait for tables', 'set-up')
   const tables = tablesOf(dbName, prefix)
   const indexes = await db.read<string[]>(tables.commits.indexList(), 'list indexes')
   for (const index of COMMIT_INDEXES) {
     if (indexes.includes(index.name)) continue
-    await db.write(tables.commits.indexCreate(index.name, index.fn, { multi: index.multi ?? false }), `create index "${index.name}"`).catch(ignoreExisting)
+    await db.write(tables.commits.indexCreate(index.name, index.fn, { multi: index.multi ?? false }), `create index "${index.name}"`, 'set-up').catch(ignoreExisting)
   }
-  await db.read(tables.commits.indexWait(), 'wait for indexes')
+  await db.read(tables.commits.indexWait(), 'wait for indexes', 'set-up')
   // A twin created by a late racer shows up here at the latest, before anything is written.
   await keepOneOfEach(db, ours, 'table')
   await moveFormerLog(db, dbName, prefix, existing)
@@ -157,10 +157,10 @@ async function moveFormerLog(db: RethinkConnection, dbName: string, prefix: stri
   const keepLog = (_id: RDatum, old: RDatum, _copy: RDatum): RDatum => old
   for (const name of ['sequence', 'ids'] as const) {
     if (!former.includes(name)) continue
-    const copied = await db.write(log.insert(d.table(prefix + name), { conflict: keepLog, durability: 'hard' }), `move "${prefix}${name}"`)
+    const copied = await db.write(log.insert(d.table(prefix + name), { conflict: keepLog, durability: 'hard' }), `move "${prefix}${name}"`, 'set-up')
     if (copied.errors > 0) writeOutcome(copied, `move "${prefix}${name}"`)
   }
-  for (const name of former) await db.write(d.tableDrop(prefix + name), `drop "${prefix}${name}"`).catch((err: unknown) => {
+  for (const name of former) await db.write(d.tableDrop(prefix + name), `drop "${prefix}${name}"`, 'set-up').catch((err: unknown) => {
     if (!/does not exist/.test(failureText(err))) throw err
   })
 }
