@@ -38,6 +38,9 @@ function silence(connection: Connection): void {
 
 const MAX_BACKOFF_MS = 1_000
 
+/** How long a query may wait for its answer, unless `callTimeoutMs` says otherwise. */
+export const DEFAULT_CALL_TIMEOUT_MS = 5_000
+
 /**
  * Which deadline a query gets: `call`, callTimeoutMs once it is sent; `set-up`, none: creating
  * databases, tables and indexes and waiting for their replicas take as long as the cluster needs.
@@ -67,7 +70,7 @@ export class RethinkConnection {
   ) {
     this.connectTimeoutMs = timing.connectTimeoutMs ?? 5_000
     this.waitTimeoutMs = timing.waitTimeoutMs ?? 10_000
-    this.callTimeoutMs = timing.callTimeoutMs ?? 5_000
+    this.callTimeoutMs = timing.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS
   }
 
   /** Runs a query that only reads (or whose repetition is harmless): a lost answer is "unavailable". */

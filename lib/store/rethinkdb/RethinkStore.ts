@@ -15,13 +15,14 @@ import { commitConflict, commitEnvelopes, type CommitDoc, type CommitKey, type I
 import { writeOutcome, type WriteOutcome } from './failures.js'
 import { RethinkLeases } from './RethinkLeases.js'
 import type { ConnectionTiming, LeaseClock, RethinkServer, TableLayout } from './options.js'
-import { parseRethinkUrl, RethinkConnection } from './RethinkConnection.js'
+import { DEFAULT_CALL_TIMEOUT_MS, parseRethinkUrl, RethinkConnection } from './RethinkConnection.js'
 import { ensureSchema, tableCreateOptions, type Tables } from './schema.js'
 import type { TableCreateOptions } from 'rethinkdb-ts'
 import { checkOptions } from '../../checkOptions.js'
 import { IdClaims, sameKey } from './IdClaims.js'
 import { commitKey, GroupWriter, type GroupAppend, type GroupOutcome } from './GroupWriter.js'
 import { GroupCommit } from '../kit/GroupCommit.js'
+import { withDeadline } from '../kit/withDeadline.js'
 import { Log } from './Log.js'
 import { repeatable } from './repeatable.js'
 import type { ReadModelStorage, ReadModelStorageProvider } from '../../read/ReadModelStorage.js'
@@ -162,7 +163,10 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
     checkAppend(streamId, events, options, RETHINK_MAX_ID_BYTES)
     const stored = events.map((e) => encodeEvent(streamId, e))
     await this.ready()
-    const work = this.appendOnce(streamId, events, stored, options)
+    // The whole append (its place in the group queue, its claims and its log entry) gets one
+    // deadline; past it, it may yet be stored: STORAGE_INDETERMINATE, settled by a retry.
+    const callTimeoutMs = this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS
+    const work = withDeadline(this.appendOnce(streamId, events, stored, options), callTimeoutMs, () => new StorageError(`RethinkDB append to "${streamId}": not settled within ${callTimeoutMs} ms (callTimeoutMs); it may or may not be stored`, { code: 'STORAGE_INDETERMINATE' }))
     this.inFlight.add(work)
     try {
       return await work
