@@ -2,7 +2,7 @@ import type { Container } from '../lib/Container.js'
 import type { EventEnvelope } from '../lib/envelope.js'
 import { LeaseLostError } from '../lib/errors.js'
 import { instanceLabel } from '../lib/ids.js'
-import { LeaseKeeper, isStoreClosed } from '../lib/leases/LeaseKeeper.js'
+import { LeaseKeeper, isStoreClosed, type FollowReason } from '../lib/leases/LeaseKeeper.js'
 import { startListener, type Listener } from '../lib/listeners/Listener.js'
 import { derivedName } from './derivedNames.js'
 import type { LeaseState } from '../lib/store/StorageAdapter.js'
@@ -43,6 +43,8 @@ export interface ShardChange {
   readonly shard: number
   /** The term it now leads under; 0 when it stopped leading. */
   readonly term: number
+  /** Why it stopped leading: placed elsewhere, its lease expired here, a write or renewal was refused, or the store closed. */
+  readonly reason?: 'handed over' | FollowReason
 }
 
 interface Held {
@@ -284,7 +286,7 @@ export class ShardRegion {
           if (this.stopped) return
           this.gain(shard, term, keeper!)
         },
-        onFollowing: (term) => this.ended(shard, term),
+        onFollowing: (term, reason) => this.ended(shard, term, reason),
       })
       this.keepers.set(shard, keeper)
     }
@@ -341,24 +343,24 @@ export class ShardRegion {
   }
 
   /** The shard's term is over here (expired, refused, released): its listener stops. */
-  private ended(shard: number, term: number): void {
+  private ended(shard: number, term: number, reason: FollowReason): void {
     const held = this.held.get(shard)
     if (!held || held.term !== term) return
     this.held.delete(shard)
     // Not awaited: the end may be noticed inside a proposal handler, which close() waits for.
     void held.listener?.close()
-    if (!held.releasing) this.following(shard)
+    if (!held.releasing) this.following(shard, reason)
   }
 
-  private following(shard: number): void {
+  private following(shard: number, reason: ShardChange['reason']): void {
     for (const actor of this.resident.get(shard) ?? []) actor.shardFollowing()
-    this.emit({ shard, term: 0 })
+    this.emit({ shard, term: 0, ...(reason ? { reason } : {}) })
   }
 
   /** Graceful hand-over: no new work, in-flight work finishes under the term, then release. */
   private handOver(shard: number, held: Held): void {
     held.releasing = true
-    this.following(shard)
+    this.following(shard, 'handed over')
     const done = (async () => {
       await held.listener?.close()
       await Promise.all([...(this.resident.get(shard) ?? [])].map((actor) => actor.Idle().catch(() => undefined)))

@@ -9,6 +9,7 @@ import { benchPg } from './pg.js'
 import { benchRead } from './read.js'
 import { benchReadPg } from './readPg.js'
 import { benchRethink } from './rethink.js'
+import { benchShards } from './shards.js'
 import { benchSync } from './sync.js'
 import { benchTelemetry } from './telemetry.js'
 
@@ -18,6 +19,7 @@ await benchTelemetry()
 await benchLive()
 await benchFollowers()
 await benchOne()
+await benchShards()
 await benchRead()
 await benchPg()
 await benchReadPg()

@@ -11,7 +11,7 @@ const actors = Number(actorsArg)
 const firing = fireArg !== 'idle'
 const container = createContainer({ store: openStore(target), report: () => {} })
 const region = hostShards(container, ShardedJournal)
-region.onChange(({ shard, term }) => console.log(term > 0 ? `lead ${shard} ${term} ${Date.now()}` : `follow ${shard} ${Date.now()}`))
+region.onChange(({ shard, term, reason }) => console.log(term > 0 ? `lead ${shard} ${term} ${Date.now()}` : `follow ${shard} ${Date.now()} ${reason ?? ''}`))
 let leaving = false
 process.on('SIGTERM', () => {
   leaving = true
