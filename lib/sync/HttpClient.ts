@@ -13,6 +13,9 @@ export const DEFAULT_CALL_TIMEOUT_MS = 10_000
 /** The fetch function a client uses; the platform's by default. */
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
 
+/** A request's query parameters; a list is sent as the parameter repeated, one value each. */
+export type Query = Record<string, string | number | readonly string[] | undefined>
+
 /**
  * The requests of the sync protocol over `fetch`, with the bearer token on each. A failure to
  * reach the server is `SyncUnavailableError`; a refusal is the typed error the server sent.
@@ -32,9 +35,9 @@ export class HttpClient {
     this.base = url.replace(/\/+$/, '')
   }
 
-  urlOf(path: string, query: Record<string, string | number | undefined> = {}): string {
-    const params = Object.entries(query).filter((e): e is [string, string | number] => e[1] !== undefined)
-    return `${this.base}${path}${params.length > 0 ? `?${params.map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')}` : ''}`
+  urlOf(path: string, query: Query = {}): string {
+    const params = Object.entries(query).flatMap(([k, v]) => (v === undefined ? [] : typeof v === 'object' ? v : [v]).map((one) => `${k}=${encodeURIComponent(String(one))}`))
+    return `${this.base}${path}${params.length > 0 ? `?${params.join('&')}` : ''}`
   }
 
   /** A deadline for one request (see Deadline); `indeterminate` when it may write. */
@@ -46,7 +49,7 @@ export class HttpClient {
    * Sends a request; resolves with the response when its status is 2xx. Its `deadline` (one of
    * its own when not given) bounds the wait for the answer; the caller clears one it gave.
    */
-  async request(path: string, init: RequestInit & { query?: Record<string, string | number | undefined>; deadline?: Deadline } = {}): Promise<Response> {
+  async request(path: string, init: RequestInit & { query?: Query; deadline?: Deadline } = {}): Promise<Response> {
     const deadline = init.deadline ?? this.deadline(init.method ?? 'GET', path, false, init.signal ?? undefined)
     try {
       const response = await this.send(path, { ...init, signal: deadline.signal })
@@ -61,7 +64,7 @@ export class HttpClient {
     }
   }
 
-  private async send(path: string, init: RequestInit & { query?: Record<string, string | number | undefined> }): Promise<Response> {
+  private async send(path: string, init: RequestInit & { query?: Query }): Promise<Response> {
     const url = this.urlOf(path, init.query)
     const headers = new Headers(init.headers)
     if (this.token !== undefined) headers.set('Authorization', `Bearer ${this.token}`)
@@ -96,7 +99,7 @@ export class HttpClient {
     return err
   }
 
-  async getJson<T>(path: string, query?: Record<string, string | number | undefined>): Promise<T> {
+  async getJson<T>(path: string, query?: Query): Promise<T> {
     return (await this.answer('GET', path, false, query ? { query } : {})) as T
   }
 
@@ -106,7 +109,7 @@ export class HttpClient {
   }
 
   /** A request and its JSON answer, within one deadline. */
-  private async answer(method: string, path: string, writes: boolean, init: RequestInit & { query?: Record<string, string | number | undefined> }): Promise<unknown> {
+  private async answer(method: string, path: string, writes: boolean, init: RequestInit & { query?: Query }): Promise<unknown> {
     const deadline = this.deadline(method, path, writes)
     try {
       return await this.json(await this.request(path, { ...init, deadline }))
@@ -136,7 +139,7 @@ export class HttpClient {
   }
 
   /** Streams the envelopes of an NDJSON catch-up response as they arrive, one at a time. */
-  async *events(path: string, query: Record<string, string | number | undefined>): AsyncGenerator<EventEnvelope> {
+  async *events(path: string, query: Query): AsyncGenerator<EventEnvelope> {
     for await (const page of this.pages(path, query)) yield* page
   }
 
@@ -146,7 +149,7 @@ export class HttpClient {
    * the lines joined by commas are an array): several times faster than a parse per line, and
    * a reader that takes pages awaits once per chunk rather than once per event.
    */
-  async *pages(path: string, query: Record<string, string | number | undefined>): AsyncGenerator<EventEnvelope[]> {
+  async *pages(path: string, query: Query): AsyncGenerator<EventEnvelope[]> {
     // Between chunks, not over the whole answer: a long catch-up goes on, a silent link does not.
     const deadline = this.deadline('GET', path, false)
     const response = await this.request(path, { query, headers: { Accept: NDJSON }, deadline }).catch((err: unknown) => {

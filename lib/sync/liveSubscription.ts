@@ -52,7 +52,8 @@ export function liveSubscription(http: HttpClient, options: SubscribeOptions, ha
       signal: abort!.signal,
       deadline,
       headers: { Accept: SSE, 'Last-Event-ID': String(nextPosition - 1) },
-      query: { fromPosition: nextPosition, streamId: options.streamId, names: options.names?.join(',') },
+      // `name=` once for each name, taken whole by the server: `names=` would split one holding a comma.
+      query: { fromPosition: nextPosition, streamId: options.streamId, name: options.names },
     })
     if (!response.body) throw new SyncUnavailableError(http.urlOf(paths.live()), new Error('no body'))
     if (!(response.headers.get('Content-Type') ?? '').startsWith(SSE)) {

@@ -78,6 +78,24 @@ describe('RemoteStore (beyond the contract)', function () {
     }
   })
 
+  it('should subscribe by names that hold a comma, each taken whole', async () => {
+    const names = ['a,b', 'a', 'b', 'c', 'a,b,c']
+    await server.current.container.store.append('s', names.map((name) => ({ ...newEvent(name), meta: {} })), { expectedVersion: 0 })
+    const store = new RemoteStore({ url: server.current.url, token: 'token-alice' })
+    const got: string[] = []
+    const subscription = store.subscribe({ fromPosition: 1, names: ['a,b', 'c'] }, (event) => void got.push(event.name))
+    try {
+      await waitUntil(() => subscription.nextPosition > 4, 5_000, 'the subscription to pass position 4')
+      await store.append('s', [{ ...newEvent('a,b'), meta: {} }, { ...newEvent('b'), meta: {} }], { expectedVersion: 5 })
+      await waitUntil(() => got.length === 3, 5_000, 'the live event named a,b')
+      await new Promise((r) => setTimeout(r, 100))
+      expect(got).to.deep.equal(['a,b', 'c', 'a,b'])
+    } finally {
+      await subscription.close()
+      await store.close()
+    }
+  })
+
   it('should stop a projection quietly, with no more lease calls, when the store closes under it', async () => {
     let leaseCalls = 0
     const counting: Fetch = (url, init) => {
