@@ -1,14 +1,11 @@
 import { expect } from 'chai'
-import { type EventEnvelope, type StorageAdapter } from 'omniscient-actors'
-import { PgStore } from 'omniscient-actors/postgres'
-import { RethinkStore } from 'omniscient-actors/rethinkdb'
+import type { EventEnvelope } from 'omniscient-actors'
 import { collect } from '../store/conformance.js'
 import { History, logProblems } from '../support/faults/History.js'
 import { Link } from '../support/faults/Link.js'
+import { servers, through } from '../support/faults/servers.js'
 import { Journal } from '../support/Journal.js'
-import { dropSchema, freshSchema, PG_URL } from '../support/postgres.js'
 import { startWorker, waitUntil } from '../support/processes.js'
-import { dropTables, freshPrefix, RETHINKDB_URL } from '../support/rethinkdb.js'
 
 // A OneActor leader cut off from its store for 10 s (a partition: no answer, no RST), while a
 // second process keeps its link. Both print their history (spec/support/workers/leaderProbe.ts).
@@ -26,31 +23,11 @@ const OVERLAP_MS = Journal.leaseMs / 10
 
 type Worker = ReturnType<typeof startWorker>
 
-interface ServerKind {
-  readonly name: string
-  readonly url: string | undefined
-  fresh(): string
-  drop(namespace: string): Promise<void>
-  open(url: string, namespace: string): StorageAdapter
-}
-
-const servers: ServerKind[] = [
-  { name: 'PgStore', url: PG_URL, fresh: freshSchema, drop: dropSchema, open: (url, schema) => new PgStore({ connectionString: url, schema }) },
-  { name: 'RethinkStore', url: RETHINKDB_URL, fresh: freshPrefix, drop: dropTables, open: (url, tablePrefix) => new RethinkStore({ url, tablePrefix }) },
-]
-
-/** The URL with its host and port replaced. */
-function through(url: string, address: { host: string; port: number }): string {
-  const u = new URL(url)
-  u.host = `${address.host}:${address.port}`
-  return u.toString()
-}
-
 for (const server of servers) {
   describe(`OneActor leader cut from ${server.name} for ${CUT_MS / 1000} s`, function () {
     this.timeout(120_000)
     if (!server.url) {
-      it(`needs a server (${server.name === 'PgStore' ? 'PG_URL: bash scripts/with-postgres.sh npm run test:faults' : 'RETHINKDB_URL, a running RethinkDB'}); skipped`, function () {
+      it(`skipped: needs ${server.needs}`, function () {
         this.skip()
       })
       return
@@ -72,7 +49,7 @@ for (const server of servers) {
     for (const kind of Link.kinds()) {
       it(`through a ${kind === 'namespace' ? 'network namespace whose link goes down' : 'TCP proxy that goes silent'}: bounded overlap and Fires, no lost or doubled event, one leader after heal`, async () => {
         const target = new URL(url)
-        link = await Link.open(kind, { host: target.hostname, port: Number(target.port || (server.name === 'PgStore' ? 5432 : 28015)) })
+        link = await Link.open(kind, { host: target.hostname, port: Number(target.port || server.defaultPort) })
         const a = startWorker('leaderProbe', [through(url, link.address), namespace, 'a'], link.command)
         workers.push(a)
         await waitUntil(() => a.lines.some((l) => l.startsWith('lead ')), 30_000, 'the process behind the link to lead')

@@ -3,28 +3,12 @@
 //   lead <term> <ms> | follow <ms>
 //   fire <id> <startMs> <endMs> <leading at start: 1|0> ok <version> <term> | ... err <code>
 //   call <method> <startMs> <endMs> ok|<code>      (every store call that returns a promise)
-import { createContainer, isOmniscientError, type StorageAdapter } from 'omniscient-actors'
-import { PgStore } from 'omniscient-actors/postgres'
-import { RethinkStore } from 'omniscient-actors/rethinkdb'
+import { createContainer, isOmniscientError } from 'omniscient-actors'
+import { recordedStore } from '../faults/recordedStore.js'
 import { Journal } from '../Journal.js'
 
 const [url, namespace, label] = process.argv.slice(2) as [string, string, string]
-const inner: StorageAdapter = url.startsWith('postgres') ? new PgStore({ connectionString: url, schema: namespace }) : new RethinkStore({ url, tablePrefix: namespace })
-// Each call's time and outcome, as the actor sees them.
-const store = new Proxy(inner, {
-  get(target, key, receiver) {
-    const value: unknown = Reflect.get(target, key, receiver)
-    if (typeof value !== 'function') return value
-    return (...args: unknown[]) => {
-      const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args)
-      if (!(result instanceof Promise)) return result
-      const start = Date.now()
-      const print = (outcome: string) => console.log(`call ${String(key)} ${start} ${Date.now()} ${outcome}`)
-      result.then(() => print('ok'), (err: unknown) => print(isOmniscientError(err) ? err.code : 'error'))
-      return result
-    }
-  },
-})
+const store = recordedStore(url, namespace)
 const journal = await new Journal('journal', createContainer({ store, report: () => {} })).Load()
 let believed = -1
 const watch = () => {
