@@ -6,7 +6,8 @@ import { startWorker, waitUntil } from '../support/processes.js'
 import { FaultFollowGraph, FaultFollowProjection, foldFollowGraph, waitWhileMoving } from '../support/ReadSide.js'
 import { collect } from '../store/conformance.js'
 
-// FAULT_ROUNDS (npm run test:faults) makes it the long soak: more events, more kills.
+// A soak, run by npm run test:faults (not npm test); FAULT_ROUNDS, which that script sets,
+// makes it the long one: more events, more kills.
 const LONG = process.env['FAULT_ROUNDS'] !== undefined
 const SOURCES = LONG ? 20_000 : 5_000
 const USERS = 100
