@@ -41,6 +41,13 @@ export default tseslint.config(
     },
   },
   {
+    // Type information for this file's nested ReQL (rethinkdb-ts's overloads: r.branch inside
+    // fold inside do) grows past 4 GB under the type-aware rules, where tsc checks the whole
+    // program in 0.5 GB: it is linted without types (tsc still checks it).
+    files: ['lib/store/rethinkdb/storeCatalog.ts'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
     // The inspector page: plain browser modules, served as they are (no build step, no types).
     files: ['inspector/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
