@@ -54,7 +54,8 @@ export class PgReadModelStorage implements ReadModelStorage {
   constructor(
     private readonly calls: PgCalls,
     private readonly schema: string,
-    private readonly storeReady: Promise<void>,
+    /** Resolves once the store's schema is migrated (it tries again after a failed start). */
+    private readonly storeReady: () => Promise<void>,
     private readonly assertOpen: () => void = () => {},
   ) {
     this.s = ident(schema)
@@ -64,7 +65,7 @@ export class PgReadModelStorage implements ReadModelStorage {
 
   private ready(): Promise<void> {
     this.setup ??= (async () => {
-      await this.storeReady
+      await this.storeReady()
       await this.calls.withClient('read model set-up', 'STORAGE_UNAVAILABLE', async (client) => {
         try {
           await client.query('BEGIN')

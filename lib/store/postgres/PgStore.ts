@@ -94,7 +94,9 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
   private readonly calls: PgCalls
   private readonly s: string
   private readonly channel: string
-  private readonly ready: Promise<void>
+  // The start (the migration) under way, shared by the calls that wait for it; forgotten when
+  // it fails, so that the next call starts again.
+  private starting: Promise<void> | undefined
   private readonly commits: GroupCommit<AppendWork, AppendResult>
   private readonly signal = new CommitSignal()
   // One reader for every subscription of this store, woken by the one LISTEN connection.
@@ -130,21 +132,39 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     this.calls = new PgCalls(this.pool, callTimeoutMs)
     // An idle client that loses its connection is reported, never a crash of the process.
     this.pool.on('error', (err) => this.report(err))
-    this.ready = this.prepare()
-    this.ready.catch(() => undefined)
+    this.ready().catch(() => undefined)
     // Two groups at once: this process prepares and answers one while the server stores the
     // other (the append lock serialises them there). One stream never in both: order kept.
     this.commits = new GroupCommit((works) => this.appendGroup(works), { inFlight: 2, keyOf: (work) => work.streamId, system: 'postgresql' })
   }
 
+  /**
+   * Resolves once the schema is migrated. Calls meanwhile share one attempt, so the migration
+   * never runs twice at once here; one that failed (the server unreachable, the deadline past)
+   * is tried again by the next call, not kept for the life of the store.
+   */
+  private ready(): Promise<void> {
+    if (this.prepared) return Promise.resolve()
+    this.starting ??= this.prepare().catch((err: unknown) => {
+      this.starting = undefined
+      // Cancelled by the statement_timeout below: the server's side of the same deadline.
+      if ((err as { code?: unknown }).code === '57014') throw new StorageError(`PostgreSQL migration of schema "${this.schema}": not done within ${this.calls.timeoutMs} ms (callTimeoutMs)`, { cause: err, code: 'STORAGE_UNAVAILABLE' })
+      throw this.typed(err, `migration of schema "${this.schema}"`)
+    })
+    return this.starting
+  }
+
   private async prepare(): Promise<void> {
-    const client = await this.connect()
-    try {
+    // One call, under callTimeoutMs like any other: past it the connection is destroyed.
+    await this.calls.withClient(`migration of schema "${this.schema}"`, 'STORAGE_UNAVAILABLE', async (client) => {
+      // The server gives up too: a statement left waiting for the migration lock (or rebuilding
+      // an index) on a connection the deadline destroyed would otherwise hold its backend, and
+      // its locks, until it is done; each retry would add one more.
+      await client.query(`SET statement_timeout = ${this.calls.timeoutMs}`)
       await migrate(client, this.schema)
-      this.prepared = true
-    } finally {
-      client.release()
-    }
+      await client.query('RESET statement_timeout')
+    })
+    this.prepared = true
   }
 
   append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -154,7 +174,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
       checkAppend(streamId, events, options)
       const encoded = events.map((e) => encodeEvent(streamId, e))
       const work: AppendWork = { streamId, events, encoded, options }
-      const submitted = this.prepared ? this.commits.submit(work) : this.ready.then(() => this.commits.submit(work))
+      const submitted = this.prepared ? this.commits.submit(work) : this.ready().then(() => this.commits.submit(work))
       // The whole append, waiting behind a group still in flight included, gets one deadline.
       // Still queued then, it may yet be sent: so it may or may not be stored.
       return withDeadline(submitted, this.calls.timeoutMs, () => new StorageError(`PostgreSQL append to "${streamId}": not settled within ${this.calls.timeoutMs} ms (callTimeoutMs); it may or may not be stored`, { code: 'STORAGE_INDETERMINATE' }))
@@ -337,7 +357,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     }
     try {
       await answers('connecting', () => client.connect())
-      await this.ready
+      await this.ready()
       await answers('LISTEN', () => client.query(`LISTEN ${ident(this.channel)}`))
       listening = true
       heartbeat = setInterval(() => {
@@ -421,7 +441,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
   /** Reads the lease row locked FOR UPDATE, applies the shared rule, writes it back: one transaction. */
   private async changeLease(name: string, change: (current: LeaseState | undefined) => LeaseState | undefined): Promise<LeaseState | undefined> {
     this.assertOpen()
-    await this.ready
+    await this.ready()
     try {
       return await this.calls.withClient(`lease "${name}"`, 'STORAGE_UNAVAILABLE', async (client) => {
         try {
@@ -461,7 +481,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
 
   /** Read models in this schema, through this pool (lib/read). */
   readModels(): ReadModelStorage {
-    return (this.readModelStorage ??= new PgReadModelStorage(this.calls, this.schema, this.ready, () => this.assertOpen()))
+    return (this.readModelStorage ??= new PgReadModelStorage(this.calls, this.schema, () => this.ready(), () => this.assertOpen()))
   }
 
   async close(): Promise<void> {
@@ -477,18 +497,9 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     await this.pool.end()
   }
 
-  private async connect(): Promise<Pg.PoolClient> {
-    this.assertOpen()
-    try {
-      return await this.calls.checkout()
-    } catch (err) {
-      throw this.typed(err, 'connect')
-    }
-  }
-
   private async query<R extends Pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
     this.assertOpen()
-    await this.ready
+    await this.ready()
     try {
       return await this.calls.query<R>(sql, params, 'query')
     } catch (err) {
