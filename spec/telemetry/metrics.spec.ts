@@ -8,13 +8,6 @@ import { waitUntil } from '../support/processes.js'
 import { registerSdk, total, type TestSdk } from '../support/telemetry.js'
 import { tempDir } from '../support/tmp.js'
 
-// A lease long enough that a loaded machine's stalls never let it lapse: the count of
-// acquisitions below is then exactly the one this spec causes.
-class SteadyStock extends Stock {
-  static override leaseMs = 30_000
-  static override renewEveryMs = 1_000
-}
-
 const CounterEvents = defineEvents({ added: z.object({ by: z.number() }) })
 class Counter extends Actor<typeof CounterEvents> {
   static events = CounterEvents
@@ -87,7 +80,7 @@ describe('OpenTelemetry metrics', function () {
     for (let i = 0; i < 3; i++) last = await counter.Fire('added', { by: 1 })
     const doubling = await new Doubling(container).start()
     await doubling.waitFor(last!)
-    const stock = await container.actors.get(SteadyStock, 'sku-1')
+    const stock = await container.actors.get(Stock, 'sku-1')
     await waitUntil(() => stock.IsLeader, 5_000, 'the Stock to lead')
 
     let m = await sdk.metrics()
