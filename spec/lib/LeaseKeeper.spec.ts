@@ -25,6 +25,7 @@ describe('LeaseKeeper', () => {
     }
     expect(keeper.expiresAt).to.equal(750 + 900)
     expect(log).to.deep.equal(['a leads 1 at 0'])
+    await keeper.stop()
   })
 
   it('should stop leading at its own expiry while its renewal hangs, and not lead again when that renewal answers late', async () => {
@@ -176,6 +177,7 @@ describe('LeaseKeeper', () => {
     expect(await b.acquire()).to.equal(true)
     expect(b.term).to.equal(2)
     expect(log).to.deep.equal(['a leads 1 at 0', 'a follows 1 (released) at 0', 'b leads 2 at 0'])
+    await b.stop()
   })
 
   it('should refuse a timing that would lapse between renewals', () => {
