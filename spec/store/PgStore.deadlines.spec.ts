@@ -1,22 +1,12 @@
 import { expect } from 'chai'
-import { isOmniscientError, type EventEnvelope } from 'omniscient-actors'
+import type { EventEnvelope } from 'omniscient-actors'
 import { PgStore } from 'omniscient-actors/postgres'
 import { dropSchema, freshSchema, PG_URL } from '../support/postgres.js'
 import { SilentProxy } from '../support/SilentProxy.js'
+import { settle } from '../support/settle.js'
 
 const url = PG_URL
 const TIMEOUT = 400
-
-/** How a call ended and how long it took. */
-async function settle(call: Promise<unknown>): Promise<{ code: string | undefined; ms: number }> {
-  const started = Date.now()
-  try {
-    await call
-    return { code: undefined, ms: Date.now() - started }
-  } catch (err) {
-    return { code: isOmniscientError(err) ? err.code : String(err), ms: Date.now() - started }
-  }
-}
 
 const event = (id: string) => ({ id, name: 'Noted', data: { id }, schemaVersion: 1, at: 0, meta: {} })
 

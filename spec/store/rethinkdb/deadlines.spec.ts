@@ -1,22 +1,12 @@
 import { expect } from 'chai'
-import { isOmniscientError, type EventEnvelope } from 'omniscient-actors'
+import type { EventEnvelope } from 'omniscient-actors'
 import { RethinkStore } from 'omniscient-actors/rethinkdb'
 import { newEvent } from '../conformance.js'
 import { dropTables, freshPrefix, RETHINKDB_URL } from '../../support/rethinkdb.js'
 import { SilentProxy } from '../../support/SilentProxy.js'
+import { settle } from '../../support/settle.js'
 
 const TIMEOUT = 400
-
-/** How a call ended and how long it took. */
-async function settle(call: Promise<unknown>): Promise<{ code: string | undefined; ms: number }> {
-  const started = Date.now()
-  try {
-    await call
-    return { code: undefined, ms: Date.now() - started }
-  } catch (err) {
-    return { code: isOmniscientError(err) ? err.code : String(err), ms: Date.now() - started }
-  }
-}
 
 async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
