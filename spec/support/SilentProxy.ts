@@ -16,6 +16,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  */
 export class SilentProxy {
   private silent = false
+  private delayMs = 0
   private readonly pairs = new Set<{ client: Socket; server: Socket | undefined; closed: boolean; flush(): void }>()
 
   private constructor(
@@ -53,6 +54,14 @@ export class SilentProxy {
     this.silent = true
   }
 
+  /**
+   * Holds every chunk `ms` before forwarding it, each way (0: at once), as a slow link would:
+   * order is kept.
+   */
+  delay(ms: number): void {
+    this.delayMs = ms
+  }
+
   /** Forwards again, held data first; connects the connections accepted while silent. */
   heal(): void {
     this.silent = false
@@ -80,6 +89,14 @@ export class SilentProxy {
     // Data held while silent, per direction. (Not pause(): pipe's drain handling would resume.)
     const toServer: Buffer[] = []
     const toClient: Buffer[] = []
+    // A chunk is never due before the one ahead of it, so a delay that changes keeps the order.
+    const due = { toServer: 0, toClient: 0 }
+    const send = (to: Socket, direction: keyof typeof due, chunk: Buffer) => {
+      const now = Date.now()
+      if (this.delayMs === 0 && due[direction] <= now) return void to.write(chunk)
+      due[direction] = Math.max(now + this.delayMs, due[direction])
+      setTimeout(() => to.destroyed || to.write(chunk), due[direction] - now)
+    }
     const pair = {
       client,
       server: undefined as Socket | undefined,
@@ -88,13 +105,13 @@ export class SilentProxy {
       flush: () => {
         if (pair.closed) return void pair.server?.destroy()
         if (!pair.server) pair.connect()
-        for (const chunk of toServer.splice(0)) pair.server!.write(chunk)
-        for (const chunk of toClient.splice(0)) client.write(chunk)
+        for (const chunk of toServer.splice(0)) send(pair.server!, 'toServer', chunk)
+        for (const chunk of toClient.splice(0)) send(client, 'toClient', chunk)
       },
       connect: () => {
         const server = createConnection(this.target)
         pair.server = server
-        server.on('data', (chunk: Buffer) => (this.silent ? toClient.push(chunk) : client.write(chunk)))
+        server.on('data', (chunk: Buffer) => (this.silent ? toClient.push(chunk) : send(client, 'toClient', chunk)))
         server.on('error', () => undefined)
         server.on('close', () => {
           if (this.silent) return
@@ -104,7 +121,7 @@ export class SilentProxy {
       },
     }
     this.pairs.add(pair)
-    client.on('data', (chunk: Buffer) => (this.silent || !pair.server ? toServer.push(chunk) : pair.server.write(chunk)))
+    client.on('data', (chunk: Buffer) => (this.silent || !pair.server ? toServer.push(chunk) : send(pair.server, 'toServer', chunk)))
     client.on('error', () => undefined)
     client.on('close', () => {
       pair.closed = true

@@ -12,18 +12,32 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-/** A RethinkDB server of our own in `dir`, on loopback ports that survive a restart. */
+/** Where a server listens and which cluster it is part of (a lone loopback server by default). */
+export interface RethinkPlacement {
+  /** The command it runs under, such as `ip netns exec <name>`. */
+  readonly prefix?: readonly string[]
+  /** Addresses to listen on (default 127.0.0.1 only). */
+  readonly bind?: readonly string[]
+  /** Addresses its peers reach it at. */
+  readonly canonical?: readonly string[]
+  /** host:port of cluster ports to join. */
+  readonly join?: readonly string[]
+  readonly serverName?: string
+}
+
+/** A RethinkDB server of our own in `dir`, on ports that survive a restart. */
 export class ThrowawayRethink {
   private child: ChildProcess | undefined
 
   private constructor(
     readonly dir: string,
     readonly port: number,
-    private readonly clusterPort: number,
+    readonly clusterPort: number,
+    private readonly placement: RethinkPlacement,
   ) {}
 
-  static async start(dir: string): Promise<ThrowawayRethink> {
-    const server = new ThrowawayRethink(dir, await freePort(), await freePort())
+  static async start(dir: string, placement: RethinkPlacement = {}): Promise<ThrowawayRethink> {
+    const server = new ThrowawayRethink(dir, await freePort(), await freePort(), placement)
     await server.launch()
     return server
   }
@@ -48,8 +62,16 @@ export class ThrowawayRethink {
   }
 
   private async launchOnce(): Promise<void> {
-    const args = ['--directory', this.dir, '--bind', '127.0.0.1', '--driver-port', String(this.port), '--cluster-port', String(this.clusterPort), '--no-http-admin']
-    const child = spawn(RETHINKDB_BIN!, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const { prefix = [], bind = ['127.0.0.1'], canonical = [], join = [], serverName } = this.placement
+    const args = [
+      ...['--directory', this.dir, '--driver-port', String(this.port), '--cluster-port', String(this.clusterPort), '--no-http-admin'],
+      ...bind.flatMap((a) => ['--bind', a]),
+      ...canonical.flatMap((a) => ['--canonical-address', a]),
+      ...join.flatMap((a) => ['--join', a]),
+      ...(serverName ? ['--server-name', serverName] : []),
+    ]
+    const [command, ...rest] = [...prefix, RETHINKDB_BIN!, ...args] as [string, ...string[]]
+    const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     await new Promise<void>((resolve, reject) => {
       let out = ''

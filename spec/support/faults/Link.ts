@@ -38,6 +38,24 @@ export class Link {
     return new Link(kind, { host: ns.hostAddress, port: forwarder.port }, ns.command, forwarder, ns)
   }
 
+  /**
+   * Makes the link slow and lossy until `restore()`: every chunk held `delayMs` each way (at the
+   * proxy, or at the namespace's forwarder), and `lossPercent` of the packets dropped by the
+   * kernel (namespace only, with nftables: a proxy cannot lose what TCP has delivered to it).
+   */
+  degrade({ delayMs = 0, lossPercent = 0 }: { delayMs?: number; lossPercent?: number }): void {
+    if (lossPercent > 0) {
+      if (!this.namespace) throw new Error('packet loss needs a namespace link')
+      this.namespace.lose(lossPercent)
+    }
+    this.proxy.delay(delayMs)
+  }
+
+  restore(): void {
+    this.namespace?.loseNone()
+    this.proxy.delay(0)
+  }
+
   cut(): void {
     if (this.namespace) this.namespace.cut()
     else this.proxy.silence()

@@ -25,6 +25,7 @@ export class Namespace {
     /** The namespace's own address. */
     readonly address: string,
     private readonly hostDevice: string,
+    private readonly innerDevice: string,
   ) {}
 
   /** Whether namespaces can be made here (root, `ip`, a kernel that allows them): tried once. */
@@ -42,7 +43,7 @@ export class Namespace {
     const host = `oah${process.pid % 100000}x${made}`.slice(0, 15)
     const inner = `oan${process.pid % 100000}x${made}`.slice(0, 15)
     ip('netns', 'add', name)
-    const ns = new Namespace(name, at(1), at(2), host)
+    const ns = new Namespace(name, at(1), at(2), host, inner)
     try {
       ip('link', 'add', host, 'type', 'veth', 'peer', 'name', inner)
       ip('link', 'set', inner, 'netns', name)
@@ -81,6 +82,35 @@ export class Namespace {
     }
   }
 
+  /** Whether `lose()` works here: nftables' `nft` tool is installed. */
+  static canLose(): boolean {
+    return (canLose ??= probeNft())
+  }
+
+  /**
+   * Drops `percent` of the packets on the link, each way, at random (an nftables rule inside the
+   * namespace; this kernel has no netem), until `loseNone()`. Loopback inside is not touched.
+   */
+  lose(percent: number): void {
+    this.loseNone()
+    const rule = (hook: 'input' | 'output', device: 'iifname' | 'oifname') => [
+      ['add', 'chain', 'inet', LOSS_TABLE, hook, `{ type filter hook ${hook} priority 0; }`],
+      ['add', 'rule', 'inet', LOSS_TABLE, hook, device, this.innerDevice, 'numgen', 'random', 'mod', '100', '<', String(percent), 'drop'],
+    ]
+    for (const args of [['add', 'table', 'inet', LOSS_TABLE], ...rule('input', 'iifname'), ...rule('output', 'oifname')]) {
+      execFileSync('ip', ['netns', 'exec', this.name, 'nft', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    }
+  }
+
+  /** Stops dropping packets. */
+  loseNone(): void {
+    try {
+      execFileSync('ip', ['netns', 'exec', this.name, 'nft', 'delete', 'table', 'inet', LOSS_TABLE], { stdio: 'ignore' })
+    } catch {
+      // No loss was set.
+    }
+  }
+
   /** Removes the link and the namespace (processes still in it should be gone first). */
   dispose(): void {
     try {
@@ -97,6 +127,17 @@ export class Namespace {
 }
 
 let availability: boolean | undefined
+let canLose: boolean | undefined
+const LOSS_TABLE = 'omniscient_loss'
+
+function probeNft(): boolean {
+  try {
+    execFileSync('nft', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
 
 function probe(): boolean {
   if (process.platform !== 'linux' || process.env['FAULTS_NO_NAMESPACES']) return false
