@@ -34,6 +34,17 @@ export interface FaultCase {
   show(figures: string): void
 }
 
+export interface SuiteOptions {
+  /** The servers to run against (default: PostgreSQL and RethinkDB, each when its URL is given). */
+  readonly servers?: readonly ServerKind[]
+  /** How a case's title names the link and what happens to it (default: it is cut). */
+  readonly linkTitle?: (kind: LinkKind) => string
+}
+
+function cutLinkTitle(kind: LinkKind): string {
+  return `through a ${kind === 'namespace' ? 'network namespace whose link goes down' : 'TCP proxy that goes silent'}`
+}
+
 /**
  * A fault spec's cases against every store server whose URL is given (a skipped case names what
  * to set for the others), once per link kind this machine allows: `title` names the describe for
@@ -45,7 +56,8 @@ export interface FaultCase {
  *   ...
  * })
  */
-export function faultSuite(title: (server: string) => string, timeoutMs: number, should: string, scenario: (c: FaultCase) => Promise<void>, servers: readonly ServerKind[] = allServers): void {
+export function faultSuite(title: (server: string) => string, timeoutMs: number, should: string, scenario: (c: FaultCase) => Promise<void>, options: SuiteOptions = {}): void {
+  const { servers = allServers, linkTitle = cutLinkTitle } = options
   for (const server of servers) {
     describe(title(server.name), function () {
       this.timeout(timeoutMs)
@@ -70,7 +82,7 @@ export function faultSuite(title: (server: string) => string, timeoutMs: number,
       })
 
       for (const kind of Link.kinds()) {
-        it(`through a ${kind === 'namespace' ? 'network namespace whose link goes down' : 'TCP proxy that goes silent'}: ${should}`, async () => {
+        it(`${linkTitle(kind)}: ${should}`, async () => {
           const target = new URL(url)
           const opened = await Link.open(kind, { host: target.hostname, port: Number(target.port || server.defaultPort) })
           link = opened

@@ -1,0 +1,76 @@
+import { expect } from 'chai'
+import { Journal } from '../Journal.js'
+import { waitUntil } from '../processes.js'
+import { CALL_MS, slowest, SLACK_MS, type FaultCase, type Worker } from './faultSuite.js'
+import { History, logProblems } from './History.js'
+
+/** What the leader scenario needs of a case: two probes, one behind the fault, and the fault. */
+export type LeaderCase = Pick<FaultCase, 'start' | 'stopWorkers' | 'read' | 'show'> & {
+  /** Applies the fault to the link of the probe behind it for `ms`, then lifts it. */
+  faultFor(ms: number): Promise<{ cutAt: number; healedAt: number }>
+}
+
+export interface LeaderFault {
+  readonly ms: number
+  /** Whether the probe behind the fault must have stopped leading (a cut: yes; a slow link: maybe). */
+  readonly deposes: boolean
+  /** The longest a store call may take, deadline included (default CALL_MS). */
+  readonly callMs?: number
+  /** From the fault's end to one leader with Fires on both sides (default: a call, a lease, a renewal). */
+  readonly recoveryMs?: number
+}
+
+// At most this long do two processes believe they lead at once (the lease's margin: leaseMs / 10).
+const OVERLAP_MS = Journal.leaseMs / 10
+
+/**
+ * Two OneActor probes (spec/support/workers/leaderProbe.ts) on one id; the one behind the fault
+ * leads when the fault comes. Checks the recorded history against the log: no acknowledged
+ * event lost or doubled, terms never going back, every call and Fire within its deadline,
+ * believed leadership overlapping by at most the lease's margin, and one leader with Fires on
+ * both sides within the recovery bound after the fault ends.
+ */
+export async function leaderThroughFault(c: LeaderCase, fault: LeaderFault): Promise<void> {
+  const callMs = fault.callMs ?? CALL_MS
+  const recoveryMs = fault.recoveryMs ?? CALL_MS + Journal.leaseMs + Journal.renewEveryMs
+  const a = c.start('leaderProbe', 'a', { behindLink: true })
+  await waitUntil(() => a.lines.some((l) => l.startsWith('lead ')), 30_000, 'the process behind the link to lead')
+  const b = c.start('leaderProbe', 'b')
+  const oks = (w: Worker) => w.lines.filter((l) => l.startsWith('fire ') && l.includes(' ok ')).length
+  await waitUntil(() => oks(a) >= 5 && oks(b) >= 5, 30_000, 'both processes to have fired')
+
+  const { cutAt, healedAt } = await c.faultFor(fault.ms)
+  // Recovered: one leader, and each process has had a Fire acknowledged since the heal.
+  const since = (w: Worker) => w.lines.some((l) => l.startsWith('fire ') && l.includes(' ok ') && Number(l.split(' ')[2]) >= healedAt)
+  const history = () => new History({ a: a.lines, b: b.lines })
+  await waitUntil(() => history().leadersNow().length === 1 && since(a) && since(b), recoveryMs + SLACK_MS + 10_000, 'one leader and Fires on both sides after heal')
+  const recoveredAt = Date.now()
+  await c.stopWorkers()
+
+  const h = history()
+  const log = await c.read('journal')
+  const overlap = h.overlapMs()
+  const aStopped = Math.min(...h.leaderships.filter((l) => l.process === 'a' && l.to > cutAt).map((l) => l.to))
+  const bLed = Math.min(...h.leaderships.filter((l) => l.process === 'b').map((l) => l.from))
+  const failed = h.calls.filter((call) => call.outcome !== 'ok').length
+  c.show(
+    `after the fault began, the leader behind it stopped leading at +${aStopped - cutAt} ms and the other led at +${bLed - cutAt} ms; overlap ${overlap} ms; slowest store call ${slowest(h.calls)} ms (${h.calls.length} calls, ${failed} failed); ` +
+      `slowest leader Fire ${slowest(h.fires.filter((f) => f.asLeader))} ms, slowest Fire ${slowest(h.fires)} ms; ` +
+      `one leader ${h.oneLeaderFrom(healedAt)! - healedAt} ms and recovery ${recoveredAt - healedAt} ms after the fault; ` +
+      `leadership changes ${h.leaderships.length}; Fires ${h.acknowledged.length} acknowledged of ${h.fires.length}`,
+  )
+  expect(logProblems(h, log), 'the log against the acknowledged Fires').to.deep.equal([])
+  for (const call of h.calls) expect(call.end - call.start, `${call.process}'s ${call.method} (${call.outcome})`).to.be.at.most(callMs + SLACK_MS)
+  // A leader's Fire is its append, then, if that failed, the re-read of the stream that keeps
+  // the actor's state the store's: two calls. A commit begun after the lease expired here is
+  // refused at once, so one ahead of it in the mailbox adds nothing past that. A follower's
+  // Fire is a proposal: its append, then the wait for the leader (proposalTimeoutMs).
+  for (const f of h.fires) {
+    const bound = (f.asLeader ? 2 * callMs : callMs + Journal.proposalTimeoutMs) + SLACK_MS
+    expect(f.end - f.start, `Fire ${f.id} (${f.asLeader ? 'as leader' : 'as follower'}, ${f.outcome})`).to.be.at.most(bound)
+  }
+  if (fault.deposes) expect(aStopped, 'the leader behind the fault stopped leading during it').to.be.below(healedAt)
+  expect(h.leadersNow(), 'one leader after heal').to.have.length(1)
+  expect(recoveredAt - healedAt, 'recovery after heal').to.be.at.most(recoveryMs + SLACK_MS)
+  expect(overlap, 'two processes believing they lead at once').to.be.at.most(OVERLAP_MS)
+}
