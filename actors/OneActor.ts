@@ -2,7 +2,6 @@ import {
   ConcurrencyError,
   LeaseLostError,
   ProposalRejectedError,
-  StorageError,
   ProposalTimeoutError,
   UnknownEventError,
   isOmniscientError,
@@ -68,7 +67,9 @@ let instances = 0
 // Failures of the store that say nothing about the event: the leader handles the proposal
 // again (the listener retries it with backoff) instead of rejecting it.
 // A damaged row (EVENT_DECODE) stops the leader until it is repaired: not the event's fault either.
-const TRANSIENT = new Set(['STORAGE', 'STORAGE_BUSY', 'STORAGE_UNAVAILABLE', 'STORAGE_INDETERMINATE', 'CONCURRENCY_EXHAUSTED', 'STORE_CLOSED', 'EVENT_DECODE'])
+// By code, not class: a RemoteStore fails with the sync client's errors (UNREACHABLE, and its
+// deadlines' STORAGE_UNAVAILABLE / STORAGE_INDETERMINATE), which are no StorageError.
+const TRANSIENT = new Set(['STORAGE', 'STORAGE_BUSY', 'STORAGE_UNAVAILABLE', 'STORAGE_INDETERMINATE', 'CONCURRENCY_EXHAUSTED', 'STORE_CLOSED', 'EVENT_DECODE', 'UNREACHABLE'])
 /** How many applied events' envelopes an instance remembers, to answer proposals of stored events. */
 const RECENT_EVENTS = 128
 
@@ -90,7 +91,7 @@ function shardTiming(statics: OneActorStatics, actorType: string): ShardTiming {
 }
 
 function isTransient(err: unknown): boolean {
-  return err instanceof ConcurrencyError || (err instanceof StorageError && TRANSIENT.has(err.code))
+  return err instanceof ConcurrencyError || (isOmniscientError(err) && TRANSIENT.has(err.code))
 }
 
 /**

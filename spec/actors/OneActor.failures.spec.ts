@@ -10,6 +10,7 @@ import {
   type StorageAdapter,
 } from 'omniscient-actors'
 import { PgStore } from 'omniscient-actors/postgres'
+import { SyncTimeoutError, SyncUnavailableError } from 'omniscient-actors/sync'
 import { PG_URL, dropSchema, freshSchema } from '../support/postgres.js'
 import { tempDir } from '../support/tmp.js'
 import { collect } from '../store/conformance.js'
@@ -22,17 +23,18 @@ class Stock extends BaseStock {
 }
 
 /**
- * Makes the next `count` appends to `streamId` fail with a StorageError of `code`: before
- * reaching the store, or (`landed`) after it stored them, as when the answer is lost.
+ * Makes the next `count` appends to `streamId` fail with a StorageError of `code` (or the error
+ * `failure` makes): before reaching the store, or (`landed`) after it stored them, as when the
+ * answer is lost.
  */
-function failNextAppends(store: StorageAdapter, streamId: string, count: number, code: string, landed = false): void {
+function failNextAppends(store: StorageAdapter, streamId: string, count: number, code: string, landed = false, failure: () => Error = () => new StorageError(`injected: ${code}`, { code })): void {
   const append = store.append.bind(store)
   let left = count
   store.append = async (id, events, options) => {
     if (id !== streamId || left <= 0) return append(id, events, options)
     left--
     if (landed) await append(id, events, options)
-    throw new StorageError(`injected: ${code}`, { code })
+    throw failure()
   }
 }
 
@@ -100,6 +102,16 @@ for (const engine of engines) describe(`OneActor when the store fails for a whil
     // Reported once for the run, then its end with the count.
     expect(reported.filter((e) => e instanceof StorageError)).to.have.length(1)
     expect(reported.at(-1)).to.include({ code: 'OUTAGE', failures: 3 })
+  })
+
+  it("should retry through a sync server's failures too (unreachable, past its deadline), never reject", async () => {
+    const url = 'https://sync.example'
+    const failures = [new SyncUnavailableError(url, new Error('connect ECONNREFUSED')), new SyncTimeoutError(url, 'POST /streams/sku/events', 10_000, 'STORAGE_UNAVAILABLE')]
+    failNextAppends(store, 'sku', failures.length, '', false, () => failures.shift()!)
+    const sold = await follower.Fire('sold', { qty: 1, to: 'bob' })
+    expect(sold).to.include({ name: 'sold', version: 2 })
+    expect(await rejections()).to.deep.equal([])
+    expect(reported.at(-1)).to.include({ code: 'OUTAGE', failures: 2 })
   })
 
   it('should read the id back after an indeterminate commit that did land: answered, never rejected, stored once', async () => {
