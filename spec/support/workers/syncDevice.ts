@@ -34,7 +34,12 @@ export interface DeviceOptions {
 }
 
 const options = JSON.parse(process.argv[2]!) as DeviceOptions
-const codeOf = (err: unknown) => (isOmniscientError(err) ? err.code : (err as Error).name)
+// An error's code; a network failure as fetch's TypeError with its cause's code (ECONNRESET...).
+const codeOf = (err: unknown) => {
+  if (isOmniscientError(err)) return err.code
+  const cause = (err as Error).cause as { code?: unknown } | undefined
+  return typeof cause?.code === 'string' ? `${(err as Error).name}/${cause.code}` : (err as Error).name
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const base = new URL(options.url).pathname.replace(/\/+$/, '')
 
