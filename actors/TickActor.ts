@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { LeaseLostError, type AnyEventCatalog, type AppliedEvent, type Container } from '../lib/index.js'
+import { LeaseLostError, type AnyEventCatalog, type AppliedEvent, type Container, type EventEnvelope, type NewEvent } from '../lib/index.js'
 import { reserveFrameworkMembers } from './Actor.js'
 import { OneActor } from './OneActor.js'
 
@@ -50,18 +50,28 @@ export abstract class TickActor<C extends AnyEventCatalog = AnyEventCatalog, S e
     }
   }
 
-  /** The number of the last tick applied (0 before the first). */
+  /** The number of the last tick stored, as this instance knows it (0 before the first). */
   get LastTick(): number {
     return this.lastTick
   }
 
+  // Only a stored tick moves the numbering on: a tick applied before its append (no position
+  // yet) may fail to be stored, and its number is then fired again, never skipped.
   protected override apply(event: AppliedEvent): void {
     super.apply(event)
-    if (event.name === 'tick') {
-      const data = event.data as TickData
-      this.lastTick = Math.max(this.lastTick, data.tick)
-      this.lastTickAt = data.firedAt
-    }
+    if (event.name === 'tick' && event.position !== undefined) this.stored(event.data as TickData)
+  }
+
+  protected override async appendApplied(event: NewEvent, expectedVersion: number): Promise<EventEnvelope> {
+    const stored = await super.appendApplied(event, expectedVersion)
+    if (stored.name === 'tick') this.stored(stored.data as TickData)
+    return stored
+  }
+
+  private stored(data: TickData): void {
+    if (data.tick < this.lastTick) return
+    this.lastTick = data.tick
+    this.lastTickAt = data.firedAt
   }
 
   protected override onLeading(): void {

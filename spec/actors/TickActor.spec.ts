@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import { z } from 'zod'
 import { ManualClock, MemoryStore, TickActor, createContainer, defineEvents, tickEvents, type Container, type TickData } from 'omniscient-actors'
 import { collect } from '../store/conformance.js'
+import { silentLink } from '../support/silentLink.js'
 
 const ClockEvents = defineEvents({ ...tickEvents, paused: z.undefined() })
 
@@ -68,6 +69,21 @@ describe('TickActor', () => {
     expect(ticks).to.deep.equal(ticks.map((_, i) => i + 1))
     expect(ticks.length).to.be.within(9, 11)
     await b.Stop()
+  })
+
+  it('should number its ticks without a gap when one of its appends fails and it carries on leading', async () => {
+    const clock = new ManualClock(0)
+    const store = new MemoryStore()
+    const link = silentLink(store, [])
+    const gc = await new GameClock('g', createContainer({ store: link.store, clock, report: () => {} })).Load()
+    await run(clock, 250) // ticks 1 and 2
+    link.fail('append') // tick 3's append fails before it reaches the store
+    await run(clock, 500)
+    const ticks = (await collect(store.readStream('g'))).map((e) => (e.data as TickData).tick)
+    expect(ticks.length).to.be.at.least(6)
+    expect(ticks, 'tick 3 is fired again, not skipped').to.deep.equal(ticks.map((_, i) => i + 1))
+    expect(gc.LastTick).to.equal(ticks.length)
+    await gc.Stop()
   })
 
   it('should stop cleanly and resume the numbering on Load', async () => {
