@@ -274,6 +274,9 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
 
   /** ...or when this instance, having become the leader, stored it itself. */
   protected override async appendApplied(event: NewEvent, expectedVersion: number): Promise<EventEnvelope> {
+    // Fenced again just before sending: a commit that re-read a stale state first may get here
+    // past the lease's local expiry, and then nothing is sent (LeaseLostError).
+    if (!this.shard) this.keeper?.fence()
     const stored = await super.appendApplied(event, expectedVersion)
     this.remember(stored)
     this.settle(stored)

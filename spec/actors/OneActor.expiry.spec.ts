@@ -104,4 +104,38 @@ describe('OneActor leadership that expires at the holder', () => {
     link.speak()
     await Promise.all([a.Stop(), b.Stop()])
   })
+
+  it('should send no tick past its expiry, even one whose commit re-reads the stream first', async () => {
+    const clock = new ManualClock(0)
+    const store = new MemoryStore()
+    const link = silentLink(store, ['renewLease', 'readStream', 'append'])
+    const a = await new Metronome('m', createContainer({ store: link.store, clock, report: () => {} })).Load()
+    const run = async (ms: number) => {
+      for (let t = 0; t < ms; t += 10) {
+        clock.advance(10)
+        await settle()
+      }
+    }
+    await run(260) // ticks 1 and 2; renewed at 250, so it leads until 1150
+    // At 300, tick 3's append fails, and so does the re-read after it: the state is stale, so
+    // tick 3 again re-reads the stream before its append, and that read hangs, as does the
+    // renewal at 500.
+    link.fail('append')
+    link.fail('readStream')
+    link.silence()
+    await run(1_100)
+    expect(a.changes).to.deep.equal(['leading at 0', 'following at 1150'])
+    const appends = link.sent['append']
+    link.speak() // the re-read answers past the expiry: the append after it is not sent
+    await settle()
+    expect(link.sent['append'], 'appends sent past the expiry').to.equal(appends)
+    await run(500) // it leads again through a fresh acquire, and carries on the numbering
+    expect(a.changes).to.have.length(3)
+    const ledAgain = Number(a.changes[2]!.replace('leading at ', ''))
+    const ticks = (await collect(store.readStream('m'))).map((e) => e.data as TickData)
+    expect(ticks.map((t) => t.tick)).to.deep.equal(ticks.map((_, i) => i + 1))
+    expect(ticks.length).to.be.at.least(4)
+    expect(ticks[2]!.firedAt, 'tick 3, fired again once it leads again').to.be.at.least(ledAgain)
+    await a.Stop()
+  })
 })
