@@ -4,19 +4,14 @@
 //   fire <id> <startMs> <endMs> <leading at start: 1|0> ok <version> <term> | ... err <code>
 //   call <method> <startMs> <endMs> ok|<code>      (every store call that returns a promise)
 import { createContainer, isOmniscientError } from 'omniscient-actors'
+import { leadershipPrinter } from '../faults/leadershipPrinter.js'
 import { recordedStore } from '../faults/recordedStore.js'
 import { Journal } from '../Journal.js'
 
 const [url, namespace, label] = process.argv.slice(2) as [string, string, string]
 const store = recordedStore(url, namespace)
 const journal = await new Journal('journal', createContainer({ store, report: () => {} })).Load()
-let believed = -1
-const watch = () => {
-  const term = journal.IsLeader ? journal.Term : 0
-  if (term === believed) return
-  believed = term
-  console.log(term > 0 ? `lead ${term} ${Date.now()}` : `follow ${Date.now()}`)
-}
+const watch = leadershipPrinter(journal)
 setInterval(watch, 2)
 watch()
 console.log('ready')
