@@ -82,6 +82,31 @@ export class RethinkCluster {
     })
   }
 
+  /**
+   * Watches, from node_b, whether `table` takes writes (its `ready_for_writes` status, asked
+   * every 100 ms, an answer later than 500 ms counting as no): `stop()` gives each change with
+   * the instant it was seen.
+   */
+  watchWritable(table: string): { stop(): Promise<Array<{ at: number; writable: boolean }>> } {
+    const changes: Array<{ at: number; writable: boolean }> = []
+    let stopped = false
+    const watching = this.query(async (c) => {
+      while (!stopped) {
+        const asked = r.db(DB).table(table).status()('status')('ready_for_writes').run(c)
+        const writable = await Promise.race([asked.catch(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500))])
+        if (changes.at(-1)?.writable !== writable) changes.push({ at: Date.now(), writable })
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    })
+    return {
+      async stop() {
+        stopped = true
+        await watching
+        return changes
+      },
+    }
+  }
+
   /** Splits node_a (and the namespace's processes) from the other two. */
   cut(): void {
     this.namespace.cut()
