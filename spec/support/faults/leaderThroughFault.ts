@@ -55,7 +55,8 @@ export async function leaderThroughFault(c: LeaderCase, fault: LeaderFault): Pro
   const history = () => new History({ a: a.lines, b: b.lines })
   await waitUntil(() => history().leadersNow().length === 1 && since(a) && since(b), settledAt - healedAt + recoveryMs + SLACK_MS + 10_000, 'one leader and Fires on both sides after heal')
   .catch((err: unknown) => {
-    if (process.env['DEBUG_FAULTS']) for (const [n, w] of [['a', a], ['b', b]] as const) console.log(n, w.lines.filter((l) => !l.startsWith('call ') || !l.endsWith(' ok')).slice(-25).join('\n'))
+    // What each process saw last (its failed calls, Fires and leadership), to tell why.
+    if (process.env['SHOW_FAULTS'] || process.env['CI']) for (const [n, w] of [['a', a], ['b', b]] as const) console.log(n, w.lines.filter((l) => !l.startsWith('call ') || !l.endsWith(' ok')).slice(-25).join('\n'))
     throw err
   })
   const recoveredAt = Date.now()
