@@ -115,14 +115,27 @@ export function startListener(
     }
   }
 
+  // Where to start needs the store too (the checkpoint, or the head): a store failing then is
+  // retried like any read, or the listener would never start (a new leader's proposals, say,
+  // left unhandled for good because the store failed as it took over).
   const started = (async () => {
-    const checkpoint = options.durable === undefined ? undefined : await store.loadCheckpoint(options.durable)
-    const from = options.from ?? (options.durable === undefined ? 'now' : 'start')
-    const fromPosition = checkpoint !== undefined ? checkpoint + 1 : from === 'start' ? 1 : (await store.headPosition()) + 1
-    if (closed) return
-    subscription = store.subscribe({ ...filter, fromPosition, onRetry: readFailed }, handleUntilDone)
+    for (let failures = 0; !closed; failures++) {
+      try {
+        const checkpoint = options.durable === undefined ? undefined : await store.loadCheckpoint(options.durable)
+        const from = options.from ?? (options.durable === undefined ? 'now' : 'start')
+        const fromPosition = checkpoint !== undefined ? checkpoint + 1 : from === 'start' ? 1 : (await store.headPosition()) + 1
+        if (closed) return
+        subscription = store.subscribe({ ...filter, fromPosition, onRetry: readFailed }, handleUntilDone)
+        outage.end()
+        return
+      } catch (err) {
+        outage.fail(err)
+        pause = sleep(Math.min(MAX_RETRY_MS, 10 * 2 ** failures))
+        await pause.promise
+        pause = undefined
+      }
+    }
   })()
-  started.catch((err: unknown) => report(err, undefined))
 
   return {
     get stuck() {

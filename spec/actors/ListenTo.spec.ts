@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { z } from 'zod'
-import { Actor, MemoryStore, OutageError, createContainer, defineEvents, type Container, type EventEnvelope } from 'omniscient-actors'
+import { Actor, MemoryStore, OutageError, StorageError, createContainer, defineEvents, type Container, type EventEnvelope } from 'omniscient-actors'
 import { collect } from '../store/conformance.js'
 
 const NoteEvents = defineEvents({
@@ -91,6 +91,23 @@ describe('ListenTo', () => {
     expect(reported[1]).to.be.instanceOf(OutageError).and.include({ code: 'OUTAGE', failures: 3, where: 'listener on "source"' })
     expect(reactor.heard).to.have.length(1)
     expect(reactor.Stuck).to.equal(undefined)
+    await reactor.Stop()
+  })
+
+  it('should start once the store answers when it failed as the listener started: reported once, then the count', async () => {
+    const { store, container, reported } = setup()
+    const source = await new Notebook('source', container).Load()
+    await source.Fire('noted', { text: 'before' })
+    // The checkpoint cannot be read at first, as when a leader takes over while the store fails.
+    const loadCheckpoint = store.loadCheckpoint.bind(store)
+    let failing = 3
+    store.loadCheckpoint = (name) => (failing-- > 0 ? Promise.reject(new StorageError('the store is away', { code: 'STORAGE_UNAVAILABLE' })) : loadCheckpoint(name))
+    const reactor = await new Reactor('reactor', container, { target: 'source', durable: 'reactor:source' }).Load()
+    await until(() => reactor._state.reactions.length === 1, 'the history, once the store answers')
+    await source.Fire('noted', { text: 'after' })
+    await until(() => reactor._state.reactions.length === 2, 'a new event')
+    expect(reported.map((e) => (e as { code?: string }).code)).to.deep.equal(['STORAGE_UNAVAILABLE', 'OUTAGE'])
+    expect(reported[1]).to.include({ failures: 3 })
     await reactor.Stop()
   })
 

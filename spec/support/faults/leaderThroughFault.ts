@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { expect } from 'chai'
 import { Journal } from '../Journal.js'
 import { waitUntil } from '../processes.js'
@@ -55,8 +58,13 @@ export async function leaderThroughFault(c: LeaderCase, fault: LeaderFault): Pro
   const history = () => new History({ a: a.lines, b: b.lines })
   await waitUntil(() => history().leadersNow().length === 1 && since(a) && since(b), settledAt - healedAt + recoveryMs + SLACK_MS + 10_000, 'one leader and Fires on both sides after heal')
   .catch((err: unknown) => {
-    // What each process saw last (its failed calls, Fires and leadership), to tell why.
-    if (process.env['SHOW_FAULTS'] || process.env['CI']) for (const [n, w] of [['a', a], ['b', b]] as const) console.log(n, w.lines.filter((l) => !l.startsWith('call ') || !l.endsWith(' ok')).slice(-25).join('\n'))
+    // What each process saw, to tell why: its whole history in a file, the last of it shown.
+    if (process.env['SHOW_FAULTS'] || process.env['CI']) {
+      const file = join(tmpdir(), `fault-history-${Date.now()}.txt`)
+      writeFileSync(file, [`cut ${cutAt} healed ${healedAt} settled ${settledAt}`, ...a.lines.map((l) => `a ${l}`), ...b.lines.map((l) => `b ${l}`)].join('\n'))
+      for (const [n, w] of [['a', a], ['b', b]] as const) console.log(n, w.lines.filter((l) => !l.startsWith('call ') || !l.endsWith(' ok')).slice(-25).join('\n'))
+      console.log(`      the whole history: ${file}`)
+    }
     throw err
   })
   const recoveredAt = Date.now()
