@@ -5,7 +5,7 @@ import { collect } from '../store/conformance.js'
 import type { Worker } from '../support/faults/faultSuite.js'
 import { leaderThroughFault } from '../support/faults/leaderThroughFault.js'
 import { RethinkCluster } from '../support/faults/RethinkCluster.js'
-import { startWorker } from '../support/processes.js'
+import { killWorkers, startWorker } from '../support/processes.js'
 import { freshPrefix } from '../support/rethinkdb.js'
 
 // A OneActor leader on a three-node RethinkDB cluster whose server is split from the other two:
@@ -28,10 +28,7 @@ describe(`OneActor leader on a RethinkDB cluster node split from the other two f
   }
   let cluster: RethinkCluster | undefined
   let workers: Worker[] = []
-  const stopWorkers = async () => {
-    for (const w of workers) w.kill('SIGKILL')
-    await Promise.all(workers.map((w) => w.exited))
-  }
+  const stopWorkers = () => killWorkers(workers)
   before(async () => (cluster = await RethinkCluster.start()))
   afterEach(async () => {
     await stopWorkers()

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { freshTarget, storeKinds } from '../support/openStore.js'
-import { startWorker, waitUntil } from '../support/processes.js'
+import { killWorkers, startWorker, waitUntil } from '../support/processes.js'
 import { Journal } from '../support/Journal.js'
 
 type Worker = ReturnType<typeof startWorker>
@@ -14,8 +14,7 @@ for (const kind of storeKinds) describe(`OneActor leadership that expires at the
   this.timeout(60_000)
   let workers: Worker[] = []
   afterEach(async () => {
-    for (const w of workers) w.kill('SIGKILL')
-    await Promise.all(workers.map((w) => w.exited))
+    await killWorkers(workers)
     workers = []
   })
   const fresh = freshTarget(kind)

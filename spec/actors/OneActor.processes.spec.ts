@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { type EventEnvelope } from 'omniscient-actors'
 import { freshTarget, openStore, storeKinds } from '../support/openStore.js'
-import { startWorker, waitUntil } from '../support/processes.js'
+import { killWorkers, startWorker, waitUntil } from '../support/processes.js'
 import { collect } from '../store/conformance.js'
 import { Journal } from '../support/Journal.js'
 
@@ -55,8 +55,7 @@ for (const kind of storeKinds) describe(`OneActor across processes on one ${kind
     for (const [i, w] of workers.entries()) process.stderr.write(`      worker ${i} printed:\n${w.lines.slice(-80).map((l) => `        ${l}`).join('\n')}\n`)
   })
   afterEach(async () => {
-    for (const w of workers) w.kill('SIGKILL')
-    await Promise.all(workers.map((w) => w.exited))
+    await killWorkers(workers)
     workers = []
   })
   const fresh = freshTarget(kind) // after the workers are gone: a PostgreSQL schema is dropped

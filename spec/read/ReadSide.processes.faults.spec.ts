@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import type { ChildProcess } from 'node:child_process'
 import { createContainer, type EventEnvelope, type NewEvent } from 'omniscient-actors'
 import { freshTarget, openStore, storeKinds } from '../support/openStore.js'
-import { startWorker, waitUntil } from '../support/processes.js'
+import { killWorkers, startWorker, waitUntil } from '../support/processes.js'
 import { FaultFollowGraph, FaultFollowProjection, foldFollowGraph, waitWhileMoving } from '../support/ReadSide.js'
 import { collect } from '../store/conformance.js'
 
@@ -27,8 +27,7 @@ for (const kind of storeKinds) describe(`the read side across kill -9, on ${kind
   // Closed here, so that a failed assertion leaves no store open to keep mocha from exiting.
   let leftOpen: ReturnType<typeof openStore> | undefined
   afterEach(async () => {
-    for (const w of workers) w.kill('SIGKILL')
-    await Promise.all(workers.map((w) => w.exited))
+    await killWorkers(workers)
     workers.length = 0
     await leftOpen?.close()
     leftOpen = undefined
@@ -94,8 +93,7 @@ for (const kind of storeKinds) describe(`the read side across kill -9, on ${kind
     const storage = store.readModels!()
     await waitWhileMoving(() => storage.activeCheckpoint(FaultFollowGraph.modelName), await store.headPosition(), STALL_MS, 'the read model')
     await graph.waitFor(await store.headPosition(), { timeoutMs: 1_000 })
-    for (const w of running) w.kill('SIGKILL')
-    await Promise.all(running.map((w) => w.exited))
+    await killWorkers(running)
     expect(kills).to.be.greaterThan(2)
 
     const log = await collect(store.readAll())

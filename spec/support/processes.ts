@@ -31,6 +31,12 @@ export function startWorker(name: string, args: readonly string[], prefix: reado
   return Object.assign(child, { lines, exited })
 }
 
+/** kill -9 to each worker, then waits until every one has exited. */
+export async function killWorkers(workers: ReadonlyArray<{ kill(signal: NodeJS.Signals): boolean; exited: Promise<unknown> }>): Promise<void> {
+  for (const w of workers) w.kill('SIGKILL')
+  await Promise.all(workers.map((w) => w.exited))
+}
+
 /** Resolves once `predicate` holds, polling every few ms; rejects after `timeoutMs`. */
 export async function waitUntil(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs

@@ -5,7 +5,7 @@ import { collect } from '../store/conformance.js'
 import { DeviceHistory, deviceLogProblems, type RequestRecord } from '../support/faults/DeviceHistory.js'
 import { Link } from '../support/faults/Link.js'
 import { dropSchema, freshSchema, PG_URL } from '../support/postgres.js'
-import { startWorker } from '../support/processes.js'
+import { killWorkers, startWorker } from '../support/processes.js'
 import { tempDir } from '../support/tmp.js'
 import type { DeviceOptions } from '../support/workers/syncDevice.js'
 import { startSyncServer, type SyncServerHarness } from './syncServer.js'
@@ -73,8 +73,7 @@ for (const backing of backings) {
     let workers: Worker[] = []
     let link: Link | undefined
     afterEach(async () => {
-      for (const w of workers) w.kill('SIGKILL')
-      await Promise.all(workers.map((w) => w.exited))
+      await killWorkers(workers)
       workers = []
       await link?.close()
       link = undefined
@@ -129,8 +128,7 @@ for (const backing of backings) {
         }
         await until(() => Object.values(recovery(history())).every((t) => t !== undefined), 40_000, 'the cut device to be back, live and drained')
       const feedsBack = server.handler.liveFeeds
-        for (const w of workers) w.kill('SIGKILL')
-        await Promise.all(workers.map((w) => w.exited))
+        await killWorkers(workers)
 
         const h = history()
         const log: EventEnvelope[] = await collect(server.container.store.readAll())

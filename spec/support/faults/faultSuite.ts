@@ -1,6 +1,6 @@
 import type { EventEnvelope } from 'omniscient-actors'
 import { collect } from '../../store/conformance.js'
-import { startWorker } from '../processes.js'
+import { killWorkers, startWorker } from '../processes.js'
 import { Link, type LinkKind } from './Link.js'
 import { servers as allServers, through, type ServerKind } from './servers.js'
 
@@ -73,8 +73,7 @@ export function faultSuite(title: (server: string) => string, timeoutMs: number,
       let namespace = ''
       beforeEach(() => (namespace = server.fresh()))
       afterEach(async () => {
-        for (const w of workers) w.kill('SIGKILL')
-        await Promise.all(workers.map((w) => w.exited))
+        await killWorkers(workers)
         workers = []
         await link?.close()
         link = undefined
@@ -100,8 +99,7 @@ export function faultSuite(title: (server: string) => string, timeoutMs: number,
               return w
             },
             async stopWorkers() {
-              for (const w of workers) w.kill('SIGKILL')
-              await Promise.all(workers.map((w) => w.exited))
+              await killWorkers(workers)
             },
             async cutFor(ms) {
               const cutAt = Date.now()
