@@ -18,6 +18,9 @@ export const tickEvents = {
 /** What a `tick` handler receives. */
 export type TickData = z.output<(typeof tickEvents)['tick']>
 
+// How many events a Load reads back at a time to find the last tick a snapshot hides.
+const LOOK_BACK = 100
+
 /** The statics a TickActor class may set. */
 export interface TickActorStatics {
   /** The time between ticks, at least, in ms. Default 1000. */
@@ -66,6 +69,19 @@ export abstract class TickActor<C extends AnyEventCatalog = AnyEventCatalog, S e
     const stored = await super.appendApplied(event, expectedVersion)
     if (stored.name === 'tick') this.stored(stored.data as TickData)
     return stored
+  }
+
+  // A snapshot holds the state, not the tick number: when no tick follows the snapshot, the
+  // last one is read back from the stream before it, or the numbering would start again at 1.
+  protected override async rebuild(): Promise<void> {
+    await super.rebuild()
+    for (let to = this.version; to > 0 && this.lastTick === 0; to -= LOOK_BACK) {
+      let last: TickData | undefined
+      for await (const e of this.container.store.readStream(this.id, { fromVersion: Math.max(1, to - LOOK_BACK + 1), toVersion: to })) {
+        if (e.name === 'tick') last = e.data as TickData
+      }
+      if (last) this.stored(last)
+    }
   }
 
   private stored(data: TickData): void {

@@ -102,6 +102,31 @@ describe('TickActor', () => {
     await gc.Stop()
   })
 
+  it('should resume the numbering on Load from a snapshot that no tick follows', async () => {
+    class SnapshotClock extends GameClock {
+      static snapshotEvery = 5
+    }
+    const clock = new ManualClock(0)
+    const store = new MemoryStore()
+    const reported: unknown[] = []
+    const a = await new SnapshotClock('g', createContainer({ store, clock })).Load()
+    await run(clock, 550) // ticks 1..5, the snapshot at 5
+    await a.Stop()
+    expect(await store.loadSnapshot('SnapshotClock', 'g')).to.include({ version: 5 })
+    const b = await new SnapshotClock('g', createContainer({ store, clock, report: (err) => reported.push(err) })).Load()
+    expect(b.LastTick, 'the last tick, from the stream before the snapshot').to.equal(5)
+    await run(clock, 350)
+    const ticks = (await collect(store.readStream('g'))).map((e) => e.data as TickData)
+    expect(ticks.map((t) => t.tick)).to.deep.equal(ticks.map((_, i) => i + 1))
+    expect(ticks[5], 'tick 6, a resolution after tick 5').to.deep.include({ tick: 6, scheduledAt: ticks[4]!.firedAt + 100 })
+    const after = ticks.slice(5)
+    for (let i = 1; i < after.length; i++) expect(after[i]!.firedAt - after[i - 1]!.firedAt).to.be.at.least(100)
+    expect(after).to.have.length(4)
+    expect(b.LastTick).to.equal(9)
+    expect(reported).to.deep.equal([])
+    await b.Stop()
+  })
+
   it('should refuse a class whose events do not include tick', () => {
     const NoTick = defineEvents({ paused: z.undefined() })
     class Broken extends TickActor<typeof NoTick> {
