@@ -275,8 +275,11 @@ export abstract class OneActor<C extends AnyEventCatalog = AnyEventCatalog, S ex
   /** ...or when this instance, having become the leader, stored it itself. */
   protected override async appendApplied(event: NewEvent, expectedVersion: number): Promise<EventEnvelope> {
     // Fenced again just before sending: a commit that re-read a stale state first may get here
-    // past the lease's local expiry, and then nothing is sent (LeaseLostError).
-    if (!this.shard) this.keeper?.fence()
+    // past the lease's local expiry (the actor's or its shard's), and then nothing is sent
+    // (LeaseLostError).
+    const shard = this.shard
+    if (shard) shard.region.fence(shard.index, event.meta.term ?? 0)
+    else this.keeper?.fence()
     const stored = await super.appendApplied(event, expectedVersion)
     this.remember(stored)
     this.settle(stored)

@@ -137,6 +137,17 @@ export class ShardRegion {
     return held !== undefined && held.keeper.term === held.term ? held.term : 0
   }
 
+  /**
+   * Fences an append of an actor of `shard` stamped with `term`, right before it is sent:
+   * throws LeaseLostError once that term is over here, its local expiry included (the shard
+   * then follows here at once).
+   */
+  fence(shard: number, term: number): void {
+    const held = this.held.get(shard)
+    if (held?.term === term && held.keeper.fence().term === term) return
+    throw new LeaseLostError(this.leaseName(shard), term, this.termOf(shard))
+  }
+
   /** Calls `observer` on each change of leadership of a shard here; returns the unsubscribe. */
   onChange(observer: (change: ShardChange) => void): () => void {
     this.observers.add(observer)

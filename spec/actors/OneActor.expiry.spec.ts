@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { LeaseLostError, ManualClock, MemoryStore, TickActor, createContainer, defineEvents, tickEvents, type Clock, type Container, type TickData } from 'omniscient-actors'
+import { LeaseLostError, ManualClock, MemoryStore, TickActor, createContainer, hostShards, defineEvents, tickEvents, type Clock, type Container, type TickData } from 'omniscient-actors'
 import { collect } from '../store/conformance.js'
 import { silentLink } from '../support/silentLink.js'
 import { Stock } from '../support/Stock.js'
@@ -137,5 +137,43 @@ describe('OneActor leadership that expires at the holder', () => {
     expect(ticks.length).to.be.at.least(4)
     expect(ticks[2]!.firedAt, 'tick 3, fired again once it leads again').to.be.at.least(ledAgain)
     await a.Stop()
+  })
+
+  it("should send no tick past its shard's expiry, even one whose commit re-reads the stream first", async () => {
+    class ShardedMetronome extends Metronome {
+      static sharded = true
+      static shards = 1
+    }
+    const clock = new ManualClock(0)
+    const store = new MemoryStore()
+    const link = silentLink(store, ['renewLease', 'readStream', 'append'])
+    const container = createContainer({ store: link.store, clock, report: () => {} })
+    const a = await container.actors.get(ShardedMetronome, 'm')
+    const run = async (ms: number) => {
+      for (let t = 0; t < ms; t += 10) {
+        clock.advance(10)
+        await settle()
+      }
+    }
+    await run(260) // ticks 1 and 2
+    expect(a.IsLeader).to.equal(true)
+    // At 300, tick 3's append fails, and so does the re-read after it: tick 3 re-reads the
+    // stream before its append, and that read hangs, as do the shard's renewals.
+    link.fail('append')
+    link.fail('readStream')
+    link.silence()
+    await run(1_100)
+    expect(a.IsLeader, 'the shard expired here').to.equal(false)
+    const appends = link.sent['append']
+    link.speak() // the re-read answers past the expiry: the append after it is not sent
+    await settle()
+    expect(link.sent['append'], 'appends sent past the expiry').to.equal(appends)
+    await run(500) // the shard is led here again through a fresh acquire, and tick 3 fired again
+    expect(a.IsLeader).to.equal(true)
+    const ticks = (await collect(store.readStream('m'))).map((e) => e.data as TickData)
+    expect(ticks.map((t) => t.tick)).to.deep.equal(ticks.map((_, i) => i + 1))
+    expect(ticks.length).to.be.at.least(4)
+    await container.actors.stopAll()
+    await hostShards(container, ShardedMetronome).stop()
   })
 })
