@@ -1,9 +1,9 @@
 import { expect } from 'chai'
-import { freshTarget, openStore, storeKinds } from '../support/openStore.js'
+import { freshTarget, openStore, processStoreKinds } from '../support/openStore.js'
 import { startWorker, waitUntil } from '../support/processes.js'
 import { collect, newEvent } from '../store/conformance.js'
 
-for (const kind of storeKinds) describe(`a durable listener across kill -9, on ${kind.name}`, function () {
+for (const kind of processStoreKinds) describe(`a durable listener across kill -9, on ${kind.name}`, function () {
   this.timeout(60_000)
   const fresh = freshTarget(kind)
 

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { createContainer } from 'omniscient-actors'
-import { freshTarget, openStore, storeKinds } from '../support/openStore.js'
+import { freshTarget, openStore, processStoreKinds } from '../support/openStore.js'
 import { startTogether, startWorker } from '../support/processes.js'
 import { Tally } from '../support/Tally.js'
 import { collect } from '../store/conformance.js'
 
-for (const kind of storeKinds) describe(`LiveActor across processes on one ${kind.name}`, function () {
+for (const kind of processStoreKinds) describe(`LiveActor across processes on one ${kind.name}`, function () {
   this.timeout(120_000)
   const where = freshTarget(kind)
 

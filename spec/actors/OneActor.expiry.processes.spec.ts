@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { freshTarget, storeKinds } from '../support/openStore.js'
+import { freshTarget, processStoreKinds } from '../support/openStore.js'
 import { killWorkers, startWorker, waitUntil } from '../support/processes.js'
 import { Journal } from '../support/Journal.js'
 
@@ -10,7 +10,7 @@ type Worker = ReturnType<typeof startWorker>
 const MARGIN = Journal.leaseMs / 10 // the default leaseMarginMs
 const line = (w: Worker, prefix: string) => w.lines.find((l) => l.startsWith(prefix))?.split(' ')
 
-for (const kind of storeKinds) describe(`OneActor leadership that expires at the holder, across processes on ${kind.name}`, function () {
+for (const kind of processStoreKinds) describe(`OneActor leadership that expires at the holder, across processes on ${kind.name}`, function () {
   this.timeout(60_000)
   let workers: Worker[] = []
   afterEach(async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { type EventEnvelope } from 'omniscient-actors'
-import { freshTarget, openStore, storeKinds } from '../support/openStore.js'
+import { freshTarget, openStore, processStoreKinds } from '../support/openStore.js'
 import { killWorkers, startWorker, waitUntil } from '../support/processes.js'
 import { collect } from '../store/conformance.js'
 import { Journal } from '../support/Journal.js'
@@ -46,7 +46,7 @@ async function journal(target: string): Promise<EventEnvelope[]> {
   return events
 }
 
-for (const kind of storeKinds) describe(`OneActor across processes on one ${kind.name}`, function () {
+for (const kind of processStoreKinds) describe(`OneActor across processes on one ${kind.name}`, function () {
   this.timeout(90_000)
   let workers: Worker[] = []
   afterEach(function () {

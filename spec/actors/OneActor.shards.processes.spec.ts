@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { freshTarget, storeKinds } from '../support/openStore.js'
+import { freshTarget, processStoreKinds } from '../support/openStore.js'
 import { waitUntil } from '../support/processes.js'
 import { balanced, checkJournals, firstLedAfter, ledBy, resolved, startHost, type Host } from '../support/shardHosts.js'
 import { ShardedJournal } from '../support/ShardedJournal.js'
@@ -7,7 +7,7 @@ import { ShardedJournal } from '../support/ShardedJournal.js'
 const ACTORS = 12
 const fired = (hosts: readonly Host[], atLeast: number) => hosts.every((h) => h.lines.filter((l) => l.startsWith('resolved ')).length >= atLeast)
 
-for (const kind of storeKinds) describe(`OneActor sharded across processes on ${kind.name}`, function () {
+for (const kind of processStoreKinds) describe(`OneActor sharded across processes on ${kind.name}`, function () {
   this.timeout(90_000)
   let hosts: Host[] = []
   afterEach(async () => {

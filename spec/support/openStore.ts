@@ -6,6 +6,7 @@ import { RemoteStore } from 'omniscient-actors/sync'
 import { dropSchema, freshSchema, PG_URL } from './postgres.js'
 import { dropTables, freshPrefix, RETHINKDB_URL } from './rethinkdb.js'
 import { tempDir } from './tmp.js'
+import { extraVariants } from './variants.js'
 
 /**
  * Opens the store a worker process is pointed at: a SQLite file path,
@@ -49,6 +50,12 @@ export const storeKinds: StoreKind[] = [
   ...serverKind('PgStore', PG_URL, freshSchema, dropSchema),
   ...serverKind('RethinkStore', RETHINKDB_URL, freshPrefix, dropTables),
 ]
+
+/**
+ * The stores the multi-process specs run on: SQLite in `npm test`; the servers given, with
+ * `SPEC_VARIANTS=extra` (spec/support/variants.ts: `npm run test:faults`, which CI runs).
+ */
+export const processStoreKinds: StoreKind[] = storeKinds.filter((kind) => (kind.name === 'SqliteStore') !== extraVariants)
 
 /**
  * Registers mocha hooks that give each test a fresh target of `kind` (and a temp folder), and
