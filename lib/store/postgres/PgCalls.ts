@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { StorageError } from '../../errors.js'
+import { withDeadline } from '../kit/withDeadline.js'
 
 /** How long one store call may take, connecting included, unless `callTimeoutMs` says otherwise. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5_000
@@ -44,35 +45,28 @@ export class PgCalls {
   async withClient<T>(what: string, lost: LostCode, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient | undefined
     let expired = false
-    let timer: NodeJS.Timeout | undefined
-    const expiry = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        expired = true
-        reject(new StorageError(`PostgreSQL ${what}: no answer within ${this.timeoutMs} ms (callTimeoutMs); the connection was discarded`, { code: lost }))
-      }, this.timeoutMs)
-    })
-    const attempt = (async () => {
+    const attempt = async () => {
       const connected = await this.checkout()
       // Connected after the deadline: nobody waits for it, give it back unused.
       if (expired) return void connected.release()
       client = connected
       return work(connected)
-    })()
+    }
     try {
-      const result = (await Promise.race([attempt, expiry])) as T
+      const result = await withDeadline(attempt as () => Promise<T>, this.timeoutMs, () => {
+        expired = true
+        return new StorageError(`PostgreSQL ${what}: no answer within ${this.timeoutMs} ms (callTimeoutMs); the connection was discarded`, { code: lost })
+      })
       client?.release()
       return result
     } catch (err) {
       if (expired) {
-        attempt.catch(() => undefined)
         if (client) discard(client)
       } else {
         // As pg's own pool.query does: a client whose statement failed is not reused.
         client?.release(err instanceof Error ? err : true)
       }
       throw err
-    } finally {
-      clearTimeout(timer)
     }
   }
 

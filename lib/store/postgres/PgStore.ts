@@ -177,7 +177,7 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
       const submitted = this.prepared ? this.commits.submit(work) : this.ready().then(() => this.commits.submit(work))
       // The whole append, waiting behind a group still in flight included, gets one deadline.
       // Still queued then, it may yet be sent: so it may or may not be stored.
-      return withDeadline(submitted, this.calls.timeoutMs, () => new StorageError(`PostgreSQL append to "${streamId}": not settled within ${this.calls.timeoutMs} ms (callTimeoutMs); it may or may not be stored`, { code: 'STORAGE_INDETERMINATE' }))
+      return withDeadline(() => submitted, this.calls.timeoutMs, () => new StorageError(`PostgreSQL append to "${streamId}": not settled within ${this.calls.timeoutMs} ms (callTimeoutMs); it may or may not be stored`, { code: 'STORAGE_INDETERMINATE' }))
     } catch (err) {
       return rejected(err)
     }
@@ -344,17 +344,8 @@ export class PgStore implements StorageAdapter, ReadModelStorageProvider, Stored
     client.on('error', reopen)
     client.on('end', () => reopen(new StorageError('the LISTEN connection ended', { code: 'STORAGE_UNAVAILABLE' })))
     client.on('notification', () => this.signal.notify())
-    const answers = async (what: string, call: () => Promise<unknown>) => {
-      let timer: NodeJS.Timeout | undefined
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new StorageError(`PostgreSQL LISTEN connection: ${what} had no answer within ${timeoutMs} ms (callTimeoutMs)`, { code: 'STORAGE_UNAVAILABLE' })), timeoutMs)
-      })
-      try {
-        await Promise.race([call(), late])
-      } finally {
-        clearTimeout(timer)
-      }
-    }
+    const answers = (what: string, call: () => Promise<unknown>) =>
+      withDeadline(call, timeoutMs, () => new StorageError(`PostgreSQL LISTEN connection: ${what} had no answer within ${timeoutMs} ms (callTimeoutMs)`, { code: 'STORAGE_UNAVAILABLE' }))
     try {
       await answers('connecting', () => client.connect())
       await this.ready()

@@ -2,6 +2,7 @@ import type { Connection, WriteResult } from 'rethinkdb-ts'
 import { r } from './rethinkDriver.js'
 import { StorageError, StoreClosedError } from '../../errors.js'
 import { failureKind, storageFailure } from './failures.js'
+import { withDeadline } from '../kit/withDeadline.js'
 import type { ConnectionTiming, RethinkServer } from './options.js'
 
 /** Any ReQL query (rethinkdb-ts's own query types do not unify across composed queries). */
@@ -86,26 +87,19 @@ export class RethinkConnection {
   // The caller states what the query returns: rethinkdb-ts cannot type composed queries.
   private async run<T>(query: Runnable, what: string, write: boolean, bound: Bound): Promise<T> {
     const connection = await this.open(what)
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<never>((_, reject) => {
-      if (bound !== 'call') return
-      timer = setTimeout(() => {
+    const answer = () => query.run(connection) as Promise<T>
+    try {
+      if (bound !== 'call') return await answer()
+      return await withDeadline(answer, this.callTimeoutMs, () => {
         // A silent connection: every query on it is as lost as this one. Closing it fails them
         // at once and the next query opens a new one.
         this.drop(connection)
         const outcome = write ? 'it may or may not have been applied' : 'nothing was written'
-        reject(new StorageError(`RethinkDB ${what}: no answer within ${this.callTimeoutMs} ms (callTimeoutMs); ${outcome}; the connection was closed`, { code: write ? 'STORAGE_INDETERMINATE' : 'STORAGE_UNAVAILABLE' }))
-      }, this.callTimeoutMs)
-    })
-    const answer = query.run(connection)
-    try {
-      return (await Promise.race([answer, late])) as T
+        return new StorageError(`RethinkDB ${what}: no answer within ${this.callTimeoutMs} ms (callTimeoutMs); ${outcome}; the connection was closed`, { code: write ? 'STORAGE_INDETERMINATE' : 'STORAGE_UNAVAILABLE' })
+      })
     } catch (err) {
-      answer.catch(() => undefined)
       if (failureKind(err, write) !== 'fatal') this.drop(connection)
       throw storageFailure(err, what, write)
-    } finally {
-      clearTimeout(timer)
     }
   }
 
@@ -113,19 +107,8 @@ export class RethinkConnection {
   async open(what = 'connect'): Promise<Connection> {
     if (this.closed) throw new StoreClosedError('the RethinkDB store')
     if (this.connection?.open) return this.connection
-    this.connecting ??= this.connectWithRetry().finally(() => (this.connecting = undefined))
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StorageError(`RethinkDB ${what}: no connection to ${this.server.host}:${this.server.port} within ${this.waitTimeoutMs} ms`, { code: 'STORAGE_UNAVAILABLE' })),
-        this.waitTimeoutMs,
-      )
-    })
-    try {
-      return await Promise.race([this.connecting, timeout])
-    } finally {
-      clearTimeout(timer)
-    }
+    const connecting = (this.connecting ??= this.connectWithRetry().finally(() => (this.connecting = undefined)))
+    return withDeadline(() => connecting, this.waitTimeoutMs, () => new StorageError(`RethinkDB ${what}: no connection to ${this.server.host}:${this.server.port} within ${this.waitTimeoutMs} ms`, { code: 'STORAGE_UNAVAILABLE' }))
   }
 
   private async connectWithRetry(): Promise<Connection> {

@@ -166,7 +166,7 @@ export class RethinkStore implements StorageAdapter, ReadModelStorageProvider {
     // The whole append (its place in the group queue, its claims and its log entry) gets one
     // deadline; past it, it may yet be stored: STORAGE_INDETERMINATE, settled by a retry.
     const callTimeoutMs = this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS
-    const work = withDeadline(this.appendOnce(streamId, events, stored, options), callTimeoutMs, () => new StorageError(`RethinkDB append to "${streamId}": not settled within ${callTimeoutMs} ms (callTimeoutMs); it may or may not be stored`, { code: 'STORAGE_INDETERMINATE' }))
+    const work = withDeadline(() => this.appendOnce(streamId, events, stored, options), callTimeoutMs, () => new StorageError(`RethinkDB append to "${streamId}": not settled within ${callTimeoutMs} ms (callTimeoutMs); it may or may not be stored`, { code: 'STORAGE_INDETERMINATE' }))
     this.inFlight.add(work)
     try {
       return await work
