@@ -152,21 +152,15 @@ export class HttpClient {
   async *pages(path: string, query: Query): AsyncGenerator<EventEnvelope[]> {
     // Between chunks, not over the whole answer: a long catch-up goes on, a silent link does not.
     const deadline = this.deadline('GET', path, false)
-    const response = await this.request(path, { query, headers: { Accept: NDJSON }, deadline }).catch((err: unknown) => {
-      deadline.clear()
-      throw err
-    })
-    if (!response.body) return deadline.clear()
-    if (!(response.headers.get('Content-Type') ?? '').startsWith(NDJSON)) {
-      deadline.clear()
-      throw new SyncProtocolError(this.base, response.status, describeBody(response, await response.text().catch(() => '')))
-    }
-    this.onAnswer()
-    const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader()
-    const decoder = new TextDecoder()
-    const envelopes = envelopeReader()
-    let rest = ''
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
     try {
+      const response = await this.request(path, { query, headers: { Accept: NDJSON }, deadline })
+      if (!response.body) return
+      await this.expectType(response, NDJSON)
+      reader = response.body.getReader()
+      const decoder = new TextDecoder()
+      const envelopes = envelopeReader()
+      let rest = ''
       for (;;) {
         deadline.reset()
         const { done, value } = await reader.read()
@@ -186,17 +180,29 @@ export class HttpClient {
       }
     } catch (err) {
       if (deadline.expired) throw deadline.expired
-      if (err instanceof TypeError || err instanceof SyntaxError || (err as Error).name === 'AbortError') throw new SyncUnavailableError(this.base, err)
+      // Reading the body: a cut connection or a cut line (the request's own failures are typed).
+      if (reader && (err instanceof TypeError || err instanceof SyntaxError || (err as Error).name === 'AbortError')) throw new SyncUnavailableError(this.base, err)
       throw err
     } finally {
       deadline.clear()
-      await reader.cancel().catch(() => undefined)
+      await reader?.cancel().catch(() => undefined)
     }
+  }
+
+  /**
+   * Throws SyncProtocolError unless the answer is of `type` (a page of another server, a
+   * proxy's error page); otherwise the server has answered in the protocol.
+   */
+  async expectType(response: Response, type: string, url = this.base): Promise<void> {
+    if (!(response.headers.get('Content-Type') ?? '').startsWith(type)) {
+      throw new SyncProtocolError(url, response.status, describeBody(response, await response.text().catch(() => '')))
+    }
+    this.onAnswer()
   }
 }
 
 /** An answer's content type and first characters, for an error that says what came back. */
-export function describeBody(response: Response, text: string): string {
+function describeBody(response: Response, text: string): string {
   const type = response.headers.get('Content-Type') ?? 'no content type'
   const start = text.trim().slice(0, 60).replace(/\s+/g, ' ')
   return `${type}${start.length > 0 ? ` (${JSON.stringify(start)}${text.trim().length > 60 ? '...' : ''})` : ', empty'}`

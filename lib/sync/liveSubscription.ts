@@ -1,9 +1,9 @@
 import type { EventEnvelope } from '../envelope.js'
 import { OmniscientError } from '../errors.js'
 import { sleep, type SubscribeOptions, type Subscription, type SubscriptionHandler, type Wait } from '../store/Subscription.js'
-import { SyncProtocolError, SyncUnavailableError } from './errors.js'
+import { SyncUnavailableError } from './errors.js'
 import type { Deadline } from './Deadline.js'
-import { describeBody, type HttpClient } from './HttpClient.js'
+import type { HttpClient } from './HttpClient.js'
 import { lines, parseWireJson, paths, SSE, toEnvelope } from './protocol.js'
 
 /** How long a live feed may stay silent (no event, no heartbeat) before it is taken for a dead link. */
@@ -56,10 +56,7 @@ export function liveSubscription(http: HttpClient, options: SubscribeOptions, ha
       query: { fromPosition: nextPosition, streamId: options.streamId, name: options.names },
     })
     if (!response.body) throw new SyncUnavailableError(http.urlOf(paths.live()), new Error('no body'))
-    if (!(response.headers.get('Content-Type') ?? '').startsWith(SSE)) {
-      throw new SyncProtocolError(http.urlOf(paths.live()), response.status, describeBody(response, await response.text().catch(() => '')))
-    }
-    http.onAnswer()
+    await http.expectType(response, SSE, http.urlOf(paths.live()))
     hooks.connected(true)
     failures = 0
     let data: string | undefined
